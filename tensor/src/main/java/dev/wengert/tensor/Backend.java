@@ -1,0 +1,88 @@
+package dev.wengert.tensor;
+
+/**
+ * The backend SPI: the small set of primitives a device implements. {@link Tensor} checks shapes, dtypes
+ * and devices and allocates outputs before it calls a backend, so every method may assume valid,
+ * contiguous, row-major operands that live on this backend's device. Every method writes only its
+ * {@code out} argument (documented otherwise where it accumulates); inputs are never modified.
+ * Everything else (mean, softmax, cross-entropy, layers) is composed above this interface.
+ */
+public interface Backend {
+
+    /** The device this backend computes on. */
+    Device device();
+
+    /** Uninitialised memory for {@code numel} elements of {@code dtype}. */
+    Storage allocate(DType dtype, int numel);
+
+    /** Copies host data into {@code out}; {@code host} is a float[], double[] or long[] matching out's dtype. */
+    void upload(Object host, Tensor out);
+
+    /** Copies {@code src} into a new host array (float[], double[] or long[] by dtype); synchronises. */
+    Object download(Tensor src);
+
+    /** out[i] = value. */
+    void fill(Tensor out, double value);
+
+    /**
+     * Fills {@code out} with counter-based random numbers: element i depends only on (seed, i), so every
+     * backend produces the same values. UNIFORM is in [lo, hi); NORMAL has mean lo and deviation hi.
+     */
+    void random(RandomKind kind, double lo, double hi, long seed, Tensor out);
+
+    /** out = op(x). */
+    void unary(UnaryOp op, Tensor x, Tensor out);
+
+    /** out = op(a, b), where a and b broadcast to out's shape. */
+    void binary(BinaryOp op, Tensor a, Tensor b, Tensor out);
+
+    /** out = cond != 0 ? a : b, where the three broadcast to out's shape. */
+    void where(Tensor cond, Tensor a, Tensor b, Tensor out);
+
+    /**
+     * out = op(a) @ op(b) with op a transpose when the flag is set; 2-D [m,k]x[k,n] or batched 3-D
+     * [B,m,k]x[B,k,n], where one batched operand may be 2-D (shared by every batch).
+     * {@code accumulate} adds into out instead of overwriting it.
+     */
+    void matmul(Tensor a, boolean transposeA, Tensor b, boolean transposeB, Tensor out, boolean accumulate);
+
+    /** Reduces the sorted {@code axes}; out has x's rank with those dimensions set to 1. */
+    void reduce(ReduceOp op, Tensor x, int[] axes, Tensor out);
+
+    /** Index of the first maximum along {@code axis}; out (int64) has x's rank with that dimension 1. */
+    void argmax(Tensor x, int axis, Tensor out);
+
+    /** out = x with its dimensions permuted: out.shape[i] = x.shape[perm[i]]. */
+    void permute(Tensor x, int[] perm, Tensor out);
+
+    /** out = x[..., start:start+out.shape[axis], ...] along {@code axis}. */
+    void slice(Tensor x, int axis, int start, Tensor out);
+
+    /** out = the inputs joined along {@code axis}. */
+    void concat(Tensor[] inputs, int axis, Tensor out);
+
+    /** out = x broadcast (materialised) to out's shape. */
+    void broadcastTo(Tensor x, Tensor out);
+
+    /** out[..i..] = x[..index[..i..]..] along {@code axis} (torch.gather); index is int64 of out's shape. */
+    void gather(Tensor x, int axis, Tensor index, Tensor out);
+
+    /** out[..index[..i..]..] += src[..i..] along {@code axis}; the adjoint of gather. Accumulates into out. */
+    void scatterAdd(Tensor out, int axis, Tensor index, Tensor src);
+
+    /** out[..., c] = (index[...] == c) for an int64 index; out has one more trailing dimension. */
+    void oneHot(Tensor index, Tensor out);
+
+    /** out = x converted to out's dtype (float to int truncates toward zero). */
+    void cast(Tensor x, Tensor out);
+
+    /** Fused, numerically stable log-softmax along {@code axis}: x - max - log(sum(exp(x - max))). */
+    void logSoftmax(Tensor x, int axis, Tensor out);
+
+    /** Memory figures for this backend. */
+    MemoryStats memoryStats();
+
+    /** Waits until every queued operation has finished (no-op on synchronous backends). */
+    default void synchronize() {
+    }
+}

@@ -1,0 +1,4 @@
+package dev.wengert.tensor;
+
+/** Distributions for {@link Backend#random}. */
+public enum RandomKind { UNIFORM, NORMAL }

@@ -1,0 +1,493 @@
+package dev.wengert.tensor.cpu;
+
+import dev.wengert.tensor.Backend;
+import dev.wengert.tensor.BinaryOp;
+import dev.wengert.tensor.CounterRandom;
+import dev.wengert.tensor.DType;
+import dev.wengert.tensor.Device;
+import dev.wengert.tensor.MemoryStats;
+import dev.wengert.tensor.RandomKind;
+import dev.wengert.tensor.ReduceOp;
+import dev.wengert.tensor.Shape;
+import dev.wengert.tensor.Storage;
+import dev.wengert.tensor.Tensor;
+import dev.wengert.tensor.UnaryOp;
+import java.nio.LongBuffer;
+
+/**
+ * The CPU backend. Memory is off-heap ND4J buffers (pooled, see {@link BufferPool}). Following the
+ * measured costs of ND4J (every call costs 6-22 us whatever its size), small work runs as plain Java
+ * loops over the buffers and only work large enough to amortise a native call goes to ND4J: GEMMs
+ * (OpenBLAS through {@code Nd4j.gemm} with transpose flags, never an allocating mmul) and large
+ * transcendental elementwise ops ({@link Nd4jKernels}).
+ */
+public final class CpuBackend implements Backend {
+    /** Below this many multiply-adds a GEMM runs in Java; a native call would cost more than the work. */
+    static final long SMALL_GEMM = 32 * 1024;
+
+    private final BufferPool pool = new BufferPool();
+
+    CpuBackend() {
+    }
+
+    @Override
+    public Device device() {
+        return Device.CPU;
+    }
+
+    @Override
+    public Storage allocate(DType dtype, int numel) {
+        return pool.take(dtype, numel);
+    }
+
+    static CpuStorage st(Tensor t) {
+        return (CpuStorage) t.storage();
+    }
+
+    static Buf buf(Tensor t) {
+        return st(t).buf;
+    }
+
+    @Override
+    public void upload(Object host, Tensor out) {
+        Buf b = buf(out);
+        switch (out.dtype()) {
+            case FLOAT32 -> ((Buf.F32) b).b.put(0, (float[]) host);
+            case FLOAT64 -> ((Buf.F64) b).b.put(0, (double[]) host);
+            case INT64 -> ((Buf.I64) b).b.put(0, (long[]) host);
+        }
+    }
+
+    @Override
+    public Object download(Tensor src) {
+        Buf b = buf(src);
+        int n = src.numel();
+        return switch (src.dtype()) {
+            case FLOAT32 -> {
+                float[] a = new float[n];
+                ((Buf.F32) b).b.get(0, a);
+                yield a;
+            }
+            case FLOAT64 -> {
+                double[] a = new double[n];
+                ((Buf.F64) b).b.get(0, a);
+                yield a;
+            }
+            case INT64 -> {
+                long[] a = new long[n];
+                ((Buf.I64) b).b.get(0, a);
+                yield a;
+            }
+        };
+    }
+
+    @Override
+    public void fill(Tensor out, double value) {
+        Buf b = buf(out);
+        for (int i = 0, n = out.numel(); i < n; i++) {
+            b.set(i, value);
+        }
+    }
+
+    @Override
+    public void random(RandomKind kind, double lo, double hi, long seed, Tensor out) {
+        Buf b = buf(out);
+        for (int i = 0, n = out.numel(); i < n; i++) {
+            b.set(i, CounterRandom.sample(kind, lo, hi, seed, i));
+        }
+    }
+
+    // ------------------------------------------------------------------ elementwise
+
+    @Override
+    public void unary(UnaryOp op, Tensor x, Tensor out) {
+        if (Nd4jKernels.unary(op, x, out)) {
+            return;
+        }
+        Buf xb = buf(x);
+        Buf ob = buf(out);
+        int n = x.numel();
+        if (x.dtype() == DType.INT64) {
+            LongBuffer xl = ((Buf.I64) xb).longs();
+            LongBuffer ol = ((Buf.I64) ob).longs();
+            for (int i = 0; i < n; i++) {
+                ol.put(i, (long) op.apply((double) xl.get(i)));
+            }
+            return;
+        }
+        switch (op) {
+            case NEG -> {
+                for (int i = 0; i < n; i++) {
+                    ob.set(i, -xb.get(i));
+                }
+            }
+            case RELU -> {
+                for (int i = 0; i < n; i++) {
+                    double v = xb.get(i);
+                    ob.set(i, v > 0 ? v : 0);
+                }
+            }
+            default -> {
+                for (int i = 0; i < n; i++) {
+                    ob.set(i, op.apply(xb.get(i)));
+                }
+            }
+        }
+    }
+
+    @Override
+    public void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
+        if (Nd4jKernels.binary(op, a, b, out)) {
+            return;
+        }
+        int[] os = out.shape();
+        int[][] strides = {Shape.broadcastStrides(a.shape(), os), Shape.broadcastStrides(b.shape(), os), Shape.strides(os)};
+        Buf ab = buf(a);
+        Buf bb = buf(b);
+        Buf ob = buf(out);
+        if (out.dtype() == DType.INT64) {
+            LongBuffer al = ((Buf.I64) ab).longs();
+            LongBuffer bl = ((Buf.I64) bb).longs();
+            LongBuffer ol = ((Buf.I64) ob).longs();
+            Strided.walk(os, strides, new int[3], (off, in, len) -> {
+                for (int i = 0; i < len; i++) {
+                    ol.put(off[2] + i * in[2], op.apply(al.get(off[0] + i * in[0]), bl.get(off[1] + i * in[1])));
+                }
+            });
+            return;
+        }
+        Strided.walk(os, strides, new int[3], (off, in, len) -> binaryRun(op, ab, off[0], in[0], bb, off[1], in[1], ob, off[2], in[2], len));
+    }
+
+    private static void binaryRun(BinaryOp op, Buf a, int ia, int sa, Buf b, int ib, int sb, Buf o, int io, int so, int n) {
+        switch (op) {
+            case ADD -> {
+                for (int i = 0; i < n; i++) {
+                    o.set(io + i * so, a.get(ia + i * sa) + b.get(ib + i * sb));
+                }
+            }
+            case SUB -> {
+                for (int i = 0; i < n; i++) {
+                    o.set(io + i * so, a.get(ia + i * sa) - b.get(ib + i * sb));
+                }
+            }
+            case MUL -> {
+                for (int i = 0; i < n; i++) {
+                    o.set(io + i * so, a.get(ia + i * sa) * b.get(ib + i * sb));
+                }
+            }
+            case DIV -> {
+                for (int i = 0; i < n; i++) {
+                    o.set(io + i * so, a.get(ia + i * sa) / b.get(ib + i * sb));
+                }
+            }
+            default -> {
+                for (int i = 0; i < n; i++) {
+                    o.set(io + i * so, op.apply(a.get(ia + i * sa), b.get(ib + i * sb)));
+                }
+            }
+        }
+    }
+
+    @Override
+    public void where(Tensor cond, Tensor a, Tensor b, Tensor out) {
+        int[] os = out.shape();
+        int[][] strides = {Shape.broadcastStrides(cond.shape(), os), Shape.broadcastStrides(a.shape(), os),
+            Shape.broadcastStrides(b.shape(), os), Shape.strides(os)};
+        Buf cb = buf(cond);
+        Buf ab = buf(a);
+        Buf bb = buf(b);
+        Buf ob = buf(out);
+        Strided.walk(os, strides, new int[4], (off, in, len) -> {
+            for (int i = 0; i < len; i++) {
+                boolean c = cb.get(off[0] + i * in[0]) != 0;
+                ob.set(off[3] + i * in[3], c ? ab.get(off[1] + i * in[1]) : bb.get(off[2] + i * in[2]));
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------ matmul
+
+    @Override
+    public void matmul(Tensor a, boolean ta, Tensor b, boolean tb, Tensor out, boolean accumulate) {
+        int[] as = a.shape();
+        int[] bs = b.shape();
+        int[] os = out.shape();
+        int batch = os.length == 3 ? os[0] : 1;
+        int m = os[os.length - 2];
+        int n = os[os.length - 1];
+        int k = ta ? as[as.length - 2] : as[as.length - 1];
+        int aStep = as.length == 3 ? m * k : 0;
+        int bStep = bs.length == 3 ? k * n : 0;
+        for (int i = 0; i < batch; i++) {
+            if ((long) m * n * k <= SMALL_GEMM || k == 0) {
+                javaGemm(buf(a), i * aStep, ta, buf(b), i * bStep, tb, buf(out), i * m * n, m, n, k, accumulate);
+            } else {
+                Nd4jKernels.gemm(st(a), i * aStep, ta, st(b), i * bStep, tb, st(out), i * m * n, m, n, k, accumulate);
+            }
+        }
+    }
+
+    /** C[m,n] (+)= op(A) op(B) with plain loops, i-p-j order so the inner loop streams rows of B and C. */
+    private static void javaGemm(Buf a, int ao, boolean ta, Buf b, int bo, boolean tb, Buf c, int co,
+                                 int m, int n, int k, boolean accumulate) {
+        double[] row = new double[n];
+        for (int i = 0; i < m; i++) {
+            if (accumulate) {
+                for (int j = 0; j < n; j++) {
+                    row[j] = c.get(co + i * n + j);
+                }
+            } else {
+                java.util.Arrays.fill(row, 0);
+            }
+            for (int p = 0; p < k; p++) {
+                double av = ta ? a.get(ao + p * m + i) : a.get(ao + i * k + p);
+                if (tb) {
+                    for (int j = 0; j < n; j++) {
+                        row[j] += av * b.get(bo + j * k + p);
+                    }
+                } else {
+                    int base = bo + p * n;
+                    for (int j = 0; j < n; j++) {
+                        row[j] += av * b.get(base + j);
+                    }
+                }
+            }
+            for (int j = 0; j < n; j++) {
+                c.set(co + i * n + j, row[j]);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ reductions
+
+    @Override
+    public void reduce(ReduceOp op, Tensor x, int[] axes, Tensor out) {
+        if (op == ReduceOp.SUM && Nd4jKernels.columnSum(x, axes, out)) {
+            return;
+        }
+        int[] xs = x.shape();
+        double[] acc = new double[out.numel()];
+        if (op == ReduceOp.MAX) {
+            java.util.Arrays.fill(acc, Double.NEGATIVE_INFINITY);
+        }
+        int[][] strides = {Shape.strides(xs), Shape.broadcastStrides(out.shape(), xs)};
+        Buf xb = buf(x);
+        boolean sum = op == ReduceOp.SUM;
+        Strided.walk(xs, strides, new int[2], (off, in, len) -> {
+            for (int i = 0; i < len; i++) {
+                double v = xb.get(off[0] + i * in[0]);
+                int o = off[1] + i * in[1];
+                if (sum) {
+                    acc[o] += v;
+                } else if (v > acc[o] || Double.isNaN(v)) {
+                    acc[o] = Double.isNaN(acc[o]) ? acc[o] : v;
+                }
+            }
+        });
+        Buf ob = buf(out);
+        for (int i = 0; i < acc.length; i++) {
+            ob.set(i, acc[i]);
+        }
+    }
+
+    @Override
+    public void argmax(Tensor x, int axis, Tensor out) {
+        int[] xs = x.shape();
+        int outer = 1;
+        for (int d = 0; d < axis; d++) {
+            outer *= xs[d];
+        }
+        int len = xs[axis];
+        int inner = Shape.numel(xs) / Math.max(1, outer * len);
+        Buf xb = buf(x);
+        LongBuffer ob = ((Buf.I64) buf(out)).longs();
+        for (int o = 0; o < outer; o++) {
+            for (int i = 0; i < inner; i++) {
+                int base = o * len * inner + i;
+                int best = 0;
+                double bv = xb.get(base);
+                for (int j = 1; j < len && !Double.isNaN(bv); j++) {
+                    double v = xb.get(base + j * inner);
+                    if (v > bv || Double.isNaN(v)) {
+                        bv = v;
+                        best = j;
+                    }
+                }
+                ob.put(o * inner + i, best);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ movement
+
+    /** out (contiguous, shape s) = src read at base with strides srcStrides. */
+    private static void copyStrided(Buf src, int base, int[] srcStrides, Buf dst, int dstBase, int[] dstStrides, int[] s) {
+        Strided.walk(s, new int[][] {srcStrides, dstStrides}, new int[] {base, dstBase}, (off, in, len) -> {
+            for (int i = 0; i < len; i++) {
+                dst.set(off[1] + i * in[1], src.get(off[0] + i * in[0]));
+            }
+        });
+    }
+
+    /** Element copy that keeps int64 exact (longs do not round-trip through double above 2^53). */
+    private static void copyStridedTyped(Tensor srcT, int base, int[] srcStrides, Tensor dstT, int dstBase, int[] dstStrides, int[] s) {
+        if (srcT.dtype() == DType.INT64 && dstT.dtype() == DType.INT64) {
+            LongBuffer src = ((Buf.I64) buf(srcT)).longs();
+            LongBuffer dst = ((Buf.I64) buf(dstT)).longs();
+            Strided.walk(s, new int[][] {srcStrides, dstStrides}, new int[] {base, dstBase}, (off, in, len) -> {
+                for (int i = 0; i < len; i++) {
+                    dst.put(off[1] + i * in[1], src.get(off[0] + i * in[0]));
+                }
+            });
+        } else {
+            copyStrided(buf(srcT), base, srcStrides, buf(dstT), dstBase, dstStrides, s);
+        }
+    }
+
+    @Override
+    public void permute(Tensor x, int[] perm, Tensor out) {
+        int[] xst = Shape.strides(x.shape());
+        int[] ps = new int[perm.length];
+        for (int i = 0; i < perm.length; i++) {
+            ps[i] = xst[perm[i]];
+        }
+        int[] os = out.shape();
+        copyStridedTyped(x, 0, ps, out, 0, Shape.strides(os), os);
+    }
+
+    @Override
+    public void slice(Tensor x, int axis, int start, Tensor out) {
+        int[] xst = Shape.strides(x.shape());
+        int[] os = out.shape();
+        copyStridedTyped(x, start * xst[axis], xst, out, 0, Shape.strides(os), os);
+    }
+
+    @Override
+    public void concat(Tensor[] inputs, int axis, Tensor out) {
+        int[] ost = Shape.strides(out.shape());
+        int at = 0;
+        for (Tensor p : inputs) {
+            int[] ps = p.shape();
+            copyStridedTyped(p, 0, Shape.strides(ps), out, at * ost[axis], ost, ps);
+            at += ps[axis];
+        }
+    }
+
+    @Override
+    public void broadcastTo(Tensor x, Tensor out) {
+        int[] os = out.shape();
+        copyStridedTyped(x, 0, Shape.broadcastStrides(x.shape(), os), out, 0, Shape.strides(os), os);
+    }
+
+    @Override
+    public void gather(Tensor x, int axis, Tensor index, Tensor out) {
+        Buf xb = buf(x);
+        Buf ob = buf(out);
+        indexWalk(x, axis, index, (xOff, iOff) -> ob.set(iOff, xb.get(xOff)));
+    }
+
+    @Override
+    public void scatterAdd(Tensor out, int axis, Tensor index, Tensor src) {
+        Buf ob = buf(out);
+        Buf sb = buf(src);
+        indexWalk(out, axis, index, (oOff, iOff) -> ob.set(oOff, ob.get(oOff) + sb.get(iOff)));
+    }
+
+    private interface IndexVisit {
+        void visit(int dataOffset, int indexOffset);
+    }
+
+    /** For each position of {@code index}: the offset in {@code data} it addresses along {@code axis}. */
+    private static void indexWalk(Tensor data, int axis, Tensor index, IndexVisit visit) {
+        int[] is = index.shape();
+        int[] ds = data.shape();
+        int[] dst = Shape.strides(ds);
+        LongBuffer ib = ((Buf.I64) buf(index)).longs();
+        int[] dataStrides = dst.clone();
+        dataStrides[axis] = 0;
+        int limit = ds[axis];
+        String op = "gather/scatterAdd";
+        Strided.walk(is, new int[][] {dataStrides, Shape.strides(is)}, new int[2], (off, in, len) -> {
+            for (int i = 0; i < len; i++) {
+                int io = off[1] + i * in[1];
+                long idx = ib.get(io);
+                if (idx < 0 || idx >= limit) {
+                    throw new IndexOutOfBoundsException(op + ": index " + idx + " is out of range [0, " + limit
+                            + ") along axis " + axis + " of shape " + Shape.str(ds));
+                }
+                visit.visit(off[0] + i * in[0] + (int) idx * dst[axis], io);
+            }
+        });
+    }
+
+    @Override
+    public void oneHot(Tensor index, Tensor out) {
+        int[] os = out.shape();
+        int classes = os[os.length - 1];
+        fill(out, 0);
+        LongBuffer ib = ((Buf.I64) buf(index)).longs();
+        Buf ob = buf(out);
+        for (int i = 0, n = index.numel(); i < n; i++) {
+            long c = ib.get(i);
+            if (c < 0 || c >= classes) {
+                throw new IndexOutOfBoundsException("oneHot: label " + c + " at position " + i + " is outside [0, " + classes + ")");
+            }
+            ob.set(i * classes + (int) c, 1);
+        }
+    }
+
+    @Override
+    public void cast(Tensor x, Tensor out) {
+        Buf xb = buf(x);
+        Buf ob = buf(out);
+        for (int i = 0, n = x.numel(); i < n; i++) {
+            ob.set(i, xb.get(i));
+        }
+    }
+
+    @Override
+    public void logSoftmax(Tensor x, int axis, Tensor out) {
+        int[] xs = x.shape();
+        int outer = 1;
+        for (int d = 0; d < axis; d++) {
+            outer *= xs[d];
+        }
+        int len = xs[axis];
+        int inner = Shape.numel(xs) / Math.max(1, outer * len);
+        Buf xb = buf(x);
+        Buf ob = buf(out);
+        for (int o = 0; o < outer; o++) {
+            for (int i = 0; i < inner; i++) {
+                int base = o * len * inner + i;
+                double max = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j < len; j++) {
+                    max = Math.max(max, xb.get(base + j * inner));
+                }
+                double sum = 0;
+                for (int j = 0; j < len; j++) {
+                    sum += Math.exp(xb.get(base + j * inner) - max);
+                }
+                double lse = max + Math.log(sum);
+                for (int j = 0; j < len; j++) {
+                    ob.set(base + j * inner, xb.get(base + j * inner) - lse);
+                }
+            }
+        }
+    }
+
+    @Override
+    public MemoryStats memoryStats() {
+        return pool.stats();
+    }
+
+    /** Closes every cached buffer (memory in use is untouched). */
+    public void releaseCache() {
+        pool.trim();
+    }
+
+    /** Restarts peak tracking at the current allocation. */
+    public void resetPeak() {
+        pool.resetPeak();
+    }
+}

@@ -1,0 +1,60 @@
+package dev.wengert.tensor.cpu;
+
+import dev.wengert.tensor.DType;
+import dev.wengert.tensor.Storage;
+import java.nio.ByteOrder;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** Off-heap memory from ND4J: one flat INDArray, viewed as NIO buffers by the Java kernels. */
+final class CpuStorage extends Storage {
+    final INDArray flat;
+    final DType dtype;
+    final int numel;
+    final Buf buf;
+    final Memory memory;
+    private final BufferPool pool;
+
+    /** A new reference-counted handle on pooled memory (handles are never reused, memory is). */
+    CpuStorage(Memory memory, BufferPool pool) {
+        this.flat = memory.flat;
+        this.buf = memory.buf;
+        this.dtype = memory.dtype;
+        this.numel = memory.numel;
+        this.memory = memory;
+        this.pool = pool;
+    }
+
+    /** One off-heap buffer with its NIO view; what the pool caches. */
+    static final class Memory {
+        final INDArray flat;
+        final DType dtype;
+        final int numel;
+        final Buf buf;
+
+        Memory(INDArray flat, DType dtype, int numel) {
+            this.flat = flat;
+            this.dtype = dtype;
+            this.numel = numel;
+            var nio = flat.data().asNio().order(ByteOrder.nativeOrder());
+            this.buf = switch (dtype) {
+                case FLOAT32 -> new Buf.F32(nio.asFloatBuffer());
+                case FLOAT64 -> new Buf.F64(nio.asDoubleBuffer());
+                case INT64 -> new Buf.I64(nio.asLongBuffer());
+            };
+        }
+
+        long bytes() {
+            return (long) numel * dtype.bytes();
+        }
+    }
+
+    @Override
+    public long bytes() {
+        return (long) numel * dtype.bytes();
+    }
+
+    @Override
+    protected void free() {
+        pool.giveBack(memory);
+    }
+}

@@ -1,0 +1,426 @@
+package dev.wengert.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The contract every backend passes: each primitive against the naive {@link Ref} on random inputs,
+ * broadcasting included, in float32 and float64, at sizes that take both a backend's small and large
+ * code paths. A backend's test class only says which device to use.
+ */
+public abstract class BackendContractTest {
+    /** Sizes past every "large" threshold a backend has (CPU: 32768 elements). */
+    protected static final int BIG = 300;
+
+    private Scope scope;
+    private final Random rnd = new Random(42);
+
+    /** The device under test. */
+    protected abstract Device device();
+
+    @BeforeEach
+    void openScope() {
+        scope = Scope.open();
+    }
+
+    @AfterEach
+    void closeScope() {
+        scope.close();
+    }
+
+    protected TensorFactory on() {
+        return Tensor.on(device());
+    }
+
+    protected Tensor random(DType dtype, double lo, double hi, int... shape) {
+        double[] v = new double[Shape.numel(shape)];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = lo + (hi - lo) * rnd.nextDouble();
+        }
+        return on().of(v, shape).cast(dtype);
+    }
+
+    static double tol(DType dtype) {
+        return dtype == DType.FLOAT32 ? 2e-5 : 1e-12;
+    }
+
+    static void assertClose(Ref expected, Tensor actual, double tol) {
+        assertArrayEquals(expected.shape, actual.shape(), "shape");
+        double[] a = actual.toDoubleArray();
+        for (int i = 0; i < a.length; i++) {
+            double e = expected.v[i];
+            if (Double.isNaN(e)) {
+                assertTrue(Double.isNaN(a[i]), "element " + i + ": expected NaN, got " + a[i]);
+                continue;
+            }
+            double err = Math.abs(e - a[i]) / Math.max(1, Math.abs(e));
+            assertTrue(err <= tol, "element " + i + " of " + actual.describe() + ": expected " + e + ", got " + a[i]);
+        }
+    }
+
+    // ------------------------------------------------------------------ creation and reading back
+
+    @Test
+    void createsAndReadsBack() {
+        Tensor f = on().of(new float[] {1, 2, 3, 4, 5, 6}, 2, 3);
+        assertArrayEquals(new int[] {2, 3}, f.shape());
+        assertEquals(DType.FLOAT32, f.dtype());
+        assertEquals(device(), f.device());
+        assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6}, f.toFloatArray());
+        assertArrayEquals(new long[] {0, 1, 2, 3}, on().arange(4, DType.INT64).toLongArray());
+        assertArrayEquals(new double[] {7, 7}, on().full(7, DType.FLOAT64, 2).toDoubleArray());
+        assertEquals(0.0, on().zeros(DType.FLOAT32, 3, 3).sum().item());
+        assertEquals(9.0, on().ones(DType.FLOAT64, 3, 3).sum().item());
+        assertEquals(2.5, on().full(2.5, DType.FLOAT64).item());
+        long big = (1L << 60) + 1;
+        assertEquals(big, on().of(new long[] {big}).toLongArray()[0], "int64 stays exact");
+    }
+
+    @Test
+    void randomIsSeededAndIdenticalToTheCpu() {
+        double[] a = on().randn(7, DType.FLOAT64, 1000).toDoubleArray();
+        double[] b = on().randn(7, DType.FLOAT64, 1000).toDoubleArray();
+        double[] c = on().randn(8, DType.FLOAT64, 1000).toDoubleArray();
+        assertArrayEquals(a, b);
+        assertTrue(a[0] != c[0]);
+        double[] cpu = Tensor.on(Device.CPU).randn(7, DType.FLOAT64, 1000).toDoubleArray();
+        assertArrayEquals(cpu, a, 1e-12, "same seed, same values on every backend");
+        double mean = 0;
+        double sq = 0;
+        for (double x : on().randn(1, DType.FLOAT64, 100_000).toDoubleArray()) {
+            mean += x / 100_000;
+            sq += x * x / 100_000;
+        }
+        assertEquals(0, mean, 0.02);
+        assertEquals(1, sq, 0.02);
+        for (double u : on().rand(3, DType.FLOAT32, 10_000).toDoubleArray()) {
+            assertTrue(u >= 0 && u < 1, "uniform sample " + u);
+        }
+    }
+
+    @Test
+    void toStringShowsValues() {
+        assertEquals("tensor([[1.0, 2.0], [3.0, 4.5]], float32, " + device() + ")",
+                on().of(new float[] {1, 2, 3, 4.5f}, 2, 2).toString());
+        assertEquals("tensor([1, 2], int64, " + device() + ")", on().of(new long[] {1, 2}).toString());
+        assertTrue(on().zeros(DType.FLOAT32, 100, 100).toString().contains("float32[100, 100]"));
+    }
+
+    // ------------------------------------------------------------------ elementwise
+
+    static Stream<Arguments> unaryCases() {
+        List<Arguments> out = new ArrayList<>();
+        for (UnaryOp op : UnaryOp.values()) {
+            for (DType dt : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+                out.add(Arguments.of(op, dt, new int[] {3, 5}));
+                out.add(Arguments.of(op, dt, new int[] {BIG, 120}));
+            }
+        }
+        return out.stream();
+    }
+
+    @ParameterizedTest(name = "{0} {1} {2}")
+    @MethodSource("unaryCases")
+    void unaryMatchesReference(UnaryOp op, DType dtype, int[] shape) {
+        boolean positive = op == UnaryOp.LOG || op == UnaryOp.SQRT;
+        Tensor x = random(dtype, positive ? 0.1 : -3, 3, shape);
+        assertClose(Ref.of(x).unary(op), x.apply(op), tol(dtype));
+    }
+
+    static Stream<Arguments> binaryCases() {
+        int[][][] shapes = {
+            {{3, 4}, {3, 4}}, {{3, 4}, {4}}, {{3, 1}, {1, 4}}, {{2, 3, 4}, {3, 1}}, {{}, {2, 3}},
+            {{5, 1, 3}, {1, 4, 1}}, {{4}, {2, 3, 4}}, {{BIG, 200}, {BIG, 200}}, {{BIG, 200}, {200}}, {{BIG, 1}, {1, 200}},
+        };
+        List<Arguments> out = new ArrayList<>();
+        for (BinaryOp op : BinaryOp.values()) {
+            for (int[][] s : shapes) {
+                out.add(Arguments.of(op, DType.FLOAT64, s[0], s[1]));
+            }
+            out.add(Arguments.of(op, DType.FLOAT32, new int[] {BIG, 200}, new int[] {BIG, 200}));
+            out.add(Arguments.of(op, DType.FLOAT32, new int[] {3, 4}, new int[] {4}));
+        }
+        return out.stream();
+    }
+
+    @ParameterizedTest(name = "{0} {1} {2} {3}")
+    @MethodSource("binaryCases")
+    void binaryBroadcastsLikeNumpy(BinaryOp op, DType dtype, int[] sa, int[] sb) {
+        Tensor a = random(dtype, 0.5, 2, sa);
+        Tensor b = random(dtype, 0.5, 2, sb);
+        if (op.isComparison()) { // small integers, so that ties occur
+            a = random(dtype, 0, 3, sa).cast(DType.INT64).cast(dtype);
+            b = random(dtype, 0, 3, sb).cast(DType.INT64).cast(dtype);
+        }
+        assertClose(Ref.binary(op, Ref.of(a), Ref.of(b)), a.apply(op, b), tol(dtype) * 4);
+        assertClose(Ref.binary(op, Ref.of(b), Ref.of(a)), b.apply(op, a), tol(dtype) * 4);
+    }
+
+    @Test
+    void binaryTiesAndIntegerArithmetic() {
+        Tensor a = on().of(new double[] {1, 2, 3});
+        Tensor b = on().of(new double[] {1, 5, 2});
+        assertArrayEquals(new double[] {1, 0, 0}, a.eq(b).toDoubleArray());
+        assertArrayEquals(new double[] {1, 1, 0}, a.le(b).toDoubleArray());
+        assertArrayEquals(new double[] {1, 5, 3}, a.maximum(b).toDoubleArray());
+        long big = (1L << 60) + 1;
+        Tensor i = on().of(new long[] {big, 7, -7});
+        Tensor j = on().of(new long[] {1, 2, 2});
+        assertArrayEquals(new long[] {big + 1, 9, -5}, i.add(j).toLongArray());
+        assertArrayEquals(new long[] {big, 3, -4}, i.div(j).toLongArray(), "integer division floors");
+        assertArrayEquals(new long[] {big, 14, -14}, i.mul(j).toLongArray());
+    }
+
+    @Test
+    void whereSelectsWithBroadcasting() {
+        Tensor cond = on().of(new double[] {1, 0, 1});
+        Tensor a = on().of(new double[] {10, 20, 30, 40, 50, 60}, 2, 3);
+        Tensor b = on().full(-1, DType.FLOAT64);
+        assertArrayEquals(new double[] {10, -1, 30, 40, -1, 60}, Tensor.where(cond, a, b).toDoubleArray());
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = BinaryOp.class, names = {"ADD", "SUB", "MUL", "DIV"})
+    void inPlaceModifiesOnlyTheTarget(BinaryOp op) {
+        for (int[] s : new int[][] {{3, 4}, {BIG, 200}}) {
+            Tensor a = random(DType.FLOAT32, 1, 2, s);
+            Tensor row = random(DType.FLOAT32, 1, 2, s[1]);
+            Ref expected = Ref.binary(op, Ref.of(a), Ref.of(row));
+            double[] rowBefore = row.toDoubleArray();
+            assertClose(expected, a.applyInPlace(op, row), 1e-5);
+            assertArrayEquals(rowBefore, row.toDoubleArray());
+        }
+    }
+
+    // ------------------------------------------------------------------ matmul
+
+    static Stream<Arguments> matmulCases() {
+        List<Arguments> out = new ArrayList<>();
+        int[][] mnk = {{2, 3, 4}, {1, 1, 1}, {64, 50, 70}, {7, 1, 300}};
+        for (int[] d : mnk) {
+            for (boolean ta : new boolean[] {false, true}) {
+                for (boolean tb : new boolean[] {false, true}) {
+                    for (DType dt : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+                        out.add(Arguments.of(d[0], d[1], d[2], ta, tb, dt));
+                    }
+                }
+            }
+        }
+        return out.stream();
+    }
+
+    @ParameterizedTest(name = "m={0} n={1} k={2} ta={3} tb={4} {5}")
+    @MethodSource("matmulCases")
+    void matmulWithTransposedOperands(int m, int n, int k, boolean ta, boolean tb, DType dtype) {
+        Tensor a = ta ? random(dtype, -1, 1, k, m) : random(dtype, -1, 1, m, k);
+        Tensor b = tb ? random(dtype, -1, 1, n, k) : random(dtype, -1, 1, k, n);
+        assertClose(Ref.matmul(Ref.of(a), ta, Ref.of(b), tb), a.matmul(ta, b, tb), tol(dtype) * k);
+    }
+
+    @Test
+    void batchedMatmulWithSharedOperand() {
+        Tensor a = random(DType.FLOAT64, -1, 1, 4, 3, 5);
+        Tensor b = random(DType.FLOAT64, -1, 1, 4, 5, 2);
+        Tensor shared = random(DType.FLOAT64, -1, 1, 2, 5);
+        assertClose(Ref.matmul(Ref.of(a), false, Ref.of(b), false), a.matmul(b), 1e-12);
+        assertClose(Ref.matmul(Ref.of(a), false, Ref.of(shared), true), a.matmul(false, shared, true), 1e-12);
+        Tensor left = random(DType.FLOAT64, -1, 1, 3, 4);
+        Tensor big = random(DType.FLOAT32, -1, 1, 3, 64, 80);
+        Tensor bigShared = random(DType.FLOAT32, -1, 1, 80, 90);
+        assertClose(Ref.matmul(Ref.of(left), true, Ref.of(a.slice(1, 0, 3)), false), left.matmul(true, a.slice(1, 0, 3), false), 1e-12);
+        assertClose(Ref.matmul(Ref.of(big), false, Ref.of(bigShared), false), big.matmul(bigShared), 1e-4);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> a.matmul(a));
+        assertTrue(e.getMessage().contains("inner dimensions"), e.getMessage());
+    }
+
+    // ------------------------------------------------------------------ reductions
+
+    static Stream<Arguments> reduceCases() {
+        List<Arguments> out = new ArrayList<>();
+        for (ReduceOp op : ReduceOp.values()) {
+            for (DType dt : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+                out.add(Arguments.of(op, dt, new int[] {2, 3, 4}, new int[] {1}));
+                out.add(Arguments.of(op, dt, new int[] {2, 3, 4}, new int[] {0, 2}));
+                out.add(Arguments.of(op, dt, new int[] {2, 3, 4}, new int[] {}));
+                out.add(Arguments.of(op, dt, new int[] {5}, new int[] {0}));
+                out.add(Arguments.of(op, dt, new int[] {BIG, 200}, new int[] {0}));
+                out.add(Arguments.of(op, dt, new int[] {BIG, 200}, new int[] {1}));
+            }
+        }
+        return out.stream();
+    }
+
+    @ParameterizedTest(name = "{0} {1} {2} axes {3}")
+    @MethodSource("reduceCases")
+    void reducesAlongAxes(ReduceOp op, DType dtype, int[] shape, int[] axes) {
+        Tensor x = random(dtype, -1, 1, shape);
+        int[] norm = Shape.axes("t", axes, shape.length);
+        Ref expected = Ref.of(x).reduce(op, norm);
+        Tensor kept = x.reduce(op, true, axes);
+        assertClose(expected, kept, tol(dtype) * 50);
+        Tensor dropped = x.reduce(op, false, axes);
+        assertArrayEquals(Shape.reducedDropDims(shape, norm), dropped.shape());
+    }
+
+    @Test
+    void meanAndArgmax() {
+        Tensor x = on().of(new double[] {1, 5, 3, 9, 2, 9}, 2, 3);
+        assertEquals(29.0 / 6, x.mean().item(), 1e-12);
+        assertArrayEquals(new double[] {3, 20.0 / 3}, x.mean(false, 1).toDoubleArray(), 1e-12);
+        assertArrayEquals(new long[] {1, 0}, x.argmax(1, false).toLongArray());
+        assertArrayEquals(new long[] {1, 0, 1}, x.argmax(0, false).toLongArray());
+        assertArrayEquals(new int[] {2, 1}, x.argmax(-1, true).shape());
+        Tensor big = random(DType.FLOAT32, -1, 1, BIG, 200);
+        double[] v = big.toDoubleArray();
+        long[] am = big.argmax(1, false).toLongArray();
+        for (int r = 0; r < BIG; r++) {
+            for (int c = 0; c < 200; c++) {
+                assertTrue(v[r * 200 + c] <= v[r * 200 + (int) am[r]]);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ movement
+
+    @Test
+    void reshapeIsAViewAndPermuteCopies() {
+        Tensor x = random(DType.FLOAT64, -1, 1, 2, 3, 4);
+        Tensor r = x.reshape(6, -1);
+        assertArrayEquals(new int[] {6, 4}, r.shape());
+        assertArrayEquals(x.toDoubleArray(), r.toDoubleArray());
+        r.close();
+        assertEquals(24, x.toDoubleArray().length, "closing a view leaves the base usable");
+        assertClose(Ref.of(x).permute(2, 0, 1), x.permute(2, 0, 1), 0);
+        assertClose(Ref.of(x).permute(0, 2, 1), x.transpose(), 0);
+        Tensor big = random(DType.FLOAT32, -1, 1, BIG, 200);
+        assertClose(Ref.of(big).permute(1, 0), big.transpose(), 0);
+        assertThrows(IllegalArgumentException.class, () -> x.reshape(5, 5));
+    }
+
+    @Test
+    void sliceConcatBroadcast() {
+        Tensor x = random(DType.FLOAT64, -1, 1, 3, 4, 5);
+        assertClose(Ref.of(x).slice(1, 1, 3), x.slice(1, 1, 3), 0);
+        assertClose(Ref.of(x).slice(2, 4, 5), x.slice(-1, 4, 5), 0);
+        Tensor joined = Tensor.concat(1, x.slice(1, 0, 1), x.slice(1, 1, 4));
+        assertArrayEquals(x.toDoubleArray(), joined.toDoubleArray());
+        Tensor joined0 = Tensor.concat(0, x.slice(0, 0, 2), x.slice(0, 2, 3));
+        assertArrayEquals(x.toDoubleArray(), joined0.toDoubleArray());
+        Tensor row = on().of(new double[] {1, 2, 3});
+        assertArrayEquals(new double[] {1, 2, 3, 1, 2, 3}, row.broadcastTo(2, 3).toDoubleArray());
+        assertThrows(IllegalArgumentException.class, () -> x.slice(0, 2, 4));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Tensor.concat(0, x, on().zeros(DType.FLOAT64, 1, 4, 4)));
+        assertTrue(e.getMessage().contains("dimension 2"), e.getMessage());
+    }
+
+    @Test
+    void gatherScatterAddOneHot() {
+        Tensor x = on().of(new double[] {1, 2, 3, 4, 5, 6}, 2, 3);
+        Tensor idx = on().of(new long[] {2, 0}, 2, 1);
+        assertArrayEquals(new double[] {3, 4}, x.gather(1, idx).toDoubleArray());
+        Tensor src = on().of(new double[] {10, 20}, 2, 1);
+        assertArrayEquals(new double[] {1, 2, 13, 24, 5, 6}, x.scatterAdd(1, idx, src).toDoubleArray());
+        Tensor dup = on().of(new long[] {1, 1, 1}, 1, 3);
+        assertArrayEquals(new double[] {0, 6}, on().zeros(DType.FLOAT64, 1, 2).scatterAdd(1, dup,
+                on().of(new double[] {1, 2, 3}, 1, 3)).toDoubleArray(), "repeated indices accumulate");
+        assertArrayEquals(new float[] {0, 1, 0, 0, 0, 1}, on().of(new long[] {1, 2}).oneHot(3, DType.FLOAT32).toFloatArray());
+        assertThrows(IndexOutOfBoundsException.class, () -> on().of(new long[] {3}).oneHot(3, DType.FLOAT32).toFloatArray());
+        assertThrows(IndexOutOfBoundsException.class, () -> x.gather(1, on().of(new long[] {5, 0}, 2, 1)).toDoubleArray());
+        assertThrows(IllegalArgumentException.class, () -> x.gather(1, on().of(new double[] {1, 0}, 2, 1)));
+    }
+
+    @Test
+    void castConverts() {
+        Tensor x = on().of(new double[] {1.7, -1.7, 3});
+        assertArrayEquals(new long[] {1, -1, 3}, x.cast(DType.INT64).toLongArray());
+        assertArrayEquals(new float[] {1.7f, -1.7f, 3}, x.cast(DType.FLOAT32).toFloatArray());
+        assertEquals(DType.FLOAT64, on().of(new long[] {2}).cast(DType.FLOAT64).dtype());
+    }
+
+    // ------------------------------------------------------------------ softmax
+
+    @Test
+    void logSoftmaxIsStable() {
+        for (int axis : new int[] {0, 1, 2}) {
+            Tensor x = random(DType.FLOAT64, -5, 5, 3, 4, 5);
+            assertClose(Ref.of(x).logSoftmax(axis), x.logSoftmax(axis), 1e-12);
+        }
+        Tensor huge = on().of(new float[] {1000, 0, -1000, 1000}, 2, 2);
+        float[] ls = huge.logSoftmax(1).toFloatArray();
+        assertArrayEquals(new float[] {0, -1000, -2000, 0}, ls, 1e-3f);
+        float[] sm = huge.softmax(1).toFloatArray();
+        assertArrayEquals(new float[] {1, 0, 0, 1}, sm, 1e-6f);
+        Tensor big = random(DType.FLOAT32, -5, 5, BIG, 200);
+        assertClose(Ref.of(big).logSoftmax(1), big.logSoftmax(1), 1e-5);
+    }
+
+    // ------------------------------------------------------------------ errors and memory
+
+    @Test
+    void mixingDtypesNamesTheOperandsAndTheFix() {
+        Tensor f = on().zeros(DType.FLOAT32, 2);
+        Tensor d = on().zeros(DType.FLOAT64, 2);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> f.add(d));
+        assertTrue(e.getMessage().contains("add") && e.getMessage().contains("float32[2]")
+                && e.getMessage().contains("float64[2]") && e.getMessage().contains("cast("), e.getMessage());
+        IllegalArgumentException b = assertThrows(IllegalArgumentException.class,
+                () -> on().zeros(DType.FLOAT32, 2, 3).mul(on().zeros(DType.FLOAT32, 4)));
+        assertTrue(b.getMessage().contains("[2, 3]") && b.getMessage().contains("[4]"), b.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> on().zeros(DType.INT64, 2).exp());
+    }
+
+    @Test
+    void closedTensorsAreAnErrorNotACrash() {
+        Tensor t = on().ones(DType.FLOAT32, 4);
+        t.close();
+        t.close();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> t.add(t));
+        assertTrue(e.getMessage().contains("closed"), e.getMessage());
+        assertThrows(IllegalStateException.class, t::toFloatArray);
+        assertTrue(t.toString().contains("closed"));
+    }
+
+    @Test
+    void scopesCloseWhatTheyOwnAndKeepWhatIsKept() {
+        Tensor kept;
+        Tensor dropped;
+        try (Scope s = Scope.open()) {
+            dropped = on().ones(DType.FLOAT32, 3);
+            kept = dropped.mul(2).keep();
+            assertEquals(1, s.ownedCount(), "the kept tensor moved to the enclosing scope");
+        }
+        assertTrue(dropped.isClosed());
+        assertArrayEquals(new float[] {2, 2, 2}, kept.toFloatArray());
+    }
+
+    @Test
+    void memoryStaysFlatOverManySteps() {
+        Backend backend = Backends.of(device());
+        Tensor w = on().randn(1, DType.FLOAT32, 8, 8).keepForever();
+        long before = backend.memoryStats().liveBuffers();
+        for (int step = 0; step < 20_000; step++) {
+            try (Scope s = Scope.open()) {
+                Tensor y = w.matmul(w).relu().add(1).sum();
+                y.item();
+            }
+        }
+        assertEquals(before, backend.memoryStats().liveBuffers(), "live buffers after 20,000 scoped steps");
+        w.close();
+        assertEquals(before - 1, backend.memoryStats().liveBuffers());
+    }
+}
