@@ -1,0 +1,127 @@
+package dev.wengert.autograd;
+
+import dev.wengert.tensor.DType;
+import dev.wengert.tensor.Scope;
+import dev.wengert.tensor.Tensor;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.function.Function;
+import java.util.logging.Logger;
+
+/**
+ * Compares analytic derivatives with central finite differences. The function may return any shape;
+ * it is reduced to a scalar with a fixed random cotangent w (checking w . J, so every output element
+ * counts). Reverse mode is checked through {@link Var#backward}, forward mode through the JVP rules
+ * (one pass per input element), both against (L(x + h e_i) - L(x - h e_i)) / 2h.
+ *
+ * <p>Run it in float64: in float32 the finite differences themselves are only good to about 1e-3,
+ * and a warning says so.
+ */
+public final class GradCheck {
+    private static final Logger LOG = Logger.getLogger(GradCheck.class.getName());
+
+    private GradCheck() {
+    }
+
+    /** The worst disagreement found. */
+    public record Result(double maxRelativeError, String where, double analytic, double numeric) {
+        public boolean passes(double tolerance) {
+            return maxRelativeError <= tolerance;
+        }
+
+        @Override
+        public String toString() {
+            return String.format(Locale.ROOT, "max relative error %.3g at %s (analytic %.10g, numeric %.10g)",
+                    maxRelativeError, where, analytic, numeric);
+        }
+    }
+
+    /** Checks both modes with step {@code h}; see the class comment. */
+    public static Result check(Function<Var[], Var> f, double h, Tensor... inputs) {
+        for (Tensor t : inputs) {
+            if (t.dtype() == DType.FLOAT32) {
+                LOG.warning("gradcheck in float32: finite differences are accurate to about 1e-3 only; use float64");
+            }
+        }
+        try (Scope scope = Scope.open()) {
+            Tensor w;
+            try (Grad.Mode off = Grad.noGrad()) {
+                Var out = f.apply(constants(inputs));
+                w = Tensor.on(out.value().device()).uniform(0.5, 1.5, 1234, out.dtype(), out.shape());
+            }
+            Var[] vars = new Var[inputs.length];
+            for (int i = 0; i < inputs.length; i++) {
+                vars[i] = inputs[i].dtype().isFloating() ? Var.param(inputs[i]) : Var.constant(inputs[i]);
+            }
+            f.apply(vars).backward(w);
+            Result worst = new Result(0, "nowhere", 0, 0);
+            for (int i = 0; i < inputs.length; i++) {
+                if (!inputs[i].dtype().isFloating()) {
+                    continue;
+                }
+                double[] analytic = vars[i].gradTensor() == null ? new double[inputs[i].numel()] : vars[i].gradTensor().toDoubleArray();
+                double[] x = inputs[i].toDoubleArray();
+                for (int e = 0; e < x.length; e++) {
+                    double numeric = numericPartial(f, inputs, i, e, x, h, w);
+                    double forward = forwardPartial(f, inputs, i, e, w);
+                    worst = worse(worst, analytic[e], numeric, "input " + i + " element " + e + " (reverse mode)");
+                    worst = worse(worst, forward, numeric, "input " + i + " element " + e + " (forward mode)");
+                }
+            }
+            return worst;
+        }
+    }
+
+    private static Result worse(Result worst, double analytic, double numeric, String where) {
+        double err = Math.abs(analytic - numeric) / Math.max(1, Math.max(Math.abs(analytic), Math.abs(numeric)));
+        if (Double.isNaN(analytic) != Double.isNaN(numeric)) {
+            err = Double.POSITIVE_INFINITY;
+        }
+        return err > worst.maxRelativeError() ? new Result(err, where, analytic, numeric) : worst;
+    }
+
+    private static Var[] constants(Tensor[] inputs) {
+        Var[] v = new Var[inputs.length];
+        for (int i = 0; i < inputs.length; i++) {
+            v[i] = Var.constant(inputs[i]);
+        }
+        return v;
+    }
+
+    /** w . f(x) with input {@code which} replaced by a copy whose element {@code e} is {@code value}. */
+    private static double loss(Function<Var[], Var> f, Tensor[] inputs, int which, double[] x, int e, double value, Tensor w) {
+        double[] moved = x.clone();
+        moved[e] = value;
+        try (Scope s = Scope.open(); Grad.Mode off = Grad.noGrad()) {
+            Tensor[] in = inputs.clone();
+            in[which] = Tensor.on(inputs[which].device()).of(moved, inputs[which].shape()).cast(inputs[which].dtype());
+            return f.apply(constants(in)).value().mul(w).sum().item();
+        }
+    }
+
+    private static double numericPartial(Function<Var[], Var> f, Tensor[] inputs, int i, int e, double[] x, double h, Tensor w) {
+        double step = h * Math.max(1, Math.abs(x[e]));
+        return (loss(f, inputs, i, x, e, x[e] + step, w) - loss(f, inputs, i, x, e, x[e] - step, w)) / (2 * step);
+    }
+
+    /** w . (J e_i) by forward mode. */
+    private static double forwardPartial(Function<Var[], Var> f, Tensor[] inputs, int i, int e, Tensor w) {
+        try (Scope s = Scope.open(); Grad.Mode off = Grad.noGrad()) {
+            double[] basis = new double[inputs[i].numel()];
+            basis[e] = 1;
+            Var[] vars = constants(inputs);
+            Forward.withTangent(vars[i], Tensor.on(inputs[i].device()).of(basis, inputs[i].shape()).cast(inputs[i].dtype()));
+            Var out = f.apply(vars);
+            return out.tangent() == null ? 0 : out.tangent().value().mul(w).sum().item();
+        }
+    }
+
+    /** Shape description for messages. */
+    static String shapes(Tensor... ts) {
+        StringBuilder sb = new StringBuilder();
+        for (Tensor t : ts) {
+            sb.append(Arrays.toString(t.shape()));
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,465 @@
+package dev.wengert.autograd;
+
+import dev.wengert.tensor.DType;
+import dev.wengert.tensor.Shape;
+import dev.wengert.tensor.Tensor;
+import dev.wengert.tensor.UnaryOp;
+
+/**
+ * A tensor value that takes part in differentiation. Operations on variables compute their value at
+ * once (define-by-run) and, while {@link Grad#isEnabled() recording} and an input requires grad, append
+ * a {@link Node} to the graph: the Wengert list. {@link #backward()} walks that list in reverse and
+ * accumulates adjoints into the {@link #grad()} of leaves that require grad. During
+ * {@link Forward#jvp forward mode} a variable also carries a {@link #tangent()}.
+ *
+ * <p>A variable does not own memory beyond its value tensor, which belongs to the enclosing
+ * {@link dev.wengert.tensor.Scope} like any tensor.
+ */
+public final class Var {
+    private static final java.util.concurrent.atomic.AtomicLong LEAF_IDS = new java.util.concurrent.atomic.AtomicLong();
+
+    private final Tensor value;
+    private final boolean requiresGrad;
+    private Node node;
+    private Var grad;
+    private Var tangent;
+    private boolean retainGrad;
+    private String name;
+    final long leafId;
+
+    Var(Tensor value, boolean requiresGrad) {
+        this.value = value;
+        this.requiresGrad = requiresGrad;
+        this.leafId = LEAF_IDS.incrementAndGet();
+    }
+
+    // ------------------------------------------------------------------ creation
+
+    /** A leaf that requires grad: a parameter or an input to differentiate with respect to. */
+    public static Var param(Tensor value) {
+        if (!value.dtype().isFloating()) {
+            throw new IllegalArgumentException("param: gradients of integer tensors are not defined (" + value.describe()
+                    + "); use a float tensor, or Var.constant for labels and indices");
+        }
+        return new Var(value, true);
+    }
+
+    /** A leaf that does not require grad. */
+    public static Var constant(Tensor value) {
+        return new Var(value, false);
+    }
+
+    /** A scalar constant with the dtype and device of {@code like}. */
+    static Var scalarLike(double v, Var like) {
+        return constant(Tensor.on(like.value.device()).full(v, like.value.dtype()));
+    }
+
+    /** Gives this variable a name for Wengert lists and graphs. Returns this. */
+    public Var named(String name) {
+        this.name = name;
+        return this;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    // ------------------------------------------------------------------ properties
+
+    public Tensor value() {
+        return value;
+    }
+
+    public int[] shape() {
+        return value.shape();
+    }
+
+    public DType dtype() {
+        return value.dtype();
+    }
+
+    public boolean requiresGrad() {
+        return requiresGrad;
+    }
+
+    /** True when this variable was not produced by a recorded operation. */
+    public boolean isLeaf() {
+        return node == null;
+    }
+
+    /** The node that produced this variable, or null for a leaf. */
+    public Node node() {
+        return node;
+    }
+
+    /** The accumulated gradient (a leaf's, or a non-leaf's after {@link #retainGrad()}), or null. */
+    public Var grad() {
+        return grad;
+    }
+
+    /** The accumulated gradient's tensor, or null. */
+    public Tensor gradTensor() {
+        return grad == null ? null : grad.value;
+    }
+
+    /** The forward-mode tangent (J v) while inside {@link Forward#jvp}, else null. */
+    public Var tangent() {
+        return tangent;
+    }
+
+    void setTangent(Var t) {
+        this.tangent = t;
+    }
+
+    /** Asks backward to store this non-leaf's gradient too. Returns this. */
+    public Var retainGrad() {
+        retainGrad = true;
+        return this;
+    }
+
+    boolean retainsGrad() {
+        return retainGrad;
+    }
+
+    /** The value of a one-element variable. */
+    public double item() {
+        return value.item();
+    }
+
+    /** A constant with the same value: gradients do not flow through it. */
+    public Var detach() {
+        return constant(value);
+    }
+
+    // ------------------------------------------------------------------ gradients
+
+    /** Reverse mode from a scalar output: adds d this / d leaf into every leaf's grad. Frees the graph. */
+    public void backward() {
+        Backward.run(this, null, false, false, null);
+    }
+
+    /** Reverse mode from a non-scalar output with an explicit cotangent of the same shape. Frees the graph. */
+    public void backward(Tensor cotangent) {
+        Backward.run(this, cotangent, false, false, null);
+    }
+
+    /**
+     * Reverse mode with options. {@code retainGraph} keeps the graph for another backward;
+     * {@code createGraph} records the backward pass itself so gradients can be differentiated again
+     * (implies retainGraph).
+     */
+    public void backward(Tensor cotangent, boolean retainGraph, boolean createGraph) {
+        Backward.run(this, cotangent, retainGraph || createGraph, createGraph, null);
+    }
+
+    /** Forgets the accumulated gradient (frees its memory). */
+    public void zeroGrad() {
+        if (grad != null && grad.node == null && !grad.value.isClosed()) {
+            grad.value.close();
+        }
+        grad = null;
+    }
+
+    /** Adds an adjoint contribution to the stored gradient. */
+    void accumulate(Var g, boolean createGraph) {
+        if (createGraph) {
+            grad = grad == null ? g : grad.add(g);
+        } else if (grad == null || grad.node != null || grad.value.isClosed()) {
+            grad = constant(g.value.copy().keepForever());
+        } else {
+            grad.value.applyInPlace(dev.wengert.tensor.BinaryOp.ADD, g.value);
+        }
+    }
+
+    // ------------------------------------------------------------------ recording
+
+    /**
+     * Records the result of a primitive: {@code value} computed from {@code inputs}. This is the single
+     * funnel every differentiable operation goes through; it knows no op.
+     */
+    static Var record(Prim prim, Object attrs, Tensor value, Var... inputs) {
+        boolean needs = false;
+        boolean tangents = false;
+        for (Var in : inputs) {
+            needs |= in.requiresGrad;
+            tangents |= in.tangent != null;
+        }
+        needs &= Grad.isEnabled();
+        Var out = new Var(value, needs);
+        if (needs) {
+            out.node = new Node(prim, attrs, inputs, out);
+        }
+        if (tangents && Forward.propagating()) {
+            out.tangent = Rules.jvp(prim, attrs, inputs, out);
+        }
+        return out;
+    }
+
+    /**
+     * Records a user-defined primitive whose value was computed by the caller. Its derivative rules come
+     * from {@link Rules#define}; backward fails with the primitive's name when it has none.
+     */
+    public static Var custom(Prim prim, Object attrs, Tensor value, Var... inputs) {
+        return record(prim, attrs, value, inputs);
+    }
+
+    private Var unary(Prim p, UnaryOp op) {
+        return record(p, null, value.apply(op), this);
+    }
+
+    private Var binary(Prim p, dev.wengert.tensor.BinaryOp op, Var o) {
+        return record(p, null, value.apply(op, o.value), this, o);
+    }
+
+    // ------------------------------------------------------------------ elementwise
+
+    public Var add(Var o) {
+        return binary(Prim.ADD, dev.wengert.tensor.BinaryOp.ADD, o);
+    }
+
+    public Var add(double c) {
+        return add(scalarLike(c, this));
+    }
+
+    public Var sub(Var o) {
+        return binary(Prim.SUB, dev.wengert.tensor.BinaryOp.SUB, o);
+    }
+
+    public Var sub(double c) {
+        return sub(scalarLike(c, this));
+    }
+
+    /** c - this. */
+    public Var rsub(double c) {
+        return scalarLike(c, this).sub(this);
+    }
+
+    public Var mul(Var o) {
+        return binary(Prim.MUL, dev.wengert.tensor.BinaryOp.MUL, o);
+    }
+
+    public Var mul(double c) {
+        return mul(scalarLike(c, this));
+    }
+
+    public Var div(Var o) {
+        return binary(Prim.DIV, dev.wengert.tensor.BinaryOp.DIV, o);
+    }
+
+    public Var div(double c) {
+        return div(scalarLike(c, this));
+    }
+
+    public Var pow(Var o) {
+        return binary(Prim.POW, dev.wengert.tensor.BinaryOp.POW, o);
+    }
+
+    public Var pow(double c) {
+        return pow(scalarLike(c, this));
+    }
+
+    public Var maximum(Var o) {
+        return binary(Prim.MAXIMUM, dev.wengert.tensor.BinaryOp.MAXIMUM, o);
+    }
+
+    public Var minimum(Var o) {
+        return binary(Prim.MINIMUM, dev.wengert.tensor.BinaryOp.MINIMUM, o);
+    }
+
+    /** this * this. */
+    public Var square() {
+        return mul(this);
+    }
+
+    /** cond != 0 ? a : b; differentiable in a and b, not in the condition. */
+    public static Var where(Tensor cond, Var a, Var b) {
+        return record(Prim.WHERE, cond, Tensor.where(cond, a.value, b.value), a, b);
+    }
+
+    public Var neg() {
+        return unary(Prim.NEG, UnaryOp.NEG);
+    }
+
+    public Var exp() {
+        return unary(Prim.EXP, UnaryOp.EXP);
+    }
+
+    public Var log() {
+        return unary(Prim.LOG, UnaryOp.LOG);
+    }
+
+    public Var sqrt() {
+        return unary(Prim.SQRT, UnaryOp.SQRT);
+    }
+
+    public Var abs() {
+        return unary(Prim.ABS, UnaryOp.ABS);
+    }
+
+    public Var sin() {
+        return unary(Prim.SIN, UnaryOp.SIN);
+    }
+
+    public Var cos() {
+        return unary(Prim.COS, UnaryOp.COS);
+    }
+
+    public Var tanh() {
+        return unary(Prim.TANH, UnaryOp.TANH);
+    }
+
+    public Var sigmoid() {
+        return unary(Prim.SIGMOID, UnaryOp.SIGMOID);
+    }
+
+    public Var relu() {
+        return unary(Prim.RELU, UnaryOp.RELU);
+    }
+
+    /** Converts between float types; the gradient is converted back. */
+    public Var cast(DType target) {
+        if (!target.isFloating() && requiresGrad) {
+            throw new IllegalArgumentException("cast: casting a variable that requires grad to " + target
+                    + " would cut the gradient; detach() it first");
+        }
+        return record(Prim.CAST, value.dtype(), value.cast(target), this);
+    }
+
+    // ------------------------------------------------------------------ linear algebra and reductions
+
+    public Var matmul(Var o) {
+        return matmul(false, o, false);
+    }
+
+    /** op(this) @ op(o), transposing the last two dimensions of a flagged operand without a copy. */
+    public Var matmul(boolean transposeThis, Var o, boolean transposeOther) {
+        return record(Prim.MATMUL, new boolean[] {transposeThis, transposeOther},
+                value.matmul(transposeThis, o.value, transposeOther), this, o);
+    }
+
+    /** Sum of all elements. */
+    public Var sum() {
+        return sum(false);
+    }
+
+    /** Sum along {@code axes} (all when empty). */
+    public Var sum(boolean keepDims, int... axes) {
+        int[] ax = Shape.axes("sum", axes, value.rank());
+        return record(Prim.SUM, new Reduction(ax, keepDims), value.sum(keepDims, ax), this);
+    }
+
+    public Var mean() {
+        return mean(false);
+    }
+
+    /** Mean along {@code axes}: composed as sum * (1/count). */
+    public Var mean(boolean keepDims, int... axes) {
+        int[] ax = Shape.axes("mean", axes, value.rank());
+        int count = 1;
+        for (int a : ax) {
+            count *= value.dim(a);
+        }
+        return sum(keepDims, ax).mul(1.0 / count);
+    }
+
+    /** Maximum along {@code axes}; ties share the gradient equally. */
+    public Var max(boolean keepDims, int... axes) {
+        int[] ax = Shape.axes("max", axes, value.rank());
+        return record(Prim.MAX, new Reduction(ax, keepDims), value.max(keepDims, ax), this);
+    }
+
+    public Var max() {
+        return max(false);
+    }
+
+    /** Numerically stable log-softmax (a fused primitive; tested against its composition). */
+    public Var logSoftmax(int axis) {
+        int a = Shape.axis("logSoftmax", axis, value.rank());
+        return record(Prim.LOG_SOFTMAX, a, value.logSoftmax(a), this);
+    }
+
+    /** Softmax, composed as exp(logSoftmax). */
+    public Var softmax(int axis) {
+        return logSoftmax(axis).exp();
+    }
+
+    /** log(sum(exp(x))) along {@code axes}, composed stably: m + log(sum(exp(x - m))) with m = max (detached). */
+    public Var logSumExp(boolean keepDims, int... axes) {
+        int[] ax = Shape.axes("logSumExp", axes, value.rank());
+        Var m = constant(value.max(true, ax));
+        Var lse = sub(m).exp().sum(true, ax).log().add(m);
+        return keepDims ? lse : lse.reshape(Shape.reducedDropDims(value.shape(), ax));
+    }
+
+    // ------------------------------------------------------------------ movement
+
+    public Var reshape(int... shape) {
+        return record(Prim.RESHAPE, null, value.reshape(shape), this);
+    }
+
+    public Var permute(int... perm) {
+        int[] p = new int[perm.length];
+        for (int i = 0; i < p.length; i++) {
+            p[i] = Shape.axis("permute", perm[i], value.rank());
+        }
+        return record(Prim.PERMUTE, p, value.permute(p), this);
+    }
+
+    /** Swaps the last two dimensions. */
+    public Var transpose() {
+        int r = value.rank();
+        if (r < 2) {
+            throw new IllegalArgumentException("transpose: needs rank 2 or more, got " + value.describe());
+        }
+        int[] p = new int[r];
+        for (int i = 0; i < r; i++) {
+            p[i] = i;
+        }
+        p[r - 1] = r - 2;
+        p[r - 2] = r - 1;
+        return permute(p);
+    }
+
+    public Var slice(int axis, int start, int end) {
+        int a = Shape.axis("slice", axis, value.rank());
+        return record(Prim.SLICE, new int[] {a, start, end}, value.slice(a, start, end), this);
+    }
+
+    public static Var concat(int axis, Var... parts) {
+        Tensor[] ts = new Tensor[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            ts[i] = parts[i].value;
+        }
+        Tensor out = Tensor.concat(axis, ts);
+        return record(Prim.CONCAT, Shape.axis("concat", axis, out.rank()), out, parts);
+    }
+
+    public Var broadcastTo(int... shape) {
+        return record(Prim.BROADCAST_TO, null, value.broadcastTo(shape), this);
+    }
+
+    /** torch.gather along {@code axis} with an int64 index (not differentiable in the index). */
+    public Var gather(int axis, Tensor index) {
+        int a = Shape.axis("gather", axis, value.rank());
+        return record(Prim.GATHER, new Indexing(a, index), value.gather(a, index), this);
+    }
+
+    /** A copy of this with {@code src} added at {@code index} along {@code axis}; linear in both. */
+    public Var scatterAdd(int axis, Tensor index, Var src) {
+        int a = Shape.axis("scatterAdd", axis, value.rank());
+        return record(Prim.SCATTER_ADD, new Indexing(a, index), value.scatterAdd(a, index, src.value), this, src);
+    }
+
+    @Override
+    public String toString() {
+        return "Var(" + (name != null ? name + " = " : "") + value + (requiresGrad ? ", requiresGrad" : "") + ")";
+    }
+
+    /** Attributes of SUM and MAX. */
+    public record Reduction(int[] axes, boolean keepDims) {
+    }
+
+    /** Attributes of GATHER and SCATTER_ADD. */
+    public record Indexing(int axis, Tensor index) {
+    }
+}
