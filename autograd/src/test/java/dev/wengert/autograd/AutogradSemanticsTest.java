@@ -1,0 +1,214 @@
+package dev.wengert.autograd;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.wengert.tensor.Backends;
+import dev.wengert.tensor.BinaryOp;
+import dev.wengert.tensor.DType;
+import dev.wengert.tensor.Device;
+import dev.wengert.tensor.Scope;
+import dev.wengert.tensor.Tensor;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** What reverse mode promises beyond individual rules: accumulation, modes, freeing, errors, memory. */
+class AutogradSemanticsTest {
+    private Scope scope;
+
+    @BeforeEach
+    void open() {
+        scope = Scope.open();
+    }
+
+    @AfterEach
+    void close() {
+        scope.close();
+    }
+
+    static Var scalar(double v) {
+        return Var.param(Tensor.scalar(v, DType.FLOAT64));
+    }
+
+    @Test
+    void baydinSurveyExample() {
+        // f(x1, x2) = ln x1 + x1 x2 - sin x2 at (2, 5): Baydin et al. (2018), tables 2 and 3
+        Var x1 = scalar(2).named("x1");
+        Var x2 = scalar(5).named("x2");
+        Var f = x1.log().add(x1.mul(x2)).sub(x2.sin());
+        assertEquals(Math.log(2) + 10 - Math.sin(5), f.item(), 1e-12);
+        assertEquals(11.652, f.item(), 5e-4);
+        f.backward();
+        assertEquals(5.5, x1.gradTensor().item(), 1e-12);                 // 1/x1 + x2
+        assertEquals(2 - Math.cos(5), x2.gradTensor().item(), 1e-12);     // x1 - cos x2
+        assertEquals(1.716, x2.gradTensor().item(), 5e-4);
+    }
+
+    @Test
+    void fanOutSumsEveryUse() {
+        Var x = Var.param(Tensor.of(new double[] {1, 2, 3}));
+        Var y = x.mul(x).add(x).sum();          // x used three times
+        y.backward();
+        assertArrayEquals(new double[] {3, 5, 7}, x.gradTensor().toDoubleArray(), 1e-12);
+        Var h = x.exp();
+        Var z = h.mul(h).add(h.sin()).sum();    // an intermediate with two parents
+        x.zeroGrad();
+        z.backward();
+        double[] xv = {1, 2, 3};
+        for (int i = 0; i < 3; i++) {
+            double e = Math.exp(xv[i]);
+            assertEquals(2 * e * e + Math.cos(e) * e, x.gradTensor().toDoubleArray()[i], 1e-9);
+        }
+    }
+
+    @Test
+    void gradientsAccumulateAcrossCallsUntilZeroed() {
+        Var x = Var.param(Tensor.of(new double[] {2}));
+        x.mul(3).sum().backward();
+        x.mul(4).sum().backward();
+        assertEquals(7, x.gradTensor().item(), 1e-12);
+        x.zeroGrad();
+        assertNull(x.grad());
+        x.mul(5).sum().backward();
+        assertEquals(5, x.gradTensor().item(), 1e-12);
+    }
+
+    @Test
+    void broadcastGradientsSumBackToTheInputShape() {
+        Var w = Var.param(Tensor.of(new double[] {1, 2, 3}));
+        Var x = Var.constant(Tensor.ones(DType.FLOAT64, 4, 3));
+        x.mul(w).sum().backward();
+        assertArrayEquals(new double[] {4, 4, 4}, w.gradTensor().toDoubleArray(), 1e-12);
+    }
+
+    @Test
+    void noGradRecordsNothing() {
+        Var x = scalar(3);
+        Var y;
+        try (Grad.Mode off = Grad.noGrad()) {
+            y = x.mul(x);
+        }
+        assertFalse(y.requiresGrad());
+        assertTrue(y.isLeaf());
+        assertTrue(Grad.isEnabled(), "mode restored");
+        IllegalStateException e = assertThrows(IllegalStateException.class, y::backward);
+        assertTrue(e.getMessage().contains("does not depend"), e.getMessage());
+    }
+
+    @Test
+    void detachStopsGradients() {
+        Var x = scalar(3);
+        Var y = x.mul(x.detach());              // d/dx = x (the detached factor is a constant)
+        y.backward();
+        assertEquals(3, x.gradTensor().item(), 1e-12);
+    }
+
+    @Test
+    void graphIsFreedAfterBackwardUnlessRetained() {
+        Var x = scalar(2);
+        Var y = x.mul(x).sin();
+        y.backward(null, true, false);
+        y.backward(null, false, false);
+        assertEquals(2 * 2 * 2 * Math.cos(4), x.gradTensor().item(), 1e-12, "two passes accumulate");
+        IllegalStateException e = assertThrows(IllegalStateException.class, y::backward);
+        assertTrue(e.getMessage().contains("freed") && e.getMessage().contains("retainGraph"), e.getMessage());
+    }
+
+    @Test
+    void nonScalarOutputNeedsACotangent() {
+        Var x = Var.param(Tensor.of(new double[] {1, 2}));
+        Var y = x.mul(x);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, y::backward);
+        assertTrue(e.getMessage().contains("not a scalar") && e.getMessage().contains("[2]"), e.getMessage());
+        y.backward(Tensor.of(new double[] {1, 10}));
+        assertArrayEquals(new double[] {2, 40}, x.gradTensor().toDoubleArray(), 1e-12);
+        assertThrows(IllegalArgumentException.class, () -> x.mul(x).backward(Tensor.of(new double[] {1, 2, 3})));
+    }
+
+    @Test
+    void primitiveWithoutRuleFailsLoudly() {
+        Prim cube = new Prim("cube");
+        Var x = scalar(2);
+        Var y = Var.custom(cube, null, x.value().pow(3), x);
+        assertEquals(8, y.item(), 1e-12);
+        UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class, y::backward);
+        assertTrue(e.getMessage().contains("'cube'") && e.getMessage().contains("argument 0"), e.getMessage());
+        Rules.define(cube, (g, out, in, a) -> new Var[] {g.mul(in[0].square().mul(3))}, null);
+        Var z = Var.custom(cube, null, x.value().pow(3), x);
+        z.backward();
+        assertEquals(12, x.gradTensor().item(), 1e-12);
+    }
+
+    @Test
+    void integerInputsCannotRequireGrad() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Var.param(Tensor.of(new long[] {1, 2})));
+        assertTrue(e.getMessage().contains("integer") && e.getMessage().contains("int64"), e.getMessage());
+    }
+
+    @Test
+    void secondDerivativeThroughCreateGraph() {
+        Var x = scalar(1.5);
+        Var y = x.pow(3).add(x.sin());
+        y.backward(null, true, true);
+        Var dy = x.grad();
+        assertEquals(3 * 1.5 * 1.5 + Math.cos(1.5), dy.item(), 1e-12);
+        assertTrue(dy.requiresGrad(), "the gradient is itself differentiable");
+        x.zeroGrad();
+        dy.backward();
+        assertEquals(6 * 1.5 - Math.sin(1.5), x.gradTensor().item(), 1e-10);
+    }
+
+    @Test
+    void jvpGivesTheDirectionalDerivativeInOnePass() {
+        Tensor x = Tensor.of(new double[] {0.5, 1.0});
+        Tensor v = Tensor.of(new double[] {1.0, -2.0});
+        Forward.Jvp r = Forward.jvp(a -> a.mul(a).sin(), x, v);
+        assertArrayEquals(new double[] {Math.sin(0.25), Math.sin(1)}, r.value().toDoubleArray(), 1e-12);
+        assertArrayEquals(new double[] {Math.cos(0.25) * 2 * 0.5 * 1, Math.cos(1) * 2 * 1 * -2},
+                r.tangent().toDoubleArray(), 1e-12);
+    }
+
+    @Test
+    void leafGradientsSurviveTheStepScope() {
+        Var w = Var.param(Tensor.of(new double[] {1, 2}).keepForever());
+        try (Scope step = Scope.open()) {
+            w.mul(w).sum().backward();
+        }
+        assertArrayEquals(new double[] {2, 4}, w.gradTensor().toDoubleArray(), 1e-12);
+        w.zeroGrad();
+        w.value().close();
+    }
+
+    @Test
+    void hundredThousandStepsKeepNativeBuffersBounded() {
+        var backend = Backends.of(Device.CPU);
+        Var w = Var.param(Tensor.randn(1, DType.FLOAT32, 4, 3).keepForever());
+        Tensor x = Tensor.randn(2, DType.FLOAT32, 2, 4).keepForever();
+        long before = backend.memoryStats().liveBuffers();
+        long peakLive = 0;
+        for (int step = 0; step < 100_000; step++) {
+            try (Scope s = Scope.open()) {
+                Var loss = Var.constant(x).matmul(w).tanh().square().mean();
+                loss.backward();
+                try (Grad.Mode off = Grad.noGrad()) {
+                    w.value().applyInPlace(BinaryOp.SUB, w.gradTensor().mul(0.01));
+                }
+                w.zeroGrad();
+            }
+            if (step % 10_000 == 0) {
+                peakLive = Math.max(peakLive, backend.memoryStats().liveBuffers());
+            }
+        }
+        long after = backend.memoryStats().liveBuffers();
+        // other tests' forgotten tensors may be freed by the Cleaner meanwhile, so the count can only fall
+        assertTrue(after <= before, "live native buffers grew over 100,000 steps: " + before + " -> " + after);
+        assertTrue(peakLive <= before, "between steps nothing but parameters is alive: " + peakLive + " vs " + before);
+        w.value().close();
+        x.close();
+    }
+}
