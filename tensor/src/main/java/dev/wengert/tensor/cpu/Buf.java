@@ -1,92 +1,100 @@
 package dev.wengert.tensor.cpu;
 
-import java.nio.DoubleBuffer;
-import java.nio.FloatBuffer;
-import java.nio.LongBuffer;
+import java.lang.reflect.Field;
+import sun.misc.Unsafe;
 
 /**
- * Element access to an off-heap buffer as doubles, for the plain-Java kernels. Three final subclasses,
- * one per dtype, so the JIT can inline get/set at monomorphic and bimorphic call sites.
+ * Element access to an off-heap ND4J buffer as doubles, for the plain-Java kernels. Reads and writes
+ * go straight to the buffer's address (no NIO bounds checks: the kernels compute every index from
+ * validated shapes). Three final subclasses, one per dtype, so call sites stay mono- or bimorphic.
  */
 abstract sealed class Buf permits Buf.F32, Buf.F64, Buf.I64 {
+    static final Unsafe UNSAFE = unsafe();
+
+    final long address;
+    final int length;
+
+    Buf(long address, int length) {
+        this.address = address;
+        this.length = length;
+    }
 
     abstract double get(int i);
 
     abstract void set(int i, double v);
 
-    abstract int length();
+    private static Unsafe unsafe() {
+        try {
+            Field f = Unsafe.class.getDeclaredField("theUnsafe");
+            f.setAccessible(true);
+            return (Unsafe) f.get(null);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     static final class F32 extends Buf {
-        final FloatBuffer b;
-
-        F32(FloatBuffer b) {
-            this.b = b;
+        F32(long address, int length) {
+            super(address, length);
         }
 
         @Override
         double get(int i) {
-            return b.get(i);
+            return UNSAFE.getFloat(address + 4L * i);
         }
 
         @Override
         void set(int i, double v) {
-            b.put(i, (float) v);
+            UNSAFE.putFloat(address + 4L * i, (float) v);
         }
 
-        @Override
-        int length() {
-            return b.capacity();
+        float getFloat(int i) {
+            return UNSAFE.getFloat(address + 4L * i);
+        }
+
+        void setFloat(int i, float v) {
+            UNSAFE.putFloat(address + 4L * i, v);
         }
     }
 
     static final class F64 extends Buf {
-        final DoubleBuffer b;
-
-        F64(DoubleBuffer b) {
-            this.b = b;
+        F64(long address, int length) {
+            super(address, length);
         }
 
         @Override
         double get(int i) {
-            return b.get(i);
+            return UNSAFE.getDouble(address + 8L * i);
         }
 
         @Override
         void set(int i, double v) {
-            b.put(i, v);
-        }
-
-        @Override
-        int length() {
-            return b.capacity();
+            UNSAFE.putDouble(address + 8L * i, v);
         }
     }
 
-    /** int64 as doubles: exact below 2^53; integer arithmetic uses {@link #longs()} instead. */
+    /** int64 as doubles (exact below 2^53); integer arithmetic uses {@link #getLong}/{@link #setLong}. */
     static final class I64 extends Buf {
-        final LongBuffer b;
-
-        I64(LongBuffer b) {
-            this.b = b;
+        I64(long address, int length) {
+            super(address, length);
         }
 
         @Override
         double get(int i) {
-            return b.get(i);
+            return UNSAFE.getLong(address + 8L * i);
         }
 
         @Override
         void set(int i, double v) {
-            b.put(i, (long) v);
+            UNSAFE.putLong(address + 8L * i, (long) v);
         }
 
-        @Override
-        int length() {
-            return b.capacity();
+        long getLong(int i) {
+            return UNSAFE.getLong(address + 8L * i);
         }
 
-        LongBuffer longs() {
-            return b;
+        void setLong(int i, long v) {
+            UNSAFE.putLong(address + 8L * i, v);
         }
     }
 }

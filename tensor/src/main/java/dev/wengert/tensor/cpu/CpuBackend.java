@@ -12,7 +12,7 @@ import dev.wengert.tensor.Shape;
 import dev.wengert.tensor.Storage;
 import dev.wengert.tensor.Tensor;
 import dev.wengert.tensor.UnaryOp;
-import java.nio.LongBuffer;
+import sun.misc.Unsafe;
 
 /**
  * The CPU backend. Memory is off-heap ND4J buffers (pooled, see {@link BufferPool}). Following the
@@ -51,34 +51,39 @@ public final class CpuBackend implements Backend {
     @Override
     public void upload(Object host, Tensor out) {
         Buf b = buf(out);
-        switch (out.dtype()) {
-            case FLOAT32 -> ((Buf.F32) b).b.put(0, (float[]) host);
-            case FLOAT64 -> ((Buf.F64) b).b.put(0, (double[]) host);
-            case INT64 -> ((Buf.I64) b).b.put(0, (long[]) host);
-        }
+        int n = out.numel();
+        long bytes = (long) n * out.dtype().bytes();
+        long base = switch (out.dtype()) {
+            case FLOAT32 -> Unsafe.ARRAY_FLOAT_BASE_OFFSET;
+            case FLOAT64 -> Unsafe.ARRAY_DOUBLE_BASE_OFFSET;
+            case INT64 -> Unsafe.ARRAY_LONG_BASE_OFFSET;
+        };
+        Buf.UNSAFE.copyMemory(host, base, null, b.address, bytes);
     }
 
     @Override
     public Object download(Tensor src) {
         Buf b = buf(src);
         int n = src.numel();
-        return switch (src.dtype()) {
+        long bytes = (long) n * src.dtype().bytes();
+        Object a;
+        long base;
+        switch (src.dtype()) {
             case FLOAT32 -> {
-                float[] a = new float[n];
-                ((Buf.F32) b).b.get(0, a);
-                yield a;
+                a = new float[n];
+                base = Unsafe.ARRAY_FLOAT_BASE_OFFSET;
             }
             case FLOAT64 -> {
-                double[] a = new double[n];
-                ((Buf.F64) b).b.get(0, a);
-                yield a;
+                a = new double[n];
+                base = Unsafe.ARRAY_DOUBLE_BASE_OFFSET;
             }
-            case INT64 -> {
-                long[] a = new long[n];
-                ((Buf.I64) b).b.get(0, a);
-                yield a;
+            default -> {
+                a = new long[n];
+                base = Unsafe.ARRAY_LONG_BASE_OFFSET;
             }
-        };
+        }
+        Buf.UNSAFE.copyMemory(null, b.address, a, base, bytes);
+        return a;
     }
 
     @Override
@@ -108,10 +113,10 @@ public final class CpuBackend implements Backend {
         Buf ob = buf(out);
         int n = x.numel();
         if (x.dtype() == DType.INT64) {
-            LongBuffer xl = ((Buf.I64) xb).longs();
-            LongBuffer ol = ((Buf.I64) ob).longs();
+            Buf.I64 xl = (Buf.I64) xb;
+            Buf.I64 ol = (Buf.I64) ob;
             for (int i = 0; i < n; i++) {
-                ol.put(i, (long) op.apply((double) xl.get(i)));
+                ol.setLong(i, (long) op.apply((double) xl.getLong(i)));
             }
             return;
         }
@@ -146,12 +151,12 @@ public final class CpuBackend implements Backend {
         Buf bb = buf(b);
         Buf ob = buf(out);
         if (out.dtype() == DType.INT64) {
-            LongBuffer al = ((Buf.I64) ab).longs();
-            LongBuffer bl = ((Buf.I64) bb).longs();
-            LongBuffer ol = ((Buf.I64) ob).longs();
+            Buf.I64 al = (Buf.I64) ab;
+            Buf.I64 bl = (Buf.I64) bb;
+            Buf.I64 ol = (Buf.I64) ob;
             Strided.walk(os, strides, new int[3], (off, in, len) -> {
                 for (int i = 0; i < len; i++) {
-                    ol.put(off[2] + i * in[2], op.apply(al.get(off[0] + i * in[0]), bl.get(off[1] + i * in[1])));
+                    ol.setLong(off[2] + i * in[2], op.apply(al.getLong(off[0] + i * in[0]), bl.getLong(off[1] + i * in[1])));
                 }
             });
             return;
@@ -160,6 +165,10 @@ public final class CpuBackend implements Backend {
     }
 
     private static void binaryRun(BinaryOp op, Buf a, int ia, int sa, Buf b, int ib, int sb, Buf o, int io, int so, int n) {
+        if (a instanceof Buf.F32 fa && b instanceof Buf.F32 fb && o instanceof Buf.F32 fo) {
+            binaryRunF32(op, fa, ia, sa, fb, ib, sb, fo, io, so, n);
+            return;
+        }
         switch (op) {
             case ADD -> {
                 for (int i = 0; i < n; i++) {
@@ -184,6 +193,47 @@ public final class CpuBackend implements Backend {
             default -> {
                 for (int i = 0; i < n; i++) {
                     o.set(io + i * so, op.apply(a.get(ia + i * sa), b.get(ib + i * sb)));
+                }
+            }
+        }
+    }
+
+    /** The float32 fast path: float arithmetic, one tight loop per op, no per-element dispatch. */
+    private static void binaryRunF32(BinaryOp op, Buf.F32 a, int ia, int sa, Buf.F32 b, int ib, int sb, Buf.F32 o, int io, int so, int n) {
+        switch (op) {
+            case ADD -> {
+                for (int i = 0; i < n; i++) {
+                    o.setFloat(io + i * so, a.getFloat(ia + i * sa) + b.getFloat(ib + i * sb));
+                }
+            }
+            case SUB -> {
+                for (int i = 0; i < n; i++) {
+                    o.setFloat(io + i * so, a.getFloat(ia + i * sa) - b.getFloat(ib + i * sb));
+                }
+            }
+            case MUL -> {
+                for (int i = 0; i < n; i++) {
+                    o.setFloat(io + i * so, a.getFloat(ia + i * sa) * b.getFloat(ib + i * sb));
+                }
+            }
+            case DIV -> {
+                for (int i = 0; i < n; i++) {
+                    o.setFloat(io + i * so, a.getFloat(ia + i * sa) / b.getFloat(ib + i * sb));
+                }
+            }
+            case GT -> {
+                for (int i = 0; i < n; i++) {
+                    o.setFloat(io + i * so, a.getFloat(ia + i * sa) > b.getFloat(ib + i * sb) ? 1f : 0f);
+                }
+            }
+            case EQ -> {
+                for (int i = 0; i < n; i++) {
+                    o.setFloat(io + i * so, a.getFloat(ia + i * sa) == b.getFloat(ib + i * sb) ? 1f : 0f);
+                }
+            }
+            default -> {
+                for (int i = 0; i < n; i++) {
+                    o.setFloat(io + i * so, (float) op.apply(a.getFloat(ia + i * sa), b.getFloat(ib + i * sb)));
                 }
             }
         }
@@ -301,7 +351,7 @@ public final class CpuBackend implements Backend {
         int len = xs[axis];
         int inner = Shape.numel(xs) / Math.max(1, outer * len);
         Buf xb = buf(x);
-        LongBuffer ob = ((Buf.I64) buf(out)).longs();
+        Buf.I64 ob = (Buf.I64) buf(out);
         for (int o = 0; o < outer; o++) {
             for (int i = 0; i < inner; i++) {
                 int base = o * len * inner + i;
@@ -314,7 +364,7 @@ public final class CpuBackend implements Backend {
                         best = j;
                     }
                 }
-                ob.put(o * inner + i, best);
+                ob.setLong(o * inner + i, best);
             }
         }
     }
@@ -333,11 +383,11 @@ public final class CpuBackend implements Backend {
     /** Element copy that keeps int64 exact (longs do not round-trip through double above 2^53). */
     private static void copyStridedTyped(Tensor srcT, int base, int[] srcStrides, Tensor dstT, int dstBase, int[] dstStrides, int[] s) {
         if (srcT.dtype() == DType.INT64 && dstT.dtype() == DType.INT64) {
-            LongBuffer src = ((Buf.I64) buf(srcT)).longs();
-            LongBuffer dst = ((Buf.I64) buf(dstT)).longs();
+            Buf.I64 src = (Buf.I64) buf(srcT);
+            Buf.I64 dst = (Buf.I64) buf(dstT);
             Strided.walk(s, new int[][] {srcStrides, dstStrides}, new int[] {base, dstBase}, (off, in, len) -> {
                 for (int i = 0; i < len; i++) {
-                    dst.put(off[1] + i * in[1], src.get(off[0] + i * in[0]));
+                    dst.setLong(off[1] + i * in[1], src.getLong(off[0] + i * in[0]));
                 }
             });
         } else {
@@ -376,6 +426,10 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void broadcastTo(Tensor x, Tensor out) {
+        if (x.numel() == out.numel()) { // same elements: a plain memory copy
+            Buf.UNSAFE.copyMemory(buf(x).address, buf(out).address, (long) x.numel() * x.dtype().bytes());
+            return;
+        }
         int[] os = out.shape();
         copyStridedTyped(x, 0, Shape.broadcastStrides(x.shape(), os), out, 0, Shape.strides(os), os);
     }
@@ -403,7 +457,7 @@ public final class CpuBackend implements Backend {
         int[] is = index.shape();
         int[] ds = data.shape();
         int[] dst = Shape.strides(ds);
-        LongBuffer ib = ((Buf.I64) buf(index)).longs();
+        Buf.I64 ib = (Buf.I64) buf(index);
         int[] dataStrides = dst.clone();
         dataStrides[axis] = 0;
         int limit = ds[axis];
@@ -411,7 +465,7 @@ public final class CpuBackend implements Backend {
         Strided.walk(is, new int[][] {dataStrides, Shape.strides(is)}, new int[2], (off, in, len) -> {
             for (int i = 0; i < len; i++) {
                 int io = off[1] + i * in[1];
-                long idx = ib.get(io);
+                long idx = ib.getLong(io);
                 if (idx < 0 || idx >= limit) {
                     throw new IndexOutOfBoundsException(op + ": index " + idx + " is out of range [0, " + limit
                             + ") along axis " + axis + " of shape " + Shape.str(ds));
@@ -426,10 +480,10 @@ public final class CpuBackend implements Backend {
         int[] os = out.shape();
         int classes = os[os.length - 1];
         fill(out, 0);
-        LongBuffer ib = ((Buf.I64) buf(index)).longs();
+        Buf.I64 ib = (Buf.I64) buf(index);
         Buf ob = buf(out);
         for (int i = 0, n = index.numel(); i < n; i++) {
-            long c = ib.get(i);
+            long c = ib.getLong(i);
             if (c < 0 || c >= classes) {
                 throw new IndexOutOfBoundsException("oneHot: label " + c + " at position " + i + " is outside [0, " + classes + ")");
             }

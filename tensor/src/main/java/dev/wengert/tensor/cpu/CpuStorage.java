@@ -2,7 +2,6 @@ package dev.wengert.tensor.cpu;
 
 import dev.wengert.tensor.DType;
 import dev.wengert.tensor.Storage;
-import java.nio.ByteOrder;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** Off-heap memory from ND4J: one flat INDArray, viewed as NIO buffers by the Java kernels. */
@@ -35,11 +34,11 @@ final class CpuStorage extends Storage {
             this.flat = flat;
             this.dtype = dtype;
             this.numel = numel;
-            var nio = flat.data().asNio().order(ByteOrder.nativeOrder());
+            long address = flat.data().addressPointer().address();
             this.buf = switch (dtype) {
-                case FLOAT32 -> new Buf.F32(nio.asFloatBuffer());
-                case FLOAT64 -> new Buf.F64(nio.asDoubleBuffer());
-                case INT64 -> new Buf.I64(nio.asLongBuffer());
+                case FLOAT32 -> new Buf.F32(address, numel);
+                case FLOAT64 -> new Buf.F64(address, numel);
+                case INT64 -> new Buf.I64(address, numel);
             };
         }
 

@@ -71,6 +71,7 @@ final class Nd4jKernels {
             case COS -> new Cos(xa, oa);
             case TANH -> new Tanh(xa, oa);
             case SIGMOID -> new Sigmoid(xa, oa);
+            case RELU -> new org.nd4j.linalg.api.ops.impl.scalar.RectifiedLinear(xa, oa, 0.0);
             default -> null;
         };
         if (nd == null) {
@@ -81,8 +82,11 @@ final class Nd4jKernels {
     }
 
     static boolean binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
-        if (out.numel() < LARGE || !out.dtype().isFloating() || a.numel() != out.numel() || b.numel() != out.numel()) {
+        if (out.numel() < LARGE || !out.dtype().isFloating() || a.numel() != out.numel()) {
             return false;
+        }
+        if (b.numel() != out.numel()) {
+            return rowBroadcast(op, a, b, out);
         }
         INDArray x = CpuBackend.st(a).flat;
         INDArray y = CpuBackend.st(b).flat;
@@ -92,6 +96,31 @@ final class Nd4jKernels {
             case SUB -> new SubOp(x, y, z);
             case MUL -> new MulOp(x, y, z);
             case DIV -> new DivOp(x, y, z);
+            default -> null;
+        };
+        if (nd == null) {
+            return false;
+        }
+        Nd4j.getExecutioner().exec(nd);
+        return true;
+    }
+
+    /** out[r, :] = a[r, :] op b for a row vector b (a bias): ND4J's broadcast ops along dimension 1. */
+    private static boolean rowBroadcast(BinaryOp op, Tensor a, Tensor b, Tensor out) {
+        int[] os = out.shape();
+        int cols = os[os.length - 1];
+        if (os.length < 2 || b.numel() != cols || b.dim(-1) != cols) {
+            return false;
+        }
+        int rows = out.numel() / cols;
+        INDArray x = view(CpuBackend.st(a), 0, rows, cols);
+        INDArray y = CpuBackend.st(b).flat;
+        INDArray z = view(CpuBackend.st(out), 0, rows, cols);
+        Op nd = switch (op) {
+            case ADD -> new org.nd4j.linalg.api.ops.impl.broadcast.BroadcastAddOp(x, y, z, 1);
+            case SUB -> new org.nd4j.linalg.api.ops.impl.broadcast.BroadcastSubOp(x, y, z, 1);
+            case MUL -> new org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp(x, y, z, 1);
+            case DIV -> new org.nd4j.linalg.api.ops.impl.broadcast.BroadcastDivOp(x, y, z, 1);
             default -> null;
         };
         if (nd == null) {

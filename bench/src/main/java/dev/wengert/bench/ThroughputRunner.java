@@ -1,0 +1,135 @@
+package dev.wengert.bench;
+
+import dev.wengert.tensor.Device;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * End-to-end training throughput: for each workload, each implementation's median milliseconds per
+ * step after warm-up, samples per second and peak tensor memory, measured in one process, and the ratio
+ * of ours to each reference. Prints one table; can also write it as Markdown and as a PNG bar chart.
+ *
+ * <pre>
+ * java ... dev.wengert.bench.ThroughputRunner [--workloads a,b] [--impls wengert,nd4j,samediff]
+ *     [--device cpu|cuda:0] [--warmup N] [--steps N] [--seconds S] [--markdown FILE] [--png FILE]
+ * </pre>
+ */
+public final class ThroughputRunner {
+
+    /** One measured cell. */
+    public record Measurement(String impl, double medianMs, double samplesPerSecond, long peakBytes, int steps, double lastLoss) {
+    }
+
+    private ThroughputRunner() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        Map<String, String> opt = parse(args);
+        List<Workload> workloads = new ArrayList<>();
+        for (String name : opt.getOrDefault("workloads", String.join(",", Workload.ALL.stream().map(Workload::name).toList())).split(",")) {
+            workloads.add(Workload.named(name.trim()));
+        }
+        List<String> impls = Arrays.asList(opt.getOrDefault("impls", "wengert,nd4j,samediff").split(","));
+        Device device = Device.parse(opt.getOrDefault("device", "cpu"));
+        int warmup = Integer.parseInt(opt.getOrDefault("warmup", "3"));
+        int steps = Integer.parseInt(opt.getOrDefault("steps", "20"));
+        double seconds = Double.parseDouble(opt.getOrDefault("seconds", "20"));
+        float lr = 0.01f;
+
+        Map<Workload, Map<String, Measurement>> results = new LinkedHashMap<>();
+        for (Workload wl : workloads) {
+            Map<String, Measurement> row = new LinkedHashMap<>();
+            for (String impl : impls) {
+                System.err.printf(Locale.ROOT, "measuring %s / %s ...%n", wl.name(), impl);
+                try (TrainingStep step = create(impl.trim(), wl, lr, device)) {
+                    row.put(impl.trim(), measure(impl.trim(), step, wl, warmup, steps, seconds));
+                }
+            }
+            results.put(wl, row);
+        }
+        String title = String.format(Locale.ROOT, "Training step, fp32, SGD, softmax cross-entropy; device %s; %s",
+                device, java.time.LocalDate.now());
+        String table = markdown(results, impls, title);
+        System.out.println(table);
+        if (opt.containsKey("markdown")) {
+            Files.writeString(Path.of(opt.get("markdown")), table);
+        }
+        if (opt.containsKey("png")) {
+            BarChart.write(Path.of(opt.get("png")), title, results, impls);
+        }
+    }
+
+    static TrainingStep create(String impl, Workload wl, float lr, Device device) {
+        return switch (impl) {
+            case "wengert" -> new WengertStep(wl, lr, device);
+            case "nd4j" -> new Nd4jFloorStep(wl, lr);
+            case "samediff" -> new SameDiffStep(wl, lr);
+            default -> throw new IllegalArgumentException("unknown implementation '" + impl + "': use wengert, nd4j or samediff");
+        };
+    }
+
+    /** Warm-up, then up to {@code steps} timed steps or until {@code seconds} have passed (at least 3). */
+    static Measurement measure(String impl, TrainingStep step, Workload wl, int warmup, int steps, double seconds) {
+        double loss = Double.NaN;
+        long budget = (long) (seconds * 1e9);
+        long start = System.nanoTime();
+        for (int i = 0; i < warmup && System.nanoTime() - start < budget / 2; i++) {
+            loss = step.step();
+        }
+        List<Double> times = new ArrayList<>();
+        long t0 = System.nanoTime();
+        while (times.size() < steps && (times.size() < 3 || System.nanoTime() - t0 < budget)) {
+            long a = System.nanoTime();
+            loss = step.step();
+            times.add((System.nanoTime() - a) / 1e6);
+        }
+        double median = median(times);
+        return new Measurement(impl, median, wl.batch() / (median / 1e3), step.peakBytes(), times.size(), loss);
+    }
+
+    static double median(List<Double> xs) {
+        double[] a = xs.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+    }
+
+    static String markdown(Map<Workload, Map<String, Measurement>> results, List<String> impls, String title) {
+        StringBuilder sb = new StringBuilder("**").append(title).append("** (median ms per step; ratio = ours / theirs, below 1 is faster)\n\n");
+        String ours = impls.get(0).trim();
+        sb.append("| workload | ").append(ours).append(" ms | samples/s | peak MB |");
+        for (String impl : impls.subList(1, impls.size())) {
+            sb.append(' ').append(impl.trim()).append(" ms | ratio |");
+        }
+        sb.append("\n|---|---|---|---|");
+        sb.append("---|---|".repeat(impls.size() - 1)).append('\n');
+        for (var e : results.entrySet()) {
+            Measurement m = e.getValue().get(ours);
+            sb.append(String.format(Locale.ROOT, "| %s (%s) | %.2f | %,.0f | %s |", e.getKey().name(), e.getKey().describe(),
+                    m.medianMs(), m.samplesPerSecond(), m.peakBytes() < 0 ? "n/a" : String.format(Locale.ROOT, "%.1f", m.peakBytes() / 1e6)));
+            for (String impl : impls.subList(1, impls.size())) {
+                Measurement t = e.getValue().get(impl.trim());
+                sb.append(String.format(Locale.ROOT, " %.2f | %.2fx |", t.medianMs(), m.medianMs() / t.medianMs()));
+            }
+            sb.append('\n');
+        }
+        return sb.toString();
+    }
+
+    static Map<String, String> parse(String[] args) {
+        Map<String, String> opt = new LinkedHashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            if (!args[i].startsWith("--") || i + 1 >= args.length) {
+                throw new IllegalArgumentException("usage: ThroughputRunner [--workloads a,b] [--impls wengert,nd4j,samediff] "
+                        + "[--device cpu] [--warmup N] [--steps N] [--seconds S] [--markdown FILE] [--png FILE]; bad argument: " + args[i]);
+            }
+            opt.put(args[i].substring(2), args[++i]);
+        }
+        return opt;
+    }
+}
