@@ -174,6 +174,20 @@ class AutogradSemanticsTest {
     }
 
     @Test
+    void fusedLogSoftmaxMatchesItsComposition() {
+        Tensor data = Tensor.randn(5, DType.FLOAT64, 4, 6).mul(3);
+        Var a = Var.param(data);
+        Var b = Var.param(data);
+        Tensor w = Tensor.randn(6, DType.FLOAT64, 4, 6);
+        Var fused = a.logSoftmax(1);
+        Var composed = b.sub(b.logSumExp(true, 1));   // x - log sum exp x, built from primitives
+        assertArrayEquals(composed.value().toDoubleArray(), fused.value().toDoubleArray(), 1e-12);
+        fused.backward(w);
+        composed.backward(w);
+        assertArrayEquals(b.gradTensor().toDoubleArray(), a.gradTensor().toDoubleArray(), 1e-12);
+    }
+
+    @Test
     void leafGradientsSurviveTheStepScope() {
         Var w = Var.param(Tensor.of(new double[] {1, 2}).keepForever());
         try (Scope step = Scope.open()) {
