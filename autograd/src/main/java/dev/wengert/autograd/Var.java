@@ -152,6 +152,15 @@ public final class Var {
         Backward.run(this, cotangent, retainGraph || createGraph, createGraph, null);
     }
 
+    /**
+     * {@link #backward(Tensor, boolean, boolean)} that also reports every adjoint and every term of the
+     * multi-parent sums to {@code listener} (used by {@link dev.wengert.autograd.trace.WengertList} to
+     * print the adjoint trace). {@code cotangent} may be null for a one-element output.
+     */
+    public void backward(Tensor cotangent, boolean retainGraph, boolean createGraph, Backward.Listener listener) {
+        Backward.run(this, cotangent, retainGraph || createGraph, createGraph, listener);
+    }
+
     /** Forgets the accumulated gradient (frees its memory). */
     public void zeroGrad() {
         if (grad != null && grad.node == null && !grad.value.isClosed()) {

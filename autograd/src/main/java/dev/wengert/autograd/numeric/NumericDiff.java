@@ -1,6 +1,10 @@
 package dev.wengert.autograd.numeric;
 
+import dev.wengert.tensor.Scope;
+import dev.wengert.tensor.Tensor;
+import java.util.Arrays;
 import java.util.Objects;
+import java.util.function.Function;
 import java.util.function.DoubleUnaryOperator;
 import java.util.function.ToDoubleFunction;
 
@@ -179,6 +183,63 @@ public final class NumericDiff {
             errors[i] = Math.abs(derivative(f, x, hs[i]) - exact);
         }
         return errors;
+    }
+
+    /**
+     * Jacobian of a tensor function by central differences, one pair of evaluations per element of
+     * {@code x}, with the default step {@code cbrt(ε)·max(1, |x_j|)} per element. The result is float64
+     * with shape {@code f(x).shape ++ x.shape}; element {@code [i..., j...]} approximates
+     * d f(x)[i...] / d x[j...]. Neither {@code x} nor its elements are modified: f receives new tensors
+     * (of x's dtype; in float32 expect only about 3 correct digits).
+     *
+     * @param f the function; must return tensors of one fixed shape
+     * @param x the point (not modified)
+     * @return a new float64 tensor on x's device
+     */
+    public static Tensor jacobian(Function<Tensor, Tensor> f, Tensor x) {
+        Objects.requireNonNull(f, "f");
+        Objects.requireNonNull(x, "x");
+        if (!x.dtype().isFloating()) {
+            throw new IllegalArgumentException("NumericDiff.jacobian: x " + x.describe() + " must be a float tensor");
+        }
+        double[] x0 = x.toDoubleArray().clone();
+        int n = x0.length;
+        double[] jac = null;
+        int[] outShape = null;
+        for (int j = 0; j < n; j++) {
+            double h = defaultStep(CENTRAL_STEP, x0[j]);
+            double[] plus = x0.clone();
+            double[] minus = x0.clone();
+            plus[j] = x0[j] + h;
+            minus[j] = x0[j] - h;
+            try (Scope s = Scope.open()) {
+                Tensor fp = f.apply(Tensor.on(x.device()).of(plus, x.shape()).reshape(x.shape()).cast(x.dtype()));
+                Tensor fm = f.apply(Tensor.on(x.device()).of(minus, x.shape()).reshape(x.shape()).cast(x.dtype()));
+                if (outShape == null) {
+                    outShape = fp.shape();
+                    jac = new double[fp.numel() * n];
+                }
+                if (!Arrays.equals(fp.shape(), outShape) || !Arrays.equals(fm.shape(), outShape)) {
+                    throw new IllegalArgumentException("NumericDiff.jacobian: f returned shapes " + Arrays.toString(fp.shape())
+                            + " and " + Arrays.toString(fm.shape()) + ", expected " + Arrays.toString(outShape) + " every time");
+                }
+                double[] a = fp.toDoubleArray();
+                double[] b = fm.toDoubleArray();
+                double dist = plus[j] - minus[j];
+                for (int i = 0; i < a.length; i++) {
+                    jac[i * n + j] = (a[i] - b[i]) / dist;
+                }
+            }
+        }
+        if (outShape == null) {     // x has no elements: ask f once for the output shape
+            try (Scope s = Scope.open()) {
+                outShape = f.apply(x).shape();
+            }
+            jac = new double[0];
+        }
+        int[] shape = Arrays.copyOf(outShape, outShape.length + x.rank());
+        System.arraycopy(x.shape(), 0, shape, outShape.length, x.rank());
+        return Tensor.on(x.device()).of(jac, shape).reshape(shape);
     }
 
     private static double defaultStep(double base, double x) {
