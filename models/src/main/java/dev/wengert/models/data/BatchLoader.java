@@ -1,0 +1,134 @@
+package dev.wengert.models.data;
+
+import dev.wengert.tensor.Device;
+import dev.wengert.tensor.Tensor;
+import java.util.SplittableRandom;
+
+/**
+ * Cuts a labelled data set into mini-batches of tensors on a device: float32 features {@code [B, features]}
+ * and int64 labels {@code [B]}. With shuffling, each epoch visits the samples in an order drawn from
+ * (seed, epoch), so runs are reproducible; the last batch may be smaller. The data arrays are used,
+ * not copied, and never modified.
+ */
+public final class BatchLoader {
+    private final float[] features;
+    private final long[] labels;
+    private final int width;
+    private final int count;
+    private final int batchSize;
+    private final boolean shuffle;
+    private final long seed;
+    private final Device device;
+
+    /**
+     * @param features row-major {@code count x width} values
+     * @param labels {@code count} class labels
+     */
+    public BatchLoader(float[] features, long[] labels, int width, int batchSize, boolean shuffle, long seed, Device device) {
+        if (width <= 0 || features.length % width != 0 || features.length / width != labels.length) {
+            throw new IllegalArgumentException("BatchLoader: " + features.length + " features of width " + width
+                    + " do not match " + labels.length + " labels");
+        }
+        if (batchSize <= 0) {
+            throw new IllegalArgumentException("BatchLoader: batch size must be > 0, got " + batchSize);
+        }
+        this.features = features;
+        this.labels = labels;
+        this.width = width;
+        this.count = labels.length;
+        this.batchSize = batchSize;
+        this.shuffle = shuffle;
+        this.seed = seed;
+        this.device = device;
+    }
+
+    /** Images scaled to [0, 1] ({@code [B, rows*cols]}) and labels of one MNIST split. */
+    public static BatchLoader of(MnistData.Split split, int batchSize, boolean shuffle, long seed, Device device) {
+        return new BatchLoader(split.imagesAsFloats(), split.labelsAsLongs(), split.rows() * split.cols(), batchSize, shuffle, seed, device);
+    }
+
+    /** One mini-batch; its tensors belong to the scope that was current when it was made. */
+    public record Batch(Tensor features, Tensor labels) {
+        public int size() {
+            return labels.dim(0);
+        }
+    }
+
+    /** The batches of one epoch, in the order for that epoch. */
+    public final class Epoch {
+        private final int[] order;
+
+        private Epoch(int[] order) {
+            this.order = order;
+        }
+
+        public int batches() {
+            return batchCount();
+        }
+
+        /** Batch {@code i} (0-based), as new tensors in the current scope. */
+        public Batch batch(int i) {
+            if (i < 0 || i >= batchCount()) {
+                throw new IndexOutOfBoundsException("batch " + i + " of " + batchCount());
+            }
+            int from = i * batchSize;
+            int n = Math.min(batchSize, count - from);
+            float[] x = new float[n * width];
+            long[] y = new long[n];
+            for (int r = 0; r < n; r++) {
+                int s = order == null ? from + r : order[from + r];
+                System.arraycopy(features, s * width, x, r * width, width);
+                y[r] = labels[s];
+            }
+            return new Batch(Tensor.on(device).of(x, n, width), Tensor.on(device).of(y, n));
+        }
+
+        /** Sample indices in visiting order. */
+        public int[] order() {
+            if (order != null) {
+                return order.clone();
+            }
+            int[] identity = new int[count];
+            for (int i = 0; i < count; i++) {
+                identity[i] = i;
+            }
+            return identity;
+        }
+    }
+
+    /** Epoch {@code e} (0-based): a permutation from (seed, e) when shuffling, else the stored order. */
+    public Epoch epoch(int e) {
+        if (!shuffle) {
+            return new Epoch(null);
+        }
+        int[] order = new int[count];
+        for (int i = 0; i < count; i++) {
+            order[i] = i;
+        }
+        SplittableRandom rng = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + e);
+        for (int i = count - 1; i > 0; i--) {
+            int j = rng.nextInt(i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        return new Epoch(order);
+    }
+
+    /** Number of batches per epoch: ceil(count / batchSize). */
+    public int batchCount() {
+        return (count + batchSize - 1) / batchSize;
+    }
+
+    public int size() {
+        return count;
+    }
+
+    public int batchSize() {
+        return batchSize;
+    }
+
+    public Device device() {
+        return device;
+    }
+}

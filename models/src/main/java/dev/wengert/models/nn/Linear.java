@@ -1,0 +1,72 @@
+package dev.wengert.models.nn;
+
+import dev.wengert.autograd.Var;
+import dev.wengert.tensor.DType;
+import dev.wengert.tensor.Device;
+import dev.wengert.tensor.Tensor;
+
+/**
+ * y = x W^T + b, with W stored {@code [out, in]} as in PyTorch (so checkpoints load there unchanged).
+ * The transpose is a flag of the matrix product, never a copy. Parameters: {@code weight}, {@code bias}.
+ */
+public final class Linear extends Module {
+    private final int inFeatures;
+    private final int outFeatures;
+    private final Var weight;
+    private final Var bias;
+
+    /**
+     * A layer with fresh parameters on {@code device}: the weight from {@code init} with {@code seed},
+     * the bias zero.
+     */
+    public Linear(int inFeatures, int outFeatures, Init init, long seed, DType dtype, Device device) {
+        this(init.create(inFeatures, outFeatures, seed, dtype, device, outFeatures, inFeatures),
+                Tensor.on(device).zeros(dtype, outFeatures));
+    }
+
+    /**
+     * A layer that takes ownership of {@code weight} [out, in] and {@code bias} [out] (they are detached
+     * from their scope and closed by {@link #close()}).
+     */
+    public Linear(Tensor weight, Tensor bias) {
+        if (weight.rank() != 2 || bias.rank() != 1 || bias.dim(0) != weight.dim(0)) {
+            throw new IllegalArgumentException("Linear: weight must be [out, in] and bias [out], got " + weight.describe()
+                    + " and " + bias.describe());
+        }
+        this.outFeatures = weight.dim(0);
+        this.inFeatures = weight.dim(1);
+        this.weight = register("weight", Var.param(weight.keepForever()));
+        this.bias = register("bias", Var.param(bias.keepForever()));
+    }
+
+    /** x [B, in] @ weight^T [in, out] + bias [out]: the function this layer computes, for any parameters. */
+    public static Var apply(Var x, Var weight, Var bias) {
+        return x.matmul(false, weight, true).add(bias);
+    }
+
+    @Override
+    public Var forward(Var x) {
+        return apply(x, weight, bias);
+    }
+
+    public Var weight() {
+        return weight;
+    }
+
+    public Var bias() {
+        return bias;
+    }
+
+    public int inFeatures() {
+        return inFeatures;
+    }
+
+    public int outFeatures() {
+        return outFeatures;
+    }
+
+    @Override
+    public String toString() {
+        return "Linear(" + inFeatures + " -> " + outFeatures + ")";
+    }
+}

@@ -1,0 +1,114 @@
+package dev.wengert.models.nn;
+
+import dev.wengert.autograd.Var;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A layer or a network: a differentiable function of one input with named parameters.
+ *
+ * <p>Parameters are {@link Var#param leaf variables} whose tensors belong to no scope
+ * ({@code keepForever()}); the module owns them and {@link #close()} frees them and their
+ * gradients. Subclasses register parameters with {@link #register} and children with
+ * {@link #child}; names follow PyTorch's {@code state_dict} ({@code "0.weight"}, {@code "2.bias"}).
+ */
+public abstract class Module implements AutoCloseable {
+    private final Map<String, Var> ownParameters = new LinkedHashMap<>();
+    private final Map<String, Module> children = new LinkedHashMap<>();
+    private boolean training = true;
+
+    /** Computes the output for {@code x}. Records on the autograd graph unless in {@code Grad.noGrad()}. */
+    public abstract Var forward(Var x);
+
+    /** Registers a parameter under {@code name}; returns it. For constructors of subclasses. */
+    protected final Var register(String name, Var parameter) {
+        if (!parameter.requiresGrad()) {
+            throw new IllegalArgumentException("register: parameter '" + name + "' does not require grad; create it with Var.param");
+        }
+        if (ownParameters.putIfAbsent(name, parameter) != null || children.containsKey(name)) {
+            throw new IllegalArgumentException("register: the name '" + name + "' is already used");
+        }
+        parameter.named(name);
+        return parameter;
+    }
+
+    /** Registers a sub-module under {@code name}; returns it. */
+    protected final <M extends Module> M child(String name, M module) {
+        if (children.putIfAbsent(name, module) != null || ownParameters.containsKey(name)) {
+            throw new IllegalArgumentException("child: the name '" + name + "' is already used");
+        }
+        return module;
+    }
+
+    /** Every parameter by its dotted name, in registration order ({@code "0.weight"}, {@code "0.bias"}, ...). */
+    public final Map<String, Var> namedParameters() {
+        Map<String, Var> out = new LinkedHashMap<>();
+        collect("", out);
+        return Collections.unmodifiableMap(out);
+    }
+
+    private void collect(String prefix, Map<String, Var> out) {
+        ownParameters.forEach((n, p) -> out.put(prefix + n, p));
+        children.forEach((n, m) -> m.collect(prefix + n + ".", out));
+    }
+
+    /** Every parameter, in the order of {@link #namedParameters()}. */
+    public final List<Var> parameters() {
+        return new ArrayList<>(namedParameters().values());
+    }
+
+    /** Total number of scalar parameters. */
+    public final long parameterCount() {
+        long n = 0;
+        for (Var p : parameters()) {
+            n += p.value().numel();
+        }
+        return n;
+    }
+
+    /** Sets training (true) or evaluation (false) mode on this module and all children. Returns this. */
+    public Module train(boolean on) {
+        training = on;
+        children.values().forEach(m -> m.train(on));
+        return this;
+    }
+
+    /** Same as {@code train(false)}. */
+    public final Module eval() {
+        return train(false);
+    }
+
+    /** True in training mode (the default): dropout is active. */
+    public final boolean isTraining() {
+        return training;
+    }
+
+    /** Frees every parameter's gradient. */
+    public final void zeroGrad() {
+        parameters().forEach(Var::zeroGrad);
+    }
+
+    /** Frees the parameters and their gradients (modifies: closes every parameter tensor). Idempotent. */
+    @Override
+    public void close() {
+        for (Var p : parameters()) {
+            p.zeroGrad();
+            p.value().close();
+        }
+    }
+
+    /** The class name and its children, one per line, e.g. {@code Linear(784 -> 10)}. */
+    @Override
+    public String toString() {
+        if (children.isEmpty()) {
+            return getClass().getSimpleName() + "()";
+        }
+        StringBuilder sb = new StringBuilder(getClass().getSimpleName()).append("(\n");
+        children.forEach((n, m) -> sb.append("  (").append(n).append("): ")
+                .append(m.toString().replace("\n", "\n  ")).append('\n'));
+        return sb.append(')').toString();
+    }
+}

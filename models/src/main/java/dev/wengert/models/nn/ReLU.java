@@ -1,0 +1,10 @@
+package dev.wengert.models.nn;
+
+import dev.wengert.autograd.Var;
+
+/** Elementwise {@code relu}; no parameters. */
+public final class ReLU extends Activation {
+    public ReLU() {
+        super(Var::relu);
+    }
+}

@@ -1,0 +1,10 @@
+package dev.wengert.models.nn;
+
+import dev.wengert.autograd.Var;
+
+/** Elementwise {@code sigmoid}; no parameters. */
+public final class Sigmoid extends Activation {
+    public Sigmoid() {
+        super(Var::sigmoid);
+    }
+}

@@ -1,0 +1,10 @@
+package dev.wengert.models.nn;
+
+import dev.wengert.autograd.Var;
+
+/** Elementwise {@code tanh}; no parameters. */
+public final class Tanh extends Activation {
+    public Tanh() {
+        super(Var::tanh);
+    }
+}

@@ -1,0 +1,92 @@
+package dev.wengert.models.zoo;
+
+import dev.wengert.autograd.Var;
+import dev.wengert.models.io.SafeTensors;
+import dev.wengert.models.nn.Sequential;
+import dev.wengert.tensor.DType;
+import dev.wengert.tensor.Device;
+import dev.wengert.tensor.Scope;
+import dev.wengert.tensor.Tensor;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * Saves and loads zoo models as safetensors: one float32 tensor per parameter under its PyTorch-style name
+ * ({@code 0.weight}, {@code 0.bias}, ...) and the {@link ModelSpec} plus free-form entries as metadata.
+ * Reading checks that names and shapes match the model the metadata describes; the safetensors reader
+ * refuses corrupt files.
+ */
+public final class Checkpoint {
+    /** Metadata key and value identifying the format. */
+    public static final String FORMAT_KEY = "format";
+    public static final String FORMAT = "wengert-checkpoint-1";
+
+    private Checkpoint() {
+    }
+
+    /** A model read back, with its description and all metadata. Close the model when done. */
+    public record Loaded(Sequential model, ModelSpec spec, Map<String, String> metadata) {
+    }
+
+    /**
+     * Writes every parameter of {@code model} (built from {@code spec}) and the metadata (spec entries,
+     * the format, then {@code extra}) atomically to {@code file}. Does not modify the model.
+     */
+    public static void save(Path file, Sequential model, ModelSpec spec, Map<String, String> extra) throws IOException {
+        Map<String, SafeTensors.Entry> tensors = new LinkedHashMap<>();
+        for (Map.Entry<String, Var> e : model.namedParameters().entrySet()) {
+            Tensor t = e.getValue().value();
+            long[] shape = Arrays.stream(t.shape()).asLongStream().toArray();
+            tensors.put(e.getKey(), SafeTensors.Entry.ofFloats(shape, t.toFloatArray()));
+        }
+        Map<String, String> meta = new LinkedHashMap<>(spec.toMetadata());
+        meta.put(FORMAT_KEY, FORMAT);
+        if (extra != null) {
+            extra.forEach(meta::putIfAbsent);
+        }
+        SafeTensors.write(file, tensors, meta);
+    }
+
+    /** Reads {@code file} and rebuilds the model on {@code device} (float32). */
+    public static Loaded load(Path file, Device device) throws IOException {
+        SafeTensors.Contents c = SafeTensors.read(file);
+        Map<String, String> meta = c.metadata();
+        if (!FORMAT.equals(meta.get(FORMAT_KEY))) {
+            throw new IllegalArgumentException(file + " is not a wengert checkpoint (metadata format is "
+                    + meta.get(FORMAT_KEY) + ", expected " + FORMAT + ")");
+        }
+        ModelSpec spec = ModelSpec.fromMetadata(meta);
+        Sequential model;
+        try (Scope s = Scope.open()) {
+            model = spec.build(0, DType.FLOAT32, device);
+        }
+        try {
+            Map<String, Var> params = model.namedParameters();
+            if (!params.keySet().equals(c.tensors().keySet())) {
+                throw new IllegalArgumentException(file + ": tensors " + new TreeSet<>(c.tensors().keySet())
+                        + " do not match the parameters of " + spec + ": " + new TreeSet<>(params.keySet()));
+            }
+            for (Map.Entry<String, Var> e : params.entrySet()) {
+                SafeTensors.Entry entry = c.tensor(e.getKey());
+                Tensor p = e.getValue().value();
+                long[] expected = Arrays.stream(p.shape()).asLongStream().toArray();
+                if (!"F32".equals(entry.dtype()) || !Arrays.equals(entry.shape(), expected)) {
+                    throw new IllegalArgumentException(file + ": tensor '" + e.getKey() + "' is " + entry.dtype()
+                            + Arrays.toString(entry.shape()) + ", expected F32" + Arrays.toString(expected));
+                }
+                try (Scope s = Scope.open()) {
+                    p.assign(Tensor.on(device).of(entry.asFloats(), p.shape()));
+                }
+            }
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+        return new Loaded(model, spec, Collections.unmodifiableMap(meta));
+    }
+}
