@@ -85,6 +85,9 @@ final class Nd4jKernels {
         if (out.numel() < LARGE || !out.dtype().isFloating() || a.numel() != out.numel()) {
             return false;
         }
+        if (b.numel() == 1) {
+            return scalar(op, a, CpuBackend.buf(b).get(0), out);
+        }
         if (b.numel() != out.numel()) {
             return rowBroadcast(op, a, b, out);
         }
@@ -96,6 +99,25 @@ final class Nd4jKernels {
             case SUB -> new SubOp(x, y, z);
             case MUL -> new MulOp(x, y, z);
             case DIV -> new DivOp(x, y, z);
+            default -> null;
+        };
+        if (nd == null) {
+            return false;
+        }
+        Nd4j.getExecutioner().exec(nd);
+        return true;
+    }
+
+    /** out = a op s for a scalar s (learning rates, constants): ND4J's scalar ops. */
+    private static boolean scalar(BinaryOp op, Tensor a, double s, Tensor out) {
+        INDArray x = CpuBackend.st(a).flat;
+        INDArray z = CpuBackend.st(out).flat;
+        Op nd = switch (op) {
+            case ADD -> new org.nd4j.linalg.api.ops.impl.scalar.ScalarAdd(x, null, z, s);
+            case SUB -> new org.nd4j.linalg.api.ops.impl.scalar.ScalarSubtraction(x, null, z, s);
+            case MUL -> new org.nd4j.linalg.api.ops.impl.scalar.ScalarMultiplication(x, null, z, s);
+            case DIV -> new org.nd4j.linalg.api.ops.impl.scalar.ScalarDivision(x, null, z, s);
+            case GT -> new org.nd4j.linalg.api.ops.impl.scalar.Step(x, z, s);   // x > s ? 1 : 0, e.g. ReLU's derivative
             default -> null;
         };
         if (nd == null) {
