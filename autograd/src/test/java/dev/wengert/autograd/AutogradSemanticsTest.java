@@ -12,25 +12,14 @@ import dev.wengert.tensor.BinaryOp;
 import dev.wengert.tensor.DType;
 import dev.wengert.tensor.Device;
 import dev.wengert.tensor.Scope;
+import dev.wengert.tensor.ScopePerTest;
 import dev.wengert.tensor.Tensor;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** What reverse mode promises beyond individual rules: accumulation, modes, freeing, errors, memory. */
+@ExtendWith(ScopePerTest.class)
 class AutogradSemanticsTest {
-    private Scope scope;
-
-    @BeforeEach
-    void open() {
-        scope = Scope.open();
-    }
-
-    @AfterEach
-    void close() {
-        scope.close();
-    }
-
     static Var scalar(double v) {
         return Var.param(Tensor.scalar(v, DType.FLOAT64));
     }

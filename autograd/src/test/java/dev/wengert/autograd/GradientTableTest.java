@@ -3,15 +3,14 @@ package dev.wengert.autograd;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wengert.tensor.DType;
-import dev.wengert.tensor.Scope;
+import dev.wengert.tensor.ScopePerTest;
 import dev.wengert.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.function.Function;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -22,21 +21,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Bound: relative error at most 1e-6 (central differences in float64 are good to about 1e-9 here;
  * the bound leaves room for ill-conditioned points).
  */
+@ExtendWith(ScopePerTest.class)
 class GradientTableTest {
     static final double TOLERANCE = 1e-6;
     static final double STEP = 1e-6;
-
-    private Scope scope;
-
-    @BeforeEach
-    void open() {
-        scope = Scope.open();
-    }
-
-    @AfterEach
-    void close() {
-        scope.close();
-    }
 
     /** One row of the table: an op, how to build its inputs, and the input domain. */
     record Spec(String name, Function<Var[], Var> f, int[][] shapes, double lo, double hi) {

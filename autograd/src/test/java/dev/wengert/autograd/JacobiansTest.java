@@ -8,14 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.wengert.autograd.numeric.NumericDiff;
 import dev.wengert.tensor.DType;
 import dev.wengert.tensor.Device;
-import dev.wengert.tensor.Scope;
+import dev.wengert.tensor.ScopePerTest;
 import dev.wengert.tensor.Tensor;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -26,19 +25,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * (both are exact up to rounding) and both must agree with central differences to 1e-6. Then Hessians
  * of functions with known Hessians, exact to 1e-10.
  */
+@ExtendWith(ScopePerTest.class)
 class JacobiansTest {
-    private Scope scope;
-
-    @BeforeEach
-    void open() {
-        scope = Scope.open();
-    }
-
-    @AfterEach
-    void close() {
-        scope.close();
-    }
-
     static Stream<Arguments> cases() {
         return GradientTableTest.table().flatMap(spec -> {
             Stream.Builder<Arguments> b = Stream.builder();

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.wengert.autograd.symbolic.Expr;
 import dev.wengert.tensor.DType;
 import dev.wengert.tensor.Device;
-import dev.wengert.tensor.Scope;
+import dev.wengert.tensor.ScopePerTest;
 import dev.wengert.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,9 +16,8 @@ import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -28,19 +27,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * ({@link Expr#diff} twice), and {@link GradCheck#checkSecondOrder} (reverse over reverse and forward
  * over reverse against finite differences of the gradient) on every row of {@link GradientTableTest}.
  */
+@ExtendWith(ScopePerTest.class)
 class SecondOrderTest {
-    private Scope scope;
-
-    @BeforeEach
-    void open() {
-        scope = Scope.open();
-    }
-
-    @AfterEach
-    void close() {
-        scope.close();
-    }
-
     /** The same scalar function written twice: symbolically and with Var. */
     record Fn(String name, Function<Expr, Expr> symbolic, Function<Var, Var> var) {
         @Override

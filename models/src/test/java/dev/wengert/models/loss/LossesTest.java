@@ -9,25 +9,13 @@ import dev.wengert.autograd.GradCheck;
 import dev.wengert.autograd.Var;
 import dev.wengert.tensor.DType;
 import dev.wengert.tensor.Device;
-import dev.wengert.tensor.Scope;
+import dev.wengert.tensor.ScopePerTest;
 import dev.wengert.tensor.Tensor;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+@ExtendWith(ScopePerTest.class)
 class LossesTest {
-    private Scope scope;
-
-    @BeforeEach
-    void open() {
-        scope = Scope.open();
-    }
-
-    @AfterEach
-    void close() {
-        scope.close();
-    }
-
     private static Tensor randn(long seed, int... shape) {
         return Tensor.on(Device.CPU).randn(seed, DType.FLOAT64, shape);
     }

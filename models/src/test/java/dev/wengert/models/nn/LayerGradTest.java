@@ -7,29 +7,18 @@ import dev.wengert.autograd.Var;
 import dev.wengert.tensor.DType;
 import dev.wengert.tensor.Device;
 import dev.wengert.tensor.Scope;
+import dev.wengert.tensor.ScopePerTest;
 import dev.wengert.tensor.Tensor;
 import java.util.function.Function;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Every layer's function, gradient-checked in float64 in both modes (one row per layer). */
+@ExtendWith(ScopePerTest.class)
 class LayerGradTest {
-    private Scope scope;
-
-    @BeforeEach
-    void open() {
-        scope = Scope.open();
-    }
-
-    @AfterEach
-    void close() {
-        scope.close();
-    }
-
     static Tensor randn(long seed, int... shape) {
         return Tensor.on(Device.CPU).randn(seed, DType.FLOAT64, shape);
     }
