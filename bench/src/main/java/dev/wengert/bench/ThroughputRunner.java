@@ -18,7 +18,8 @@ import java.util.Map;
  *
  * <pre>
  * java ... dev.wengert.bench.ThroughputRunner [--workloads a,b] [--impls wengert,nd4j,samediff]
- *     [--device cpu|cuda:0] [--warmup N] [--steps N] [--seconds S] [--markdown FILE] [--png FILE]
+ *     [--device cpu|cuda:0] [--warmup N] [--steps N] [--seconds S] [--reference pytorch.json]
+ *     [--markdown FILE] [--png FILE]
  * </pre>
  */
 public final class ThroughputRunner {
@@ -37,6 +38,7 @@ public final class ThroughputRunner {
             workloads.add(Workload.named(name.trim()));
         }
         List<String> impls = Arrays.asList(opt.getOrDefault("impls", "wengert,nd4j,samediff").split(","));
+        // (reference columns are appended after the measured ones)
         Device device = Device.parse(opt.getOrDefault("device", "cpu"));
         int warmup = Integer.parseInt(opt.getOrDefault("warmup", "3"));
         int steps = Integer.parseInt(opt.getOrDefault("steps", "20"));
@@ -54,8 +56,14 @@ public final class ThroughputRunner {
             }
             results.put(wl, row);
         }
-        String title = String.format(Locale.ROOT, "Training step, fp32, SGD, softmax cross-entropy; device %s; %s",
-                device, java.time.LocalDate.now());
+        List<String> columns = new ArrayList<>(impls);
+        String referenceNote = "";
+        if (opt.containsKey("reference")) {
+            referenceNote = "; reference " + mergeReference(Path.of(opt.get("reference")), results, columns);
+        }
+        impls = columns;
+        String title = String.format(Locale.ROOT, "Training step, fp32, SGD, softmax cross-entropy; device %s%s; %s",
+                device, referenceNote, java.time.LocalDate.now());
         String table = markdown(results, impls, title);
         System.out.println(table);
         if (opt.containsKey("markdown")) {
@@ -64,6 +72,33 @@ public final class ThroughputRunner {
         if (opt.containsKey("png")) {
             BarChart.write(Path.of(opt.get("png")), title, results, impls);
         }
+    }
+
+    /**
+     * Adds the measurements of a reference run (bench/reference/pytorch_reference.py --out FILE) as extra
+     * columns. Returns a description of the reference (device, version).
+     */
+    @SuppressWarnings("unchecked")
+    static String mergeReference(Path file, Map<Workload, Map<String, Measurement>> results, List<String> columns) throws IOException {
+        Map<String, Object> doc = (Map<String, Object>) dev.wengert.models.io.Json.parse(Files.readString(file));
+        Map<String, Object> byWorkload = (Map<String, Object>) doc.get("results");
+        for (var e : results.entrySet()) {
+            Object row = byWorkload.get(e.getKey().name());
+            if (row == null) {
+                throw new IllegalArgumentException("reference " + file + " has no result for workload " + e.getKey().name());
+            }
+            for (var cell : ((Map<String, Object>) row).entrySet()) {
+                Map<String, Object> m = (Map<String, Object>) cell.getValue();
+                double ms = ((Number) m.get("ms")).doubleValue();
+                Object peak = m.get("peak_mb");
+                e.getValue().put(cell.getKey(), new Measurement(cell.getKey(), ms, e.getKey().batch() / (ms / 1e3),
+                        peak == null ? -1 : (long) (((Number) peak).doubleValue() * 1e6), -1, Double.NaN));
+                if (!columns.contains(cell.getKey())) {
+                    columns.add(cell.getKey());
+                }
+            }
+        }
+        return "PyTorch " + doc.get("torch") + " on " + doc.get("device");
     }
 
     static TrainingStep create(String impl, Workload wl, float lr, Device device) {
@@ -126,7 +161,8 @@ public final class ThroughputRunner {
         for (int i = 0; i < args.length; i++) {
             if (!args[i].startsWith("--") || i + 1 >= args.length) {
                 throw new IllegalArgumentException("usage: ThroughputRunner [--workloads a,b] [--impls wengert,nd4j,samediff] "
-                        + "[--device cpu] [--warmup N] [--steps N] [--seconds S] [--markdown FILE] [--png FILE]; bad argument: " + args[i]);
+                        + "[--device cpu] [--warmup N] [--steps N] [--seconds S] [--reference pytorch.json] [--markdown FILE] "
+                        + "[--png FILE]; bad argument: " + args[i]);
             }
             opt.put(args[i].substring(2), args[++i]);
         }
