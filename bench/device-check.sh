@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The GPU machine's check (after bench/prepare-device.sh on the development machine; carry
+# device-jre and bench/target/device-lib): the CUDA backend contract tests, then SGEMM n=4096,
+# elementwise add of 16M floats and device-to-device copy, in Wengert and in PyTorch, as one table.
+# No network and no Maven needed. Exit status: that of the tests.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+java=${JAVA:-device-jre/bin/java}
+lib=bench/target/device-lib
+out=${OUT:-/tmp}/device-check
+mkdir -p "$out"
+[ -x "$java" ] && [ -d "$lib" ] || { echo "device-check.sh: run bench/prepare-device.sh first and carry device-jre and $lib" >&2; exit 2; }
+cp=$(ls "$lib"/*.jar | grep -v console-standalone | tr '\n' ':')
+console=$(ls "$lib"/junit-platform-console-standalone-*.jar)
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo "(no nvidia-smi)"
+
+echo "== CUDA contract tests"
+"$java" -Djava.util.logging.config.file=/dev/null -jar "$console" execute --disable-banner --details=tree \
+    --class-path "$cp" --select-class dev.wengert.tensor.cuda.CudaBackendTest \
+    --reports-dir "$out/junit" 2>&1 | tee "$out/tests.txt" | grep -vE '✔' | tail -150
+tests=${PIPESTATUS[0]}
+if ! grep -qE '\[ *[1-9][0-9]* tests successful' "$out/tests.txt"; then
+    echo "device-check.sh: no CUDA test ran (see the skip reason above)" >&2
+    tests=1
+fi
+
+echo "== Wengert measurements"
+timeout 300 "$java" -cp "$cp" dev.wengert.tensor.cuda.CudaDeviceBench cuda:0 2>&1 | tee "$out/wengert.txt"
+echo "== PyTorch measurements"
+timeout 300 python3 bench/reference/device_reference.py 2>&1 | tee "$out/torch.txt"
+
+echo
+echo "== Summary ($(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1))"
+grep -E 'tests (successful|failed|aborted)' "$out/tests.txt" | sed 's/^[^0-9]*//' | tr -s ' '
+printf '%-20s %12s %12s  %s\n' measurement wengert pytorch unit
+for name in sgemm_fp32_n4096 sgemm_tf32_n4096 add_16M_f32 d2d_copy_16M_f32 launch_small_add; do
+    w=$(awk -v n="$name" '$1 == "RESULT" && $2 == n {print $3}' "$out/wengert.txt")
+    p=$(awk -v n="$name" '$1 == "RESULT" && $2 == n {print $3}' "$out/torch.txt")
+    u=$(awk -v n="$name" '$1 == "RESULT" && $2 == n {print $4}' "$out/wengert.txt" "$out/torch.txt" | head -1)
+    printf '%-20s %12s %12s  %s\n' "$name" "${w:--}" "${p:--}" "$u"
+done
+exit "$tests"

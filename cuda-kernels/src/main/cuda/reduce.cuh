@@ -1,0 +1,119 @@
+// Reductions along axes, argmax and log-softmax. The Java side reshapes every request into one of
+// two layouts: rows [rows, len] (the reduced elements are contiguous) or [outer, len, inner]. Long
+// reductions are split into chunks (pass 1 writes partial results, pass 2 reduces them) so that a
+// few long rows still fill the GPU.
+#pragma once
+#include "common.cuh"
+
+enum { R_SUM = 0, R_MAX = 1 };
+
+template <typename T> __device__ inline T r_identity(int op) { return op == R_SUM ? (T)0 : lowest<T>(); }
+template <typename T> __device__ inline T r_combine(int op, T a, T b) { return op == R_SUM ? a + b : max_nan(a, b); }
+template <> __device__ inline i64 r_combine<i64>(int op, i64 a, i64 b) { return op == R_SUM ? (i64)((u64)a + (u64)b) : (a > b ? a : b); }
+
+// out[r * nchunks + c] = reduce(x[r, c*chunk .. min(len, (c+1)*chunk))); one block per output.
+template <typename T>
+__device__ void reduce_rows_t(int op, const T* x, T* out, i64 rows, i64 len, i64 chunk) {
+    i64 nchunks = len == 0 ? 1 : (len + chunk - 1) / chunk;
+    for (i64 o = blockIdx.x; o < rows * nchunks; o += gridDim.x) {
+        i64 r = o / nchunks, c = o - r * nchunks;
+        i64 lo = c * chunk, hi = min(len, lo + chunk);
+        const T* row = x + r * len;
+        T acc = r_identity<T>(op);
+        for (i64 j = lo + threadIdx.x; j < hi; j += blockDim.x) acc = r_combine(op, acc, row[j]);
+        acc = block_reduce(acc, r_identity<T>(op), [op](T a, T b) { return r_combine(op, a, b); });
+        if (threadIdx.x == 0) out[o] = acc;
+    }
+}
+
+// out[o, c, i] = reduce(x[o, c*chunk .. , i]); one thread per output, consecutive threads along i.
+template <typename T>
+__device__ void reduce_oli_t(int op, const T* x, T* out, i64 outer, i64 len, i64 inner, i64 chunk) {
+    i64 nchunks = len == 0 ? 1 : (len + chunk - 1) / chunk;
+    GRID_STRIDE(idx, outer * nchunks * inner) {
+        i64 i = idx % inner;
+        i64 rest = idx / inner;
+        i64 c = rest % nchunks, o = rest / nchunks;
+        i64 lo = c * chunk, hi = min(len, lo + chunk);
+        const T* p = x + o * len * inner + i;
+        T acc = r_identity<T>(op);
+        for (i64 j = lo; j < hi; j++) acc = r_combine(op, acc, p[j * inner]);
+        out[idx] = acc;
+    }
+}
+
+// Index of the first maximum (a NaN counts as the maximum), as the CPU backend.
+template <typename T>
+__device__ void argmax_t(const T* x, i64* out, i64 outer, i64 len, i64 inner) {
+    GRID_STRIDE(idx, outer * inner) {
+        i64 i = idx % inner, o = idx / inner;
+        const T* p = x + o * len * inner + i;
+        i64 best = 0;
+        T bv = p[0];
+        for (i64 j = 1; j < len && bv == bv; j++) {
+            T v = p[j * inner];
+            if (v > bv || v != v) {
+                bv = v;
+                best = j;
+            }
+        }
+        out[idx] = best;
+    }
+}
+
+// log-softmax of contiguous rows: one block per row, three passes over the row (max, sum, write).
+template <typename T>
+__device__ void log_softmax_rows_t(const T* x, T* out, i64 rows, i64 len) {
+    for (i64 r = blockIdx.x; r < rows; r += gridDim.x) {
+        const T* row = x + r * len;
+        T m = lowest<T>();
+        for (i64 j = threadIdx.x; j < len; j += blockDim.x) m = max_nan(m, row[j]);
+        m = block_reduce(m, lowest<T>(), [](T a, T b) { return max_nan(a, b); });
+        T s = 0;
+        for (i64 j = threadIdx.x; j < len; j += blockDim.x) s += f_exp(row[j] - m);
+        s = block_reduce(s, (T)0, [](T a, T b) { return a + b; });
+        T lse = m + f_log(s);
+        for (i64 j = threadIdx.x; j < len; j += blockDim.x) out[r * len + j] = row[j] - lse;
+    }
+}
+
+// log-softmax along the middle axis of [outer, len, inner]: one thread per (o, i).
+template <typename T>
+__device__ void log_softmax_oli_t(const T* x, T* out, i64 outer, i64 len, i64 inner) {
+    GRID_STRIDE(idx, outer * inner) {
+        i64 i = idx % inner, o = idx / inner;
+        i64 base = o * len * inner + i;
+        T m = lowest<T>();
+        for (i64 j = 0; j < len; j++) m = max_nan(m, x[base + j * inner]);
+        T s = 0;
+        for (i64 j = 0; j < len; j++) s += f_exp(x[base + j * inner] - m);
+        T lse = m + f_log(s);
+        for (i64 j = 0; j < len; j++) out[base + j * inner] = x[base + j * inner] - lse;
+    }
+}
+
+#define REDUCE_ENTRIES(T, S)                                                                                  \
+    extern "C" __global__ void reduce_rows_##S(int op, const T* x, T* out, i64 rows, i64 len, i64 chunk) {    \
+        reduce_rows_t(op, x, out, rows, len, chunk);                                                          \
+    }                                                                                                         \
+    extern "C" __global__ void reduce_oli_##S(int op, const T* x, T* out, i64 outer, i64 len, i64 inner, i64 chunk) { \
+        reduce_oli_t(op, x, out, outer, len, inner, chunk);                                                   \
+    }                                                                                                         \
+    extern "C" __global__ void argmax_##S(const T* x, i64* out, i64 outer, i64 len, i64 inner) {              \
+        argmax_t(x, out, outer, len, inner);                                                                  \
+    }
+
+REDUCE_ENTRIES(float, f32)
+REDUCE_ENTRIES(double, f64)
+REDUCE_ENTRIES(i64, i64)
+
+#define SOFTMAX_ENTRIES(T, S)                                                                                 \
+    extern "C" __global__ void log_softmax_rows_##S(const T* x, T* out, i64 rows, i64 len) {                  \
+        log_softmax_rows_t(x, out, rows, len);                                                                \
+    }                                                                                                         \
+    extern "C" __global__ void log_softmax_oli_##S(const T* x, T* out, i64 outer, i64 len, i64 inner) {       \
+        log_softmax_oli_t(x, out, outer, len, inner);                                                         \
+    }
+
+SOFTMAX_ENTRIES(float, f32)
+SOFTMAX_ENTRIES(double, f64)

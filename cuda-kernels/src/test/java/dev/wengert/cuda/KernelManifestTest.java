@@ -1,0 +1,69 @@
+package dev.wengert.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The committed kernels.fatbin was built from exactly the .cu sources in src/main/cuda (the same check
+ * as scripts/kernels.sh, independently in Java), and the jar resource is that file.
+ */
+class KernelManifestTest {
+    private static final Path SOURCES = Path.of("src/main/cuda");
+    private static final Path MANIFEST = Path.of("src/main/resources/dev/wengert/cuda/kernels.manifest");
+
+    static String sha256(byte[] data) throws NoSuchAlgorithmException {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+    }
+
+    private static Map<String, String> manifestEntries(String kind) throws IOException {
+        Map<String, String> out = new TreeMap<>();
+        for (String line : Files.readAllLines(MANIFEST)) {
+            String[] f = line.split(" ");
+            if (f[0].equals(kind)) {
+                out.put(f[2], f[1]);
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void manifestMatchesTheCudaSources() throws Exception {
+        Map<String, String> actual = new TreeMap<>();
+        List<Path> files;
+        try (Stream<Path> s = Files.walk(SOURCES)) {
+            files = s.filter(p -> p.toString().endsWith(".cu") || p.toString().endsWith(".cuh")).collect(Collectors.toList());
+        }
+        for (Path p : files) {
+            actual.put(p.toString().replace('\\', '/'), sha256(Files.readAllBytes(p)));
+        }
+        assertTrue(actual.containsKey("src/main/cuda/kernels.cu"), "kernels.cu exists");
+        assertEquals(manifestEntries("source"), actual,
+                "kernel sources changed since kernels.fatbin was built: run cuda-kernels/scripts/kernels.sh regenerate");
+    }
+
+    @Test
+    void packagedFatbinIsTheOneInTheManifest() throws Exception {
+        byte[] fatbin;
+        try (InputStream in = KernelManifestTest.class.getResourceAsStream("/dev/wengert/cuda/kernels.fatbin")) {
+            assertNotNull(in, "kernels.fatbin is on the class path");
+            fatbin = in.readAllBytes();
+        }
+        assertEquals(manifestEntries("fatbin").values().iterator().next(), sha256(fatbin));
+        assertTrue(fatbin.length < 4 << 20, "the committed fatbin stays small: " + fatbin.length + " bytes");
+    }
+}

@@ -1,0 +1,78 @@
+package dev.wengert.tensor.cuda;
+
+import static jcuda.jcublas.JCublas2.cublasCreate;
+import static jcuda.jcublas.JCublas2.cublasDgemm;
+import static jcuda.jcublas.JCublas2.cublasDgemmStridedBatched;
+import static jcuda.jcublas.JCublas2.cublasSetMathMode;
+import static jcuda.jcublas.JCublas2.cublasSetStream;
+import static jcuda.jcublas.JCublas2.cublasSgemm;
+import static jcuda.jcublas.JCublas2.cublasSgemmStridedBatched;
+
+import dev.wengert.tensor.DType;
+import jcuda.Pointer;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUstream;
+import jcuda.jcublas.cublasHandle;
+import jcuda.jcublas.cublasMath;
+import jcuda.jcublas.cublasOperation;
+import jcuda.jcublas.cublasStatus;
+import jcuda.runtime.cudaStream_t;
+
+/**
+ * Row-major GEMMs through column-major cuBLAS. A row-major [r, c] matrix is a column-major [c, r] one,
+ * its transpose; so C = op(A) op(B) is computed as C^T = op(B)^T op(A)^T, i.e. cuBLAS with the operands
+ * swapped, m and n swapped, and each operand's transpose flag kept. TF32 tensor-core math is used only
+ * when {@link CudaBackend#setTf32Enabled} (or -Dwengert.cuda.tf32=true) allows it.
+ */
+final class Blas {
+    private final cublasHandle handle = new cublasHandle();
+    private int mathMode = -1;
+
+    /** A handle bound to {@code stream}; the current context must be the backend's. */
+    Blas(CUstream stream) {
+        status(cublasCreate(handle), "cublasCreate (is the cuBLAS library working with this driver?)");
+        status(cublasSetStream(handle, new cudaStream_t(stream)), "cublasSetStream");
+    }
+
+    private static void status(int s, String what) {
+        if (s != cublasStatus.CUBLAS_STATUS_SUCCESS) {
+            throw new IllegalStateException(what + " failed: " + cublasStatus.stringFor(s));
+        }
+    }
+
+    /**
+     * out[q] (+)= op(a[q]) op(b[q]) for q < batch, row-major; aStride / bStride are 0 for an operand
+     * shared by every batch. Modifies only out.
+     */
+    void gemm(DType dtype, CUdeviceptr a, boolean ta, long aStride, CUdeviceptr b, boolean tb, long bStride,
+              CUdeviceptr out, int batch, int m, int n, int k, boolean accumulate, String shapes) {
+        int mode = CudaBackend.isTf32Enabled() && dtype == DType.FLOAT32
+                ? cublasMath.CUBLAS_TF32_TENSOR_OP_MATH : cublasMath.CUBLAS_DEFAULT_MATH;
+        if (mode != mathMode) {
+            status(cublasSetMathMode(handle, mode), "cublasSetMathMode");
+            mathMode = mode;
+        }
+        int opA = tb ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N; // cuBLAS's A is our b
+        int opB = ta ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N; // cuBLAS's B is our a
+        int ldb = tb ? k : n;
+        int lda = ta ? m : k;
+        long outStride = (long) m * n;
+        int s;
+        if (dtype == DType.FLOAT32) {
+            Pointer one = Pointer.to(new float[] {1f});
+            Pointer beta = Pointer.to(new float[] {accumulate ? 1f : 0f});
+            s = batch == 1
+                    ? cublasSgemm(handle, opA, opB, n, m, k, one, b, ldb, a, lda, beta, out, n)
+                    : cublasSgemmStridedBatched(handle, opA, opB, n, m, k, one, b, ldb, bStride, a, lda, aStride, beta, out, n,
+                            outStride, batch);
+        } else {
+            Pointer one = Pointer.to(new double[] {1});
+            Pointer beta = Pointer.to(new double[] {accumulate ? 1 : 0});
+            s = batch == 1
+                    ? cublasDgemm(handle, opA, opB, n, m, k, one, b, ldb, a, lda, beta, out, n)
+                    : cublasDgemmStridedBatched(handle, opA, opB, n, m, k, one, b, ldb, bStride, a, lda, aStride, beta, out, n,
+                            outStride, batch);
+        }
+        status(s, "matmul " + shapes + " (cuBLAS " + (dtype == DType.FLOAT32 ? "S" : "D") + "gemm)");
+    }
+}

@@ -1,0 +1,468 @@
+package dev.wengert.tensor.cuda;
+
+import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
+import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
+import static jcuda.driver.JCudaDriver.cuStreamCreate;
+import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
+
+import dev.wengert.tensor.Backend;
+import dev.wengert.tensor.BinaryOp;
+import dev.wengert.tensor.DType;
+import dev.wengert.tensor.Device;
+import dev.wengert.tensor.MemoryStats;
+import dev.wengert.tensor.RandomKind;
+import dev.wengert.tensor.ReduceOp;
+import dev.wengert.tensor.Shape;
+import dev.wengert.tensor.Storage;
+import dev.wengert.tensor.Tensor;
+import dev.wengert.tensor.UnaryOp;
+import java.util.Arrays;
+import jcuda.Pointer;
+import jcuda.driver.CUcontext;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUstream;
+import jcuda.driver.CUstream_flags;
+
+/**
+ * The CUDA backend of one device: every primitive is a kernel from kernels.fatbin or a cuBLAS call,
+ * queued on one stream per device. Nothing synchronises except {@link #download} and
+ * {@link #synchronize}: errors found by kernels (an index out of range, an integer division by zero)
+ * are recorded on the device and thrown at the next synchronising read. Memory comes from a
+ * {@link CachingAllocator}. Uploads use a synchronous copy from the Java array (pageable memory).
+ * Open through {@link CudaDetection}; see {@link CudaFused} for the fused model kernels.
+ */
+public final class CudaBackend implements Backend {
+    private static final ThreadLocal<CUcontext> CURRENT = new ThreadLocal<>();
+    private static volatile boolean tf32 = Boolean.getBoolean("wengert.cuda.tf32");
+
+    private final Device device;
+    private final CUcontext context;
+    private final CUstream stream = new CUstream();
+    private final CachingAllocator allocator;
+    private final Kernels kernels;
+    private final Blas blas;
+    private final DeviceErrors errors;
+    private final String description;
+
+    CudaBackend(Device device, CUcontext context, int multiprocessors, String description) {
+        this.device = device;
+        this.context = context;
+        this.description = description;
+        makeCurrent();
+        // a blocking stream: the synchronous host copies on the legacy default stream are ordered with it
+        Cu.check(cuStreamCreate(stream, CUstream_flags.CU_STREAM_DEFAULT), "cuStreamCreate on " + device);
+        this.allocator = new CachingAllocator(device, this::synchronizeQuietly);
+        this.kernels = new Kernels(stream, multiprocessors);
+        this.blas = new Blas(stream);
+        this.errors = new DeviceErrors(device);
+    }
+
+    /** Allows TF32 tensor-core math for float32 GEMMs (faster, about 10 mantissa bits); off by default, as in PyTorch. */
+    public static void setTf32Enabled(boolean enabled) {
+        tf32 = enabled;
+    }
+
+    /** Whether float32 GEMMs may use TF32; initially the system property {@code wengert.cuda.tf32}. */
+    public static boolean isTf32Enabled() {
+        return tf32;
+    }
+
+    /** "NVIDIA H100 80GB HBM3, compute capability 9.0, driver CUDA 13.0, cuBLAS ...". */
+    public String describe() {
+        return description;
+    }
+
+    /** Makes this backend's context current on the calling thread (cheap when it already is). */
+    void makeCurrent() {
+        if (CURRENT.get() != context) {
+            Cu.check(cuCtxSetCurrent(context), "cuCtxSetCurrent for " + device);
+            CURRENT.set(context);
+        }
+    }
+
+    Kernels kernels() {
+        return kernels;
+    }
+
+    DeviceErrors errors() {
+        return errors;
+    }
+
+    static CUdeviceptr ptr(Tensor t) {
+        Storage s = t.storage();
+        if (!(s instanceof CudaStorage cs)) {
+            throw new IllegalArgumentException("tensor " + t.describe() + " does not hold CUDA memory");
+        }
+        return cs.ptr();
+    }
+
+    private static String k(String base, DType dtype) {
+        return base + "_" + OpCodes.suffix(dtype);
+    }
+
+    @Override
+    public Device device() {
+        return device;
+    }
+
+    @Override
+    public Storage allocate(DType dtype, int numel) {
+        makeCurrent();
+        return new CudaStorage(allocator, allocator.allocate((long) numel * dtype.bytes(), stream), dtype, numel);
+    }
+
+    /** A temporary device buffer for multi-pass kernels; give it back with {@link #release}. */
+    CachingAllocator.Block scratch(long bytes) {
+        return allocator.allocate(bytes, stream);
+    }
+
+    void release(CachingAllocator.Block b) {
+        allocator.free(b); // stream order makes immediate reuse safe
+    }
+
+    // ------------------------------------------------------------------ host transfers
+
+    @Override
+    public void upload(Object host, Tensor out) {
+        makeCurrent();
+        long bytes = (long) out.numel() * out.dtype().bytes();
+        if (bytes == 0) {
+            return;
+        }
+        Pointer src = switch (out.dtype()) {
+            case FLOAT32 -> Pointer.to((float[]) host);
+            case FLOAT64 -> Pointer.to((double[]) host);
+            case INT64 -> Pointer.to((long[]) host);
+        };
+        Cu.check(cuMemcpyHtoD(ptr(out), src, bytes), "upload of " + out.describe());
+    }
+
+    @Override
+    public Object download(Tensor src) {
+        synchronize();
+        int n = src.numel();
+        long bytes = (long) n * src.dtype().bytes();
+        Object host;
+        Pointer dst;
+        switch (src.dtype()) {
+            case FLOAT32 -> {
+                float[] a = new float[n];
+                host = a;
+                dst = Pointer.to(a);
+            }
+            case FLOAT64 -> {
+                double[] a = new double[n];
+                host = a;
+                dst = Pointer.to(a);
+            }
+            default -> {
+                long[] a = new long[n];
+                host = a;
+                dst = Pointer.to(a);
+            }
+        }
+        if (bytes > 0) {
+            Cu.check(cuMemcpyDtoH(dst, ptr(src), bytes), "download of " + src.describe());
+        }
+        return host;
+    }
+
+    /** Waits for the queued work, then throws the first error a kernel recorded since the last check. */
+    @Override
+    public void synchronize() {
+        makeCurrent();
+        Cu.check(cuStreamSynchronize(stream), "executing the queued kernels on " + device
+                + " (an earlier op failed on the device; run with CUDA_LAUNCH_BLOCKING=1 to find it)");
+        errors.throwIfAny();
+    }
+
+    private void synchronizeQuietly() {
+        makeCurrent();
+        cuStreamSynchronize(stream);
+    }
+
+    // ------------------------------------------------------------------ creation
+
+    @Override
+    public void fill(Tensor out, double value) {
+        makeCurrent();
+        kernels.launch(k("fill", out.dtype()), out.numel(),
+                new Args().ptr(ptr(out)).scalar(out.dtype(), value).i64(out.numel()));
+    }
+
+    @Override
+    public void random(RandomKind kind, double lo, double hi, long seed, Tensor out) {
+        if (!out.dtype().isFloating()) {
+            throw new IllegalArgumentException("random: " + out.describe() + " is not a float tensor");
+        }
+        makeCurrent();
+        kernels.launch(k("random", out.dtype()), out.numel(), new Args().ptr(ptr(out))
+                .i32(kind == RandomKind.UNIFORM ? 0 : 1).f64(lo).f64(hi).i64(seed).i64(out.numel()));
+    }
+
+    // ------------------------------------------------------------------ elementwise
+
+    @Override
+    public void unary(UnaryOp op, Tensor x, Tensor out) {
+        makeCurrent();
+        kernels.launch(k("unary", x.dtype()), x.numel(),
+                new Args().i32(OpCodes.of(op)).ptr(ptr(x)).ptr(ptr(out)).i64(x.numel()));
+    }
+
+    @Override
+    public void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
+        makeCurrent();
+        int[] os = out.shape();
+        int n = out.numel();
+        DType dt = out.dtype();
+        if (dt == DType.INT64 && (op == BinaryOp.DIV || op == BinaryOp.POW)) {
+            errors.expect();
+        }
+        boolean aFull = Arrays.equals(a.shape(), os);
+        boolean bFull = Arrays.equals(b.shape(), os);
+        Args args = new Args().i32(OpCodes.of(op)).ptr(ptr(a)).ptr(ptr(b)).ptr(ptr(out)).i64(n);
+        if (aFull && bFull) {
+            kernels.launch(k("binary_same", dt), n, args.ptr(errors.ptr()));
+        } else if (aFull && b.numel() == 1) {
+            kernels.launch(k("binary_bscalar", dt), n, args.ptr(errors.ptr()));
+        } else if (bFull && a.numel() == 1) {
+            kernels.launch(k("binary_ascalar", dt), n, args.ptr(errors.ptr()));
+        } else {
+            Geo g = Geo.merged(op.opName(), os, Shape.broadcastStrides(a.shape(), os), Shape.broadcastStrides(b.shape(), os),
+                    Shape.strides(os));
+            kernels.launch(k("binary_bcast", dt), n, args.geo(g).ptr(errors.ptr()));
+        }
+    }
+
+    @Override
+    public void where(Tensor cond, Tensor a, Tensor b, Tensor out) {
+        makeCurrent();
+        int[] os = out.shape();
+        Geo g = Geo.merged("where", os, Shape.broadcastStrides(cond.shape(), os), Shape.broadcastStrides(a.shape(), os),
+                Shape.broadcastStrides(b.shape(), os), Shape.strides(os));
+        kernels.launch(k("where", out.dtype()), out.numel(), new Args().ptr(ptr(cond)).i32(OpCodes.typeCode(cond.dtype()))
+                .ptr(ptr(a)).ptr(ptr(b)).ptr(ptr(out)).i64(out.numel()).geo(g));
+    }
+
+    @Override
+    public void cast(Tensor x, Tensor out) {
+        makeCurrent();
+        if (x.dtype() == out.dtype()) {
+            copyBytes(x, 0, out, 0, out.numel());
+            return;
+        }
+        kernels.launch("cast_" + OpCodes.suffix(x.dtype()) + "_" + OpCodes.suffix(out.dtype()), x.numel(),
+                new Args().ptr(ptr(x)).ptr(ptr(out)).i64(x.numel()));
+    }
+
+    // ------------------------------------------------------------------ matmul
+
+    @Override
+    public void matmul(Tensor a, boolean ta, Tensor b, boolean tb, Tensor out, boolean accumulate) {
+        makeCurrent();
+        int[] as = a.shape();
+        int[] os = out.shape();
+        int batch = os.length == 3 ? os[0] : 1;
+        int m = os[os.length - 2];
+        int n = os[os.length - 1];
+        int k = ta ? as[as.length - 2] : as[as.length - 1];
+        if (m == 0 || n == 0 || batch == 0) {
+            return;
+        }
+        if (k == 0) {
+            if (!accumulate) {
+                fill(out, 0);
+            }
+            return;
+        }
+        long aStride = as.length == 3 ? (long) m * k : 0;
+        long bStride = b.rank() == 3 ? (long) k * n : 0;
+        String shapes = a.describe() + (ta ? "^T" : "") + " @ " + b.describe() + (tb ? "^T" : "");
+        blas.gemm(out.dtype(), ptr(a), ta, aStride, ptr(b), tb, bStride, ptr(out), batch, m, n, k, accumulate, shapes);
+    }
+
+    // ------------------------------------------------------------------ reductions, softmax
+
+    @Override
+    public void reduce(ReduceOp op, Tensor x, int[] axes, Tensor out) {
+        makeCurrent();
+        Reductions.reduce(this, op, x, axes, out);
+    }
+
+    @Override
+    public void argmax(Tensor x, int axis, Tensor out) {
+        makeCurrent();
+        long[] oli = outerLenInner(x.shape(), axis);
+        kernels.launch(k("argmax", x.dtype()), oli[0] * oli[2],
+                new Args().ptr(ptr(x)).ptr(ptr(out)).i64(oli[0]).i64(oli[1]).i64(oli[2]));
+    }
+
+    @Override
+    public void logSoftmax(Tensor x, int axis, Tensor out) {
+        makeCurrent();
+        long[] oli = outerLenInner(x.shape(), axis);
+        if (oli[2] == 1) {
+            kernels.launchRows(k("log_softmax_rows", x.dtype()), oli[0],
+                    new Args().ptr(ptr(x)).ptr(ptr(out)).i64(oli[0]).i64(oli[1]));
+        } else {
+            kernels.launch(k("log_softmax_oli", x.dtype()), oli[0] * oli[2],
+                    new Args().ptr(ptr(x)).ptr(ptr(out)).i64(oli[0]).i64(oli[1]).i64(oli[2]));
+        }
+    }
+
+    /** {outer, len, inner}: the sizes before, at and after {@code axis}. */
+    static long[] outerLenInner(int[] shape, int axis) {
+        long outer = 1;
+        long inner = 1;
+        for (int d = 0; d < axis; d++) {
+            outer *= shape[d];
+        }
+        for (int d = axis + 1; d < shape.length; d++) {
+            inner *= shape[d];
+        }
+        return new long[] {outer, shape[axis], inner};
+    }
+
+    // ------------------------------------------------------------------ movement
+
+    /** Device-to-device copy of {@code count} elements (offsets in elements), queued on the stream. */
+    private void copyBytes(Tensor src, long srcOffset, Tensor dst, long dstOffset, long count) {
+        int e = src.dtype().bytes();
+        if (count > 0) {
+            Cu.check(cuMemcpyDtoDAsync(ptr(dst).withByteOffset(dstOffset * e), ptr(src).withByteOffset(srcOffset * e), count * e,
+                    stream), "device copy into " + dst.describe());
+        }
+    }
+
+    /** dst[dstBase + ...] = src[srcBase + ...] over {@code shape} with the given element strides. */
+    private void copyStrided(String op, Tensor src, long srcBase, int[] srcStrides, Tensor dst, long dstBase,
+                             int[] dstStrides, int[] shape) {
+        long n = Shape.numel(shape);
+        Geo g = Geo.merged(op, shape, srcStrides, dstStrides);
+        if (g.shape.length == 1 && g.strides[0][0] == 1 && g.strides[1][0] == 1) {
+            copyBytes(src, srcBase, dst, dstBase, n); // contiguous on both sides after merging
+            return;
+        }
+        if (g.shape.length == 0) {
+            copyBytes(src, srcBase, dst, dstBase, n);
+            return;
+        }
+        kernels.launch("copy_strided_" + OpCodes.bits(src.dtype()), n,
+                new Args().ptr(ptr(src)).i64(srcBase).ptr(ptr(dst)).i64(dstBase).i64(n).geo(g));
+    }
+
+    @Override
+    public void permute(Tensor x, int[] perm, Tensor out) {
+        makeCurrent();
+        int[] xs = x.shape();
+        int r = perm.length;
+        boolean swapsLastTwo = r >= 2 && perm[r - 1] == r - 2 && perm[r - 2] == r - 1;
+        for (int i = 0; i < r - 2 && swapsLastTwo; i++) {
+            swapsLastTwo = perm[i] == i;
+        }
+        if (swapsLastTwo && xs[r - 1] > 1 && xs[r - 2] > 1) {
+            int rows = xs[r - 2];
+            int cols = xs[r - 1];
+            int batch = x.numel() / (rows * cols);
+            kernels.launch("transpose_" + OpCodes.bits(x.dtype()), (int) Math.min((cols + 31) / 32, Integer.MAX_VALUE),
+                    Math.min((rows + 31) / 32, 65535), Math.min(batch, 65535), 32, 8,
+                    new Args().ptr(ptr(x)).ptr(ptr(out)).i32(batch).i32(rows).i32(cols));
+            return;
+        }
+        int[] xst = Shape.strides(xs);
+        int[] ps = new int[r];
+        for (int i = 0; i < r; i++) {
+            ps[i] = xst[perm[i]];
+        }
+        int[] os = out.shape();
+        copyStrided("permute", x, 0, ps, out, 0, Shape.strides(os), os);
+    }
+
+    @Override
+    public void slice(Tensor x, int axis, int start, Tensor out) {
+        makeCurrent();
+        int[] xst = Shape.strides(x.shape());
+        int[] os = out.shape();
+        copyStrided("slice", x, (long) start * xst[axis], xst, out, 0, Shape.strides(os), os);
+    }
+
+    @Override
+    public void concat(Tensor[] inputs, int axis, Tensor out) {
+        makeCurrent();
+        int[] ost = Shape.strides(out.shape());
+        long at = 0;
+        for (Tensor p : inputs) {
+            int[] ps = p.shape();
+            copyStrided("concat", p, 0, Shape.strides(ps), out, at * ost[axis], ost, ps);
+            at += ps[axis];
+        }
+    }
+
+    @Override
+    public void broadcastTo(Tensor x, Tensor out) {
+        makeCurrent();
+        int[] os = out.shape();
+        copyStrided("broadcastTo", x, 0, Shape.broadcastStrides(x.shape(), os), out, 0, Shape.strides(os), os);
+    }
+
+    // ------------------------------------------------------------------ indexing
+
+    @Override
+    public void gather(Tensor x, int axis, Tensor index, Tensor out) {
+        makeCurrent();
+        indexKernel("gather", x, axis, index, new Args().ptr(ptr(x)).ptr(ptr(index)).ptr(ptr(out)));
+    }
+
+    @Override
+    public void scatterAdd(Tensor out, int axis, Tensor index, Tensor src) {
+        makeCurrent();
+        indexKernel("scatter_add", out, axis, index, new Args().ptr(ptr(out)).ptr(ptr(index)).ptr(ptr(src)));
+    }
+
+    /** gather / scatter_add: (data, index, other, n, Geo over the index's shape, axis, axisLen, axisStride, err). */
+    private void indexKernel(String name, Tensor data, int axis, Tensor index, Args args) {
+        int[] is = index.shape();
+        int[] dst = Shape.strides(data.shape());
+        int[] dataStrides = dst.clone();
+        dataStrides[axis] = 0;
+        Geo g = Geo.merged(name, is, dataStrides, Shape.strides(is));
+        errors.expect();
+        kernels.launch(k(name, data.dtype()), index.numel(), args.i64(index.numel()).geo(g).i32(axis)
+                .i32(data.shape()[axis]).i64(dst[axis]).ptr(errors.ptr()));
+    }
+
+    @Override
+    public void oneHot(Tensor index, Tensor out) {
+        makeCurrent();
+        int[] os = out.shape();
+        int classes = os[os.length - 1];
+        errors.expect();
+        kernels.launch(k("one_hot", out.dtype()), (long) index.numel() * classes,
+                new Args().ptr(ptr(index)).ptr(ptr(out)).i64(index.numel()).i32(classes).ptr(errors.ptr()));
+    }
+
+    // ------------------------------------------------------------------ memory
+
+    @Override
+    public MemoryStats memoryStats() {
+        return allocator.stats();
+    }
+
+    /** Returns every cached (free) block to the driver; memory held by tensors is untouched. */
+    public void releaseCache() {
+        makeCurrent();
+        allocator.releaseCache();
+    }
+
+    /** Restarts peak tracking at the current allocation. */
+    public void resetPeak() {
+        allocator.resetPeak();
+    }
+
+    @Override
+    public String toString() {
+        return "CudaBackend[" + device + ": " + description + "]";
+    }
+}

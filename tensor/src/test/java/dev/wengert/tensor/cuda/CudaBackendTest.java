@@ -1,0 +1,259 @@
+package dev.wengert.tensor.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.wengert.tensor.BackendContractTest;
+import dev.wengert.tensor.Backends;
+import dev.wengert.tensor.CounterRandom;
+import dev.wengert.tensor.DType;
+import dev.wengert.tensor.Device;
+import dev.wengert.tensor.MemoryStats;
+import dev.wengert.tensor.RandomKind;
+import dev.wengert.tensor.ReduceOp;
+import dev.wengert.tensor.Ref;
+import dev.wengert.tensor.Scope;
+import dev.wengert.tensor.Tensor;
+import dev.wengert.tensor.UnaryOp;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.ConditionEvaluationResult;
+import org.junit.jupiter.api.extension.ExecutionCondition;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The backend contract on a CUDA device (system property wengert.test.cuda, default 0), plus what only
+ * CUDA has: two-pass reductions, device-side error reporting, the caching allocator, TF32 and the fused
+ * kernels against their composed references. Every comparison is with plain Java ({@link Ref},
+ * {@link CounterRandom}), so it runs with no ND4J on the class path; there the inherited
+ * randomIsSeededAndIdenticalToTheCpu, which needs the CPU backend, is disabled by {@link NeedsCpuBackend}
+ * and {@link #randomMatchesCounterRandom} checks the same values. Skipped, saying why, where no GPU is present.
+ */
+@ExtendWith(CudaBackendTest.NeedsCpuBackend.class)
+class CudaBackendTest extends BackendContractTest {
+    /** Disables the contract tests that compare with the CPU backend when ND4J is not on the class path (GPU machine). */
+    static final class NeedsCpuBackend implements ExecutionCondition {
+        @Override
+        public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
+            boolean needsCpu = context.getTestMethod().map(m -> m.getName().equals("randomIsSeededAndIdenticalToTheCpu")).orElse(false);
+            if (!needsCpu) {
+                return ConditionEvaluationResult.enabled("does not use the CPU backend");
+            }
+            try {
+                Class.forName("org.nd4j.linalg.factory.Nd4j", false, CudaBackendTest.class.getClassLoader());
+                return ConditionEvaluationResult.enabled("the CPU backend is on the class path");
+            } catch (ClassNotFoundException e) {
+                return ConditionEvaluationResult.disabled("no ND4J on the class path, so no CPU backend to compare with; "
+                        + "randomMatchesCounterRandom compares with plain Java instead");
+            }
+        }
+    }
+
+    private static final Device DEVICE = Device.cuda(Integer.getInteger("wengert.test.cuda", 0));
+
+    @BeforeAll
+    static void requireGpu() {
+        StringBuilder why = new StringBuilder();
+        boolean ok = Backends.isAvailable(DEVICE, why);
+        if (!ok) {
+            System.out.println("CudaBackendTest skipped: " + why);
+        } else {
+            System.out.println("CudaBackendTest on " + Backends.of(DEVICE));
+        }
+        assumeTrue(ok, () -> "no usable CUDA device: " + why);
+    }
+
+    @Override
+    protected Device device() {
+        return DEVICE;
+    }
+
+    private static void close(Ref expected, Tensor actual, double tol) {
+        assertArrayEquals(expected.shape, actual.shape(), "shape");
+        double[] a = actual.toDoubleArray();
+        for (int i = 0; i < a.length; i++) {
+            double e = expected.v[i];
+            double err = Math.abs(e - a[i]) / Math.max(1, Math.abs(e));
+            assertTrue(err <= tol || (Double.isNaN(e) && Double.isNaN(a[i])), "element " + i + ": expected " + e + ", got " + a[i]);
+        }
+    }
+
+    @Test
+    void randomMatchesCounterRandom() {
+        for (DType dt : new DType[] {DType.FLOAT64, DType.FLOAT32}) {
+            double[] n = on().normal(0.5, 2, 11, dt, 5000).toDoubleArray();
+            double[] u = on().uniform(-1, 3, 12, dt, 5000).toDoubleArray();
+            for (int i = 0; i < n.length; i++) {
+                double en = CounterRandom.sample(RandomKind.NORMAL, 0.5, 2, 11, i);
+                double eu = CounterRandom.sample(RandomKind.UNIFORM, -1, 3, 12, i);
+                if (dt == DType.FLOAT32) {
+                    en = (float) en;
+                    eu = (float) eu;
+                }
+                assertEquals(en, n[i], Math.abs(en) * 1e-15, "normal " + i + " " + dt);
+                assertEquals(eu, u[i], Math.abs(eu) * 1e-15, "uniform " + i + " " + dt);
+            }
+        }
+    }
+
+    @Test
+    void longReductionsUseTwoPassesAndStayAccurate() {
+        int n = 1 << 22;
+        Tensor x = on().uniform(-1, 1, 5, DType.FLOAT64, n);
+        double[] v = x.toDoubleArray();
+        double sum = 0;
+        double max = Double.NEGATIVE_INFINITY;
+        for (double d : v) {
+            sum += d;
+            max = Math.max(max, d);
+        }
+        assertEquals(sum, x.sum().item(), 1e-9);
+        assertEquals(max, x.max().item(), 0);
+        Tensor cols = x.reshape(65536, 64);
+        close(new Ref(v, 65536, 64).reduce(ReduceOp.SUM, 0), cols.sum(true, 0), 1e-12);
+        Tensor mid = x.reshape(4, 16384, 64);
+        close(new Ref(v, 4, 16384, 64).reduce(ReduceOp.MAX, 1), mid.max(true, 1), 0);
+        close(new Ref(v, 4, 16384, 64).reduce(ReduceOp.SUM, 0, 2), mid.sum(true, 0, 2), 1e-12);
+        Tensor f = x.cast(DType.FLOAT32);
+        assertEquals(sum, f.sum().item(), 1e-1, "float32 sum of 4M uniforms");
+        Tensor withNan = on().of(new double[] {1, Double.NaN, 3, 2}, 2, 2);
+        assertTrue(Double.isNaN(withNan.max().item()), "max propagates NaN");
+        Tensor longs = on().of(new long[] {(1L << 60), 5, -7, 1L << 40});
+        assertEquals((1L << 60) + 5 - 7 + (1L << 40), longs.sum().cast(DType.INT64).toLongArray()[0], "int64 sums are exact");
+    }
+
+    @Test
+    void deviceErrorsSurfaceAtTheNextRead() {
+        Tensor x = on().of(new double[] {1, 2, 3, 4, 5, 6}, 2, 3);
+        Tensor bad = x.gather(1, on().of(new long[] {7, 0}, 2, 1)); // queued: no exception yet
+        IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class, bad::toDoubleArray);
+        assertTrue(e.getMessage().contains("gather") && e.getMessage().contains("7"), e.getMessage());
+        assertArrayEquals(new double[] {3, 4}, x.gather(1, on().of(new long[] {2, 0}, 2, 1)).toDoubleArray(), "error cleared");
+        Tensor i = on().of(new long[] {1, 2});
+        ArithmeticException div = assertThrows(ArithmeticException.class, () -> i.div(on().of(new long[] {1, 0})).toLongArray());
+        assertTrue(div.getMessage().contains("division by zero"), div.getMessage());
+    }
+
+    @Test
+    void cachingAllocatorReusesBlocksAndReportsOutOfMemory() {
+        CudaBackend be = (CudaBackend) Backends.of(DEVICE);
+        for (int step = 0; step < 3; step++) {
+            try (Scope s = Scope.open()) {
+                on().zeros(DType.FLOAT32, 1000, 1000).add(1).sum().item();
+            }
+        }
+        MemoryStats warm = be.memoryStats();
+        for (int step = 0; step < 50; step++) {
+            try (Scope s = Scope.open()) {
+                on().zeros(DType.FLOAT32, 1000, 1000).add(1).sum().item();
+            }
+        }
+        MemoryStats after = be.memoryStats();
+        assertEquals(warm.reservedBytes(), after.reservedBytes(), "steady state makes no new driver allocations");
+        assertEquals(warm.liveBuffers(), after.liveBuffers());
+        assertTrue(after.peakAllocatedBytes() >= 4_000_000);
+        be.releaseCache();
+        assertTrue(be.memoryStats().reservedBytes() < after.reservedBytes(), "releaseCache returns cached blocks");
+        List<Tensor> held = new ArrayList<>(); // 17 GB each until the device is full
+        try {
+            DeviceOutOfMemoryException oom = assertThrows(DeviceOutOfMemoryException.class, () -> {
+                for (int i = 0; i < 64; i++) {
+                    held.add(Tensor.empty(be, DType.FLOAT64, Integer.MAX_VALUE - 7));
+                }
+            });
+            assertTrue(oom.getMessage().contains("requested") && oom.getMessage().contains(DEVICE.toString()), oom.getMessage());
+        } finally {
+            held.forEach(Tensor::close);
+            be.releaseCache();
+        }
+        assertEquals(1.0, on().ones(DType.FLOAT32, 4).max().item(), "usable after an out-of-memory error");
+    }
+
+    @Test
+    void tf32IsOptIn() {
+        assertTrue(!CudaBackend.isTf32Enabled() || Boolean.getBoolean("wengert.cuda.tf32"), "off by default");
+        Tensor a = on().uniform(-1, 1, 1, DType.FLOAT32, 256, 256);
+        Tensor b = on().uniform(-1, 1, 2, DType.FLOAT32, 256, 256);
+        Ref exact = Ref.matmul(Ref.of(a), false, Ref.of(b), false);
+        close(exact, a.matmul(b), 1e-4);
+        CudaBackend.setTf32Enabled(true);
+        try {
+            close(exact, a.matmul(b), 5e-2); // about 10 mantissa bits
+        } finally {
+            CudaBackend.setTf32Enabled(false);
+        }
+    }
+
+    @Test
+    void batchedTransposeAndAccumulatingMatmul() {
+        Tensor x = on().uniform(-1, 1, 3, DType.FLOAT64, 3, 65, 33);
+        close(Ref.of(x).permute(0, 2, 1), x.transpose(), 0);
+        close(Ref.of(x).permute(1, 0, 2), x.permute(1, 0, 2), 0);
+        Tensor a = on().uniform(-1, 1, 4, DType.FLOAT64, 5, 7);
+        Tensor b = on().uniform(-1, 1, 5, DType.FLOAT64, 7, 3);
+        Tensor out = a.matmul(b);
+        Ref once = Ref.matmul(Ref.of(a), false, Ref.of(b), false);
+        out.backend().matmul(a, false, b, false, out, true);
+        close(Ref.binary(dev.wengert.tensor.BinaryOp.ADD, once, once), out, 1e-12);
+    }
+
+    @Test
+    void fusedKernelsMatchTheirComposedReferences() {
+        for (DType dt : new DType[] {DType.FLOAT64, DType.FLOAT32}) {
+            double tol = dt == DType.FLOAT64 ? 1e-12 : 1e-5;
+            Tensor x = on().uniform(-2, 2, 1, dt, 37, 19);
+            Tensor bias = on().uniform(-1, 1, 2, dt, 19);
+            Tensor out = Tensor.empty(x.backend(), dt, 37, 19);
+            CudaFused.biasActivation(x, bias, CudaFused.Activation.RELU, out);
+            close(Ref.of(x.add(bias).relu()), out, tol);
+            CudaFused.biasActivation(x, bias, CudaFused.Activation.SIGMOID, out);
+            close(Ref.of(x.add(bias).apply(UnaryOp.SIGMOID)), out, tol);
+
+            Tensor labels = on().of(new long[37]).add(on().arange(37, DType.INT64)).apply(dev.wengert.tensor.BinaryOp.MINIMUM,
+                    on().full(18, DType.INT64));
+            Tensor loss = Tensor.empty(x.backend(), dt, 37);
+            CudaFused.softmaxCrossEntropy(x, labels, loss);
+            Tensor composed = x.logSoftmax(1).neg().gather(1, labels.reshape(37, 1)).reshape(37);
+            close(Ref.of(composed), loss, tol);
+
+            Tensor grad = Tensor.empty(x.backend(), dt, 37, 19);
+            CudaFused.softmaxCrossEntropyBackward(x, labels, on().full(1, dt), 1.0 / 37, grad);
+            Tensor expected = x.softmax(1).sub(labels.oneHot(19, dt)).mul(1.0 / 37);
+            close(Ref.of(expected), grad, tol);
+
+            Tensor p = on().uniform(-1, 1, 3, dt, 1000);
+            Tensor g = on().uniform(-1, 1, 4, dt, 1000);
+            Tensor vel = on().zeros(dt, 1000);
+            Tensor pRef = p.copy();
+            Tensor vRef = vel.copy();
+            for (int step = 0; step < 3; step++) {
+                CudaFused.sgdMomentum(p, g, vel, 0.1, 0.9, 0.01, false);
+                Tensor gg = g.add(pRef.mul(0.01));
+                vRef.assign(vRef.mul(0.9).add(gg));
+                pRef.assign(pRef.sub(vRef.mul(0.1)));
+            }
+            close(Ref.of(pRef), p, tol * 10);
+
+            Tensor q = on().uniform(-1, 1, 5, dt, 1000);
+            Tensor m = on().zeros(dt, 1000);
+            Tensor v = on().zeros(dt, 1000);
+            Tensor qRef = q.copy();
+            Tensor mRef = m.copy();
+            Tensor vRef2 = v.copy();
+            for (int step = 1; step <= 3; step++) {
+                CudaFused.adam(q, g, m, v, 1e-2, 0.9, 0.999, 1e-8, 0, step, false);
+                mRef.assign(mRef.mul(0.9).add(g.mul(0.1)));
+                vRef2.assign(vRef2.mul(0.999).add(g.mul(g).mul(0.001)));
+                Tensor denom = vRef2.div(1 - Math.pow(0.999, step)).sqrt().add(1e-8);
+                qRef.assign(qRef.sub(mRef.div(1 - Math.pow(0.9, step)).div(denom).mul(1e-2)));
+            }
+            close(Ref.of(qRef), q, dt == DType.FLOAT64 ? 1e-10 : 1e-4);
+        }
+    }
+}
