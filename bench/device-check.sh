@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The GPU machine's check (after bench/prepare-device.sh on the development machine; carry
-# device-jre and bench/target/device-lib): the CUDA backend contract tests, then SGEMM n=4096,
+# device-jre and bench/target/device-lib): the CUDA backend contract tests and the float64 gradient
+# checks of every primitive on CUDA, then SGEMM n=4096,
 # elementwise add of 16M floats and device-to-device copy, in Wengert and in PyTorch, as one table.
 # No network and no Maven needed. Exit status: that of the tests.
 set -uo pipefail
@@ -15,9 +16,10 @@ cp=$(ls "$lib"/*.jar | grep -v console-standalone | tr '\n' ':')
 console=$(ls "$lib"/junit-platform-console-standalone-*.jar)
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo "(no nvidia-smi)"
 
-echo "== CUDA contract tests"
+echo "== CUDA contract tests and float64 gradient checks of every primitive"
 "$java" -Djava.util.logging.config.file=/dev/null -jar "$console" execute --disable-banner --details=tree \
     --class-path "$cp" --select-class dev.wengert.tensor.cuda.CudaBackendTest \
+    --select-class dev.wengert.autograd.CudaGradientTableTest \
     --reports-dir "$out/junit" 2>&1 | tee "$out/tests.txt" | grep -vE '✔' | tail -150
 tests=${PIPESTATUS[0]}
 if ! grep -qE '\[ *[1-9][0-9]* tests successful' "$out/tests.txt"; then

@@ -12,11 +12,12 @@ rm -rf "$lib"
 mkdir -p "$lib"
 
 # package (not install): the jars stay in this checkout's target folders
-mvn -B -q -pl cuda-kernels,tensor package dependency:copy-dependencies -DskipTests \
+./mvnw -B -q -pl cuda-kernels,tensor,autograd package dependency:copy-dependencies -DskipTests \
     -DincludeGroupIds=org.jcuda,dev.wengert -DincludeScope=runtime -DoutputDirectory="$root/$lib"
 cp tensor/target/wengert-tensor-*-tests.jar tensor/target/wengert-tensor-[0-9]*[0-9T].jar "$lib"/
+cp autograd/target/wengert-autograd-*-tests.jar autograd/target/wengert-autograd-[0-9]*[0-9T].jar "$lib"/
 cp cuda-kernels/target/wengert-cuda-kernels-*.jar "$lib"/
-mvn -B -q dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:1.11.4 -DoutputDirectory="$root/$lib"
+./mvnw -B -q dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:1.11.4 -DoutputDirectory="$root/$lib"
 
 # JCuda's natives jar also carries the 24 MB NVPTX compiler and NVRTC, which Wengert never loads
 python3 - "$lib"/jcuda-natives-*-linux-x86_64.jar <<'PY'
@@ -32,13 +33,10 @@ os.replace(tmp, path)
 PY
 
 if [ ! -x device-jre/bin/java ]; then
-    if [ -x /work/shared/device/make-jre.sh ]; then
-        /work/shared/device/make-jre.sh device-jre
-    else
-        "${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")}/bin/jlink" \
-            --add-modules java.base,java.logging,jdk.unsupported,java.management,jdk.management,java.xml \
-            --strip-debug --no-header-files --no-man-pages --compress=2 --output device-jre
-    fi
+    # a 39 MB runtime with just the modules Wengert's CUDA path needs (measured to run on the GPU machine)
+    "${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")}/bin/jlink" \
+        --add-modules java.base,java.logging,jdk.unsupported,java.management,jdk.management,java.xml \
+        --strip-debug --no-header-files --no-man-pages --compress=2 --output device-jre
 fi
 echo "class path ($lib):"
 ls -la "$lib" | awk 'NR > 1 {print "  " $5 "  " $9}'

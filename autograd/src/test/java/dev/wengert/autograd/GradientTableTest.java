@@ -23,6 +23,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 @ExtendWith(ScopePerTest.class)
 class GradientTableTest {
+    /** The device the table runs on; the CUDA subclass overrides it. */
+    protected dev.wengert.tensor.Device device() {
+        return dev.wengert.tensor.Device.CPU;
+    }
+
     static final double TOLERANCE = 1e-6;
     static final double STEP = 1e-6;
 
@@ -119,26 +124,27 @@ class GradientTableTest {
         t.add(new Spec("slice-middle", v -> v[0].slice(0, 1, 2), new int[][] {{3, m}}, -1, 1));
         t.add(new Spec("concat", v -> Var.concat(1, v[0], v[1]), new int[][] {{n, m}, {n, k}}, -1, 1));
         t.add(new Spec("broadcastTo", v -> v[0].broadcastTo(k, n, m), new int[][] {{n, 1}}, -1, 1));
-        t.add(new Spec("gather", v -> v[0].gather(1, labels(n, m)), new int[][] {{n, m}}, -1, 1));
-        t.add(new Spec("scatterAdd", v -> v[0].scatterAdd(1, labels(n, m), v[1]), new int[][] {{n, m}, {n, 1}}, -1, 1));
-        t.add(new Spec("where", v -> Var.where(mask(n, m), v[0], v[1]), new int[][] {{n, m}, {m}}, -1, 1));
+        t.add(new Spec("gather", v -> v[0].gather(1, labels(n, m, v[0])), new int[][] {{n, m}}, -1, 1));
+        t.add(new Spec("scatterAdd", v -> v[0].scatterAdd(1, labels(n, m, v[0]), v[1]), new int[][] {{n, m}, {n, 1}}, -1, 1));
+        t.add(new Spec("where", v -> Var.where(mask(n, m, v[0]), v[0], v[1]), new int[][] {{n, m}, {m}}, -1, 1));
         return t.stream();
     }
 
-    private static Tensor labels(int rows, int classes) {
+    /** Class labels on the device of {@code like}. */
+    private static Tensor labels(int rows, int classes, Var like) {
         long[] l = new long[rows];
         for (int i = 0; i < rows; i++) {
             l[i] = (i * 7L) % classes;
         }
-        return Tensor.of(l, rows, 1);
+        return Tensor.on(like.value().device()).of(l, rows, 1);
     }
 
-    private static Tensor mask(int n, int m) {
+    private static Tensor mask(int n, int m, Var like) {
         double[] v = new double[n * m];
         for (int i = 0; i < v.length; i++) {
             v[i] = i % 3 == 0 ? 1 : 0;
         }
-        return Tensor.of(v, n, m);
+        return Tensor.on(like.value().device()).of(v, n, m);
     }
 
     static Stream<Arguments> cases() {
@@ -150,7 +156,7 @@ class GradientTableTest {
     void gradientsMatchFiniteDifferences(Spec spec) {
         Tensor[] inputs = new Tensor[spec.shapes().length];
         for (int i = 0; i < inputs.length; i++) {
-            inputs[i] = Tensor.on(dev.wengert.tensor.Device.CPU).uniform(spec.lo(), spec.hi(), 17 + i, DType.FLOAT64, spec.shapes()[i]);
+            inputs[i] = Tensor.on(device()).uniform(spec.lo(), spec.hi(), 17 + i, DType.FLOAT64, spec.shapes()[i]);
         }
         GradCheck.Result r = GradCheck.check(spec.f(), STEP, inputs);
         assertTrue(r.passes(TOLERANCE), spec + ": " + r);
