@@ -27,6 +27,17 @@ if ! grep -qE '\[ *[1-9][0-9]* tests successful' "$out/tests.txt"; then
     tests=1
 fi
 
+echo "== Training on CUDA: the zoo's defaults must reach 91% (logreg) and 96% (MLP) test accuracy"
+for model in logreg mlp; do
+    timeout 300 "$java" -Djava.awt.headless=true -cp "$cp" dev.wengert.models.cli.Main train --model "$model" \
+        --device cuda --output "$out/train-$model" 2>&1 | grep -E 'device|final test accuracy|rror' | tee "$out/train-$model.txt"
+done
+
+echo "== Training steps of every benchmark workload on the GPU: Wengert beside PyTorch eager and hand-captured graph"
+timeout 240 python3 bench/reference/pytorch_reference.py --device cuda --seconds 4 --out "$out/pytorch.json" 2>&1 | tail -5
+timeout 240 "$java" -cp "$cp" dev.wengert.bench.ThroughputRunner --device cuda:0 --impls wengert --seconds 4 \
+    --reference "$out/pytorch.json" --markdown "$out/gpu-throughput.md" 2>&1 | grep -v '^measuring' | tee "$out/gpu-throughput.txt"
+
 echo "== Wengert measurements"
 timeout 300 "$java" -cp "$cp" dev.wengert.tensor.cuda.CudaDeviceBench cuda:0 2>&1 | tee "$out/wengert.txt"
 echo "== PyTorch measurements"
@@ -35,6 +46,9 @@ timeout 300 python3 bench/reference/device_reference.py 2>&1 | tee "$out/torch.t
 echo
 echo "== Summary ($(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1))"
 grep -E 'tests (successful|failed|aborted)' "$out/tests.txt" | sed 's/^[^0-9]*//' | tr -s ' '
+for model in logreg mlp; do
+    printf '%-8s %s\n' "$model" "$(grep -h 'final test accuracy' "$out/train-$model.txt" 2>/dev/null || echo 'did not finish')"
+done
 printf '%-20s %12s %12s  %s\n' measurement wengert pytorch unit
 for name in sgemm_fp32_n4096 sgemm_tf32_n4096 add_16M_f32 d2d_copy_16M_f32 launch_small_add; do
     w=$(awk -v n="$name" '$1 == "RESULT" && $2 == n {print $3}' "$out/wengert.txt")

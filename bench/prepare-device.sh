@@ -12,10 +12,12 @@ rm -rf "$lib"
 mkdir -p "$lib"
 
 # package (not install): the jars stay in this checkout's target folders
-./mvnw -B -q -pl cuda-kernels,tensor,autograd package dependency:copy-dependencies -DskipTests \
+./mvnw -B -q -pl cuda-kernels,tensor,autograd,models,bench package dependency:copy-dependencies -DskipTests \
     -DincludeGroupIds=org.jcuda,dev.wengert -DincludeScope=runtime -DoutputDirectory="$root/$lib"
 cp tensor/target/wengert-tensor-*-tests.jar tensor/target/wengert-tensor-[0-9]*[0-9T].jar "$lib"/
 cp autograd/target/wengert-autograd-*-tests.jar autograd/target/wengert-autograd-[0-9]*[0-9T].jar "$lib"/
+cp models/target/wengert-models-[0-9]*[0-9T].jar "$lib"/   # the zoo and the bundled MNIST subset
+cp bench/target/wengert-bench-[0-9]*[0-9T].jar "$lib"/     # ThroughputRunner (its ND4J/SameDiff steps are never loaded with --impls wengert)
 cp cuda-kernels/target/wengert-cuda-kernels-*.jar "$lib"/
 ./mvnw -B -q dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:1.11.4 -DoutputDirectory="$root/$lib"
 

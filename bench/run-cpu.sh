@@ -10,7 +10,7 @@ shift || true
 export OMP_WAIT_POLICY=PASSIVE   # measured: ND4J's spinning OpenMP threads halve throughput on 2 cores
 
 ./mvnw -B -q -DskipTests install
-./mvnw -B -q -pl bench dependency:build-classpath -Dmdep.outputFile=bench/target/classpath.txt >/dev/null
+./mvnw -B -q -pl bench dependency:build-classpath -Dmdep.outputFile="$PWD/bench/target/classpath.txt" >/dev/null
 cp="bench/target/classes:$(cat bench/target/classpath.txt)"
 mkdir -p bench/results
 

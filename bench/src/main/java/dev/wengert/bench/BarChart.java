@@ -21,6 +21,11 @@ final class BarChart {
     private BarChart() {
     }
 
+    /** "0.1 ms", "1 ms", "10,000 ms". */
+    static String tick(double ms) {
+        return ms >= 1 ? String.format(Locale.ROOT, "%,.0f ms", ms) : String.format(Locale.ROOT, "%s ms", java.math.BigDecimal.valueOf(ms).stripTrailingZeros().toPlainString());
+    }
+
     static void write(Path png, String title, Map<Workload, Map<String, ThroughputRunner.Measurement>> results, List<String> impls)
             throws IOException {
         if (System.getProperty("java.awt.headless") == null) {
@@ -60,7 +65,7 @@ final class BarChart {
             g.setColor(new Color(0xdddddd));
             g.drawLine(left, y, width - 20, y);
             g.setColor(Color.BLACK);
-            g.drawString(String.format(Locale.ROOT, "%g ms", Math.pow(10, d)), 5, y + 4);
+            g.drawString(tick(Math.pow(10, d)), 5, y + 4);
         }
         int x = left + 20;
         for (var e : results.entrySet()) {

@@ -115,7 +115,8 @@ public final class ThroughputRunner {
         double loss = Double.NaN;
         long budget = (long) (seconds * 1e9);
         long start = System.nanoTime();
-        for (int i = 0; i < warmup && System.nanoTime() - start < budget / 2; i++) {
+        // warm up for at least `warmup` steps and 2 s (the JIT compiles the Java kernels meanwhile), within half the budget
+        for (int i = 0; (i < warmup || System.nanoTime() - start < 2_000_000_000L) && System.nanoTime() - start < budget / 2; i++) {
             loss = step.step();
         }
         List<Double> times = new ArrayList<>();

@@ -35,7 +35,7 @@ final class WengertStep implements TrainingStep {
         TensorFactory on = Tensor.on(device);
         x = on.of(wl.inputData(1), wl.batch(), n[0]).keepForever();
         labels = on.of(wl.labels(1)).keepForever();
-        Backends.of(device).memoryStats();
+        Backends.of(device).resetPeak();
     }
 
     @Override

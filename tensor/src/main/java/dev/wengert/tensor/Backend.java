@@ -82,6 +82,12 @@ public interface Backend {
     /** Memory figures for this backend. */
     MemoryStats memoryStats();
 
+    /** Frees memory cached for reuse (memory held by open tensors is untouched). */
+    void releaseCache();
+
+    /** Restarts {@link MemoryStats#peakAllocatedBytes()} at the current allocation. */
+    void resetPeak();
+
     /** Waits until every queued operation has finished (no-op on synchronous backends). */
     default void synchronize() {
     }

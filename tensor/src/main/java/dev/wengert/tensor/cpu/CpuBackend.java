@@ -536,11 +536,13 @@ public final class CpuBackend implements Backend {
     }
 
     /** Closes every cached buffer (memory in use is untouched). */
+    @Override
     public void releaseCache() {
         pool.trim();
     }
 
     /** Restarts peak tracking at the current allocation. */
+    @Override
     public void resetPeak() {
         pool.resetPeak();
     }

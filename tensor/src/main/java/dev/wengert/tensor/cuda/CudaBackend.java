@@ -451,12 +451,14 @@ public final class CudaBackend implements Backend {
     }
 
     /** Returns every cached (free) block to the driver; memory held by tensors is untouched. */
+    @Override
     public void releaseCache() {
         makeCurrent();
         allocator.releaseCache();
     }
 
     /** Restarts peak tracking at the current allocation. */
+    @Override
     public void resetPeak() {
         allocator.resetPeak();
     }
