@@ -113,7 +113,8 @@ final class CudaDetection {
         for (Throwable t = e; t != null; t = t.getCause()) {
             for (String line : String.valueOf(t.getMessage()).split("\n")) {
                 if (line.contains("cannot open shared object")) {
-                    return e.getClass().getSimpleName() + ": " + line.trim();
+                    // JCuda's message repeats the exception's class name: keep only the reason
+                    return e.getClass().getSimpleName() + ": " + line.trim().replaceFirst("^[\\w.$]+(Error|Exception): ", "");
                 }
             }
         }
