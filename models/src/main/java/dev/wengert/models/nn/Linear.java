@@ -46,6 +46,11 @@ public final class Linear extends Module {
 
     @Override
     public Var forward(Var x) {
+        int[] s = x.shape();
+        if (s.length < 1 || s[s.length - 1] != inFeatures) {
+            throw new IllegalArgumentException(this + ": input " + x.value().describe() + " must have " + inFeatures
+                    + " features in its last dimension (reshape or Flatten it first)");
+        }
         return apply(x, weight, bias);
     }
 
