@@ -45,6 +45,25 @@ final class CpuStorage extends Storage {
         long bytes() {
             return (long) numel * dtype.bytes();
         }
+
+        /**
+         * A 2-D row-major view [rows, cols] starting at element {@code offset}, created once and cached:
+         * creating an INDArray costs microseconds (shape buffers), more than a small GEMM itself.
+         */
+        INDArray view(int offset, int rows, int cols) {
+            if (views.size() >= 16) { // e.g. the many slices of a batched product: not worth caching
+                INDArray cached = views.get(new ViewKey(offset, rows, cols));
+                return cached != null ? cached : org.nd4j.linalg.factory.Nd4j.create(
+                        flat.data(), new long[] {rows, cols}, new long[] {cols, 1}, offset, 'c');
+            }
+            return views.computeIfAbsent(new ViewKey(offset, rows, cols), k -> org.nd4j.linalg.factory.Nd4j.create(
+                    flat.data(), new long[] {rows, cols}, new long[] {cols, 1}, offset, 'c'));
+        }
+
+        private final java.util.Map<ViewKey, INDArray> views = new java.util.concurrent.ConcurrentHashMap<>(4);
+
+        private record ViewKey(int offset, int rows, int cols) {
+        }
     }
 
     @Override

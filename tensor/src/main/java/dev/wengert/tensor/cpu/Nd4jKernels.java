@@ -45,7 +45,7 @@ final class Nd4jKernels {
 
     /** A 2-D view [rows, cols] at an element offset of a storage, sharing its memory. */
     private static INDArray view(CpuStorage s, int offset, int rows, int cols) {
-        return Nd4j.create(s.flat.data(), new long[] {rows, cols}, new long[] {cols, 1}, offset, 'c');
+        return s.memory.view(offset, rows, cols);
     }
 
     /** C (+)= op(A) op(B) through OpenBLAS; A is stored [m,k] (or [k,m] when ta), B [k,n] (or [n,k]). */
