@@ -49,6 +49,7 @@ public final class Prim {
     public static final Prim SUM = new Prim("sum");
     public static final Prim MAX = new Prim("max");
     public static final Prim LOG_SOFTMAX = new Prim("logSoftmax");
+    public static final Prim SOFTMAX_CROSS_ENTROPY = new Prim("softmaxCrossEntropy");
     // movement
     public static final Prim RESHAPE = new Prim("reshape");
     public static final Prim PERMUTE = new Prim("permute");

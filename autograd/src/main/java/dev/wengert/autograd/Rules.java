@@ -105,6 +105,8 @@ public final class Rules {
             Var.Reduction r = (Var.Reduction) a;
             return t[0].mul(maxWeights(in[0], o, r)).sum(r.keepDims(), r.axes());
         });
+        define(Prim.SOFTMAX_CROSS_ENTROPY, Rules::crossEntropyVjp,                 // fused; see crossEntropyVjp
+                (t, o, in, a) -> softmaxMinusOneHot(in[0], (Tensor) a).mul(t[0]).sum(false, 1));
         define(Prim.LOG_SOFTMAX, (g, o, in, a) -> {                          // g - softmax * sum(g)
             int ax = (Integer) a;
             return new Var[] {g.sub(o.exp().mul(g.sum(true, ax)))};
@@ -112,6 +114,23 @@ public final class Rules {
             int ax = (Integer) a;
             return t[0].sub(o.exp().mul(t[0]).sum(true, ax));
         });
+    }
+
+    /**
+     * d loss[r] / d logits[r, c] = softmax(logits)[r, c] - [c == labels[r]]. A first-order backward runs it
+     * as one fused pass; a recorded backward (create-graph, for higher order) builds the same formula from
+     * differentiable primitives.
+     */
+    private static Var[] crossEntropyVjp(Var g, Var out, Var[] in, Object a) {
+        Tensor labels = (Tensor) a;
+        if (!Grad.isEnabled()) {
+            return new Var[] {Var.constant(in[0].value().softmaxCrossEntropyGrad(labels, g.value()))};
+        }
+        return new Var[] {softmaxMinusOneHot(in[0], labels).mul(g.reshape(g.shape()[0], 1))};
+    }
+
+    private static Var softmaxMinusOneHot(Var logits, Tensor labels) {
+        return logits.softmax(1).sub(Var.constant(labels.oneHot(logits.shape()[1], logits.dtype())));
     }
 
     /**

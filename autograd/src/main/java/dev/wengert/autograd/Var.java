@@ -387,6 +387,15 @@ public final class Var {
         return record(Prim.LOG_SOFTMAX, a, value.logSoftmax(a), this);
     }
 
+    /**
+     * Softmax cross-entropy per row against int64 class labels [rows]: loss[r] = logsumexp(this[r, :]) -
+     * this[r, labels[r]], for logits [rows, classes]. A fused primitive (one pass forward, one backward);
+     * tested against logSoftmax + gather. Not differentiable in the labels.
+     */
+    public Var softmaxCrossEntropy(Tensor labels) {
+        return record(Prim.SOFTMAX_CROSS_ENTROPY, labels, value.softmaxCrossEntropy(labels), this);
+    }
+
     /** Softmax, composed as exp(logSoftmax). */
     public Var softmax(int axis) {
         return logSoftmax(axis).exp();

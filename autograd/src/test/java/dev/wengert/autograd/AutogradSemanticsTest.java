@@ -177,6 +177,34 @@ class AutogradSemanticsTest {
     }
 
     @Test
+    void fusedCrossEntropyMatchesItsCompositionToSecondOrder() {
+        Tensor data = Tensor.randn(8, DType.FLOAT64, 5, 4).mul(4);
+        Tensor labels = Tensor.of(new long[] {0, 3, 1, 1, 2});
+        Tensor column = labels.reshape(5, 1);
+        Var a = Var.param(data);
+        Var b = Var.param(data);
+        Var fused = a.softmaxCrossEntropy(labels).mean();
+        Var composed = b.logSoftmax(1).gather(1, column).mean().neg();
+        assertEquals(composed.item(), fused.item(), 1e-12);
+        fused.backward(null, true, true);            // recorded: the composed formula, differentiable again
+        composed.backward(null, true, true);
+        assertArrayEquals(b.gradTensor().toDoubleArray(), a.gradTensor().toDoubleArray(), 1e-12);
+        Tensor w = Tensor.randn(9, DType.FLOAT64, 5, 4);
+        Var ga = a.grad().mul(Var.constant(w)).sum();
+        Var gb = b.grad().mul(Var.constant(w)).sum();
+        a.zeroGrad();
+        b.zeroGrad();
+        ga.backward();
+        gb.backward();
+        assertArrayEquals(b.gradTensor().toDoubleArray(), a.gradTensor().toDoubleArray(), 1e-12, "Hessian-vector products agree");
+        Var c = Var.param(data);
+        c.softmaxCrossEntropy(labels).mean().backward();  // first order: the fused backward pass
+        Var d = Var.param(data);
+        d.logSoftmax(1).gather(1, column).mean().neg().backward();
+        assertArrayEquals(d.gradTensor().toDoubleArray(), c.gradTensor().toDoubleArray(), 1e-12);
+    }
+
+    @Test
     void leafGradientsSurviveTheStepScope() {
         Var w = Var.param(Tensor.of(new double[] {1, 2}).keepForever());
         try (Scope step = Scope.open()) {

@@ -116,6 +116,7 @@ class GradientTableTest {
         t.add(new Spec("logSoftmax-0", v -> v[0].logSoftmax(0), new int[][] {{n, m}}, -3, 3));
         t.add(new Spec("logSoftmax-1", v -> v[0].logSoftmax(1), new int[][] {{n, m, k}}, -3, 3));
         t.add(new Spec("softmax", v -> v[0].softmax(-1), new int[][] {{n, m}}, -3, 3));
+        t.add(new Spec("softmaxCrossEntropy", v -> v[0].softmaxCrossEntropy(labels(n, m, v[0]).reshape(n)), new int[][] {{n, m}}, -3, 3));
         t.add(new Spec("logSumExp", v -> v[0].logSumExp(false, 1), new int[][] {{n, m}}, -3, 3));
         t.add(new Spec("reshape", v -> v[0].reshape(-1).mul(v[0].reshape(-1)), new int[][] {{n, m}}, -1, 1));
         t.add(new Spec("permute", v -> v[0].permute(2, 0, 1), new int[][] {{n, m, k}}, -1, 1));

@@ -79,6 +79,11 @@ public interface Backend {
     /** Fused, numerically stable log-softmax along {@code axis}: x - max - log(sum(exp(x - max))). */
     void logSoftmax(Tensor x, int axis, Tensor out);
 
+    /** This backend's fused operations; the composed reference ones unless it has kernels of its own. */
+    default FusedOps fused() {
+        return ComposedFusedOps.INSTANCE;
+    }
+
     /** Memory figures for this backend. */
     MemoryStats memoryStats();
 

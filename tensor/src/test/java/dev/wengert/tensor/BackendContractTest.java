@@ -372,6 +372,73 @@ public abstract class BackendContractTest {
         assertClose(Ref.of(big).logSoftmax(1), big.logSoftmax(1), 1e-5);
     }
 
+    // ------------------------------------------------------------------ fused operations
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT64"})
+    void fusedCrossEntropyMatchesItsComposition(DType dtype) {
+        FusedOps fused = Backends.of(device()).fused();
+        FusedOps composed = ComposedFusedOps.INSTANCE;
+        Tensor logits = Tensor.concat(0, random(dtype, -5, 5, 7, 10), on().of(new double[] {1000, -1000, 0, 0, 0, 0, 0, 0, 0, 999}, 1, 10).cast(dtype));
+        Tensor labels = on().of(new long[] {0, 3, 9, 2, 2, 5, 1, 9});
+        Tensor a = on().zeros(dtype, 8);
+        Tensor b = on().zeros(dtype, 8);
+        fused.softmaxCrossEntropy(logits, labels, a);
+        composed.softmaxCrossEntropy(logits, labels, b);
+        double tol = dtype == DType.FLOAT32 ? 1e-4 : 1e-12;
+        assertClose(Ref.of(b), a, tol);
+        assertEquals(1 + Math.log1p(Math.exp(-1)), a.toDoubleArray()[7], tol, "stable for logits of 1000: lse - 999");
+        for (Tensor upstream : new Tensor[] {random(dtype, 0.5, 2, 8), on().full(0.25, dtype)}) {
+            Tensor ga = on().zeros(dtype, 8, 10);
+            Tensor gb = on().zeros(dtype, 8, 10);
+            fused.softmaxCrossEntropyBackward(logits, labels, upstream, 0.5, ga);
+            composed.softmaxCrossEntropyBackward(logits, labels, upstream, 0.5, gb);
+            assertClose(Ref.of(gb), ga, tol);
+        }
+        assertThrows(IndexOutOfBoundsException.class, () -> {
+            fused.softmaxCrossEntropy(logits, on().of(new long[] {0, 0, 0, 0, 0, 0, 0, 10}), on().zeros(dtype, 8));
+            on().zeros(dtype, 1).item(); // a device reports kernel-side errors at the next read
+        });
+    }
+
+    @Test
+    void fusedOptimizerUpdatesMatchTheirComposition() {
+        FusedOps fused = Backends.of(device()).fused();
+        FusedOps composed = ComposedFusedOps.INSTANCE;
+        for (int variant = 0; variant < 4; variant++) {
+            boolean momentum = variant > 0;
+            boolean nesterov = variant == 2;
+            double wd = variant == 3 ? 0.01 : 0;
+            Tensor w1 = random(DType.FLOAT64, -1, 1, 300, 130);
+            Tensor w2 = w1.copy();
+            Tensor v1 = momentum ? random(DType.FLOAT64, -1, 1, 300, 130) : null;
+            Tensor v2 = momentum ? v1.copy() : null;
+            Tensor g = random(DType.FLOAT64, -1, 1, 300, 130);
+            fused.sgd(w1, g, v1, 0.1, 0.9, wd, nesterov);
+            composed.sgd(w2, g, v2, 0.1, 0.9, wd, nesterov);
+            assertClose(Ref.of(w2), w1, 1e-12);
+            if (momentum) {
+                assertClose(Ref.of(v2), v1, 1e-12);
+            }
+        }
+        for (boolean decoupled : new boolean[] {false, true}) {
+            Tensor w1 = random(DType.FLOAT64, -1, 1, 40, 30);
+            Tensor w2 = w1.copy();
+            Tensor m1 = on().zeros(DType.FLOAT64, 40, 30);
+            Tensor m2 = on().zeros(DType.FLOAT64, 40, 30);
+            Tensor s1 = on().zeros(DType.FLOAT64, 40, 30);
+            Tensor s2 = on().zeros(DType.FLOAT64, 40, 30);
+            for (int step = 1; step <= 3; step++) {
+                Tensor g = random(DType.FLOAT64, -1, 1, 40, 30);
+                fused.adam(w1, g, m1, s1, 1e-2, 0.9, 0.999, 1e-8, 0.01, step, decoupled);
+                composed.adam(w2, g, m2, s2, 1e-2, 0.9, 0.999, 1e-8, 0.01, step, decoupled);
+            }
+            assertClose(Ref.of(w2), w1, 1e-12);
+            assertClose(Ref.of(m2), m1, 1e-12);
+            assertClose(Ref.of(s2), s1, 1e-12);
+        }
+    }
+
     // ------------------------------------------------------------------ errors and memory
 
     @Test

@@ -33,7 +33,8 @@ public final class Losses {
 
     /**
      * Softmax cross-entropy: -mean_i logSoftmax(logits)[i, labels[i]] for logits [B, C] and int64 labels
-     * [B] in 0..C-1. Stable for large logits (the log-softmax is fused and shifts by the row maximum).
+     * [B] in 0..C-1. Stable for large logits. Uses the fused primitive (one pass forward, one backward);
+     * LossesTest checks it against logSoftmax + gather.
      */
     public static Var crossEntropy(Var logits, Tensor labels) {
         int[] s = logits.shape();
@@ -43,8 +44,7 @@ public final class Losses {
         if (labels.dtype() != DType.INT64 || labels.rank() != 1 || labels.dim(0) != s[0]) {
             throw new IllegalArgumentException("crossEntropy: labels must be int64 [" + s[0] + "], got " + labels.describe());
         }
-        Tensor column = labels.reshape(s[0], 1);
-        return logits.logSoftmax(1).gather(1, column).mean().neg();
+        return logits.softmaxCrossEntropy(labels).mean();
     }
 
     private static void requireSameShape(String op, Var a, Var b) {

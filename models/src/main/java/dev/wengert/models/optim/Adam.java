@@ -1,7 +1,6 @@
 package dev.wengert.models.optim;
 
 import dev.wengert.autograd.Var;
-import dev.wengert.tensor.BinaryOp;
 import dev.wengert.tensor.Tensor;
 import java.util.List;
 
@@ -50,24 +49,6 @@ public final class Adam extends Optimizer {
 
     @Override
     protected void update(int i, Tensor w, Tensor g) {
-        long t = steps();
-        double bc1 = 1 - Math.pow(beta1, t);
-        double sqrtBc2 = Math.sqrt(1 - Math.pow(beta2, t));
-        Tensor d = g;
-        if (weightDecay != 0) {
-            if (decoupled) {
-                w.applyInPlace(BinaryOp.MUL, 1 - lr() * weightDecay);
-            } else {
-                d = w.mul(weightDecay).applyInPlace(BinaryOp.ADD, g);
-            }
-        }
-        Tensor scratch = d.mul(d).applyInPlace(BinaryOp.MUL, 1 - beta2);
-        v[i].applyInPlace(BinaryOp.MUL, beta2).applyInPlace(BinaryOp.ADD, scratch);
-        scratch.assign(d).applyInPlace(BinaryOp.MUL, 1 - beta1);
-        m[i].applyInPlace(BinaryOp.MUL, beta1).applyInPlace(BinaryOp.ADD, scratch);
-        // lr (m / bc1) / (sqrt(v) / sqrtBc2 + eps) = (lr sqrtBc2 / bc1) m / (sqrt(v) + eps sqrtBc2)
-        Tensor denom = v[i].sqrt().applyInPlace(BinaryOp.ADD, eps * sqrtBc2);
-        scratch.assign(m[i]).applyInPlace(BinaryOp.DIV, denom).applyInPlace(BinaryOp.MUL, lr() * sqrtBc2 / bc1);
-        w.applyInPlace(BinaryOp.SUB, scratch);
+        w.backend().fused().adam(w, g, m[i], v[i], lr(), beta1, beta2, eps, weightDecay, steps(), decoupled);
     }
 }

@@ -1,7 +1,6 @@
 package dev.wengert.models.optim;
 
 import dev.wengert.autograd.Var;
-import dev.wengert.tensor.BinaryOp;
 import dev.wengert.tensor.Tensor;
 import java.util.List;
 
@@ -36,14 +35,9 @@ public final class Sgd extends Optimizer {
         }
     }
 
+    /** One step through the backend's fused update (a single kernel on CUDA; composed elsewhere). */
     @Override
     protected void update(int i, Tensor w, Tensor g) {
-        Tensor d = weightDecay == 0 ? g : w.mul(weightDecay).applyInPlace(BinaryOp.ADD, g);
-        if (momentum != 0) {
-            Tensor buf = buffers[i].applyInPlace(BinaryOp.MUL, momentum).applyInPlace(BinaryOp.ADD, d);
-            d = nesterov ? buf.mul(momentum).applyInPlace(BinaryOp.ADD, d) : buf;
-        }
-        Tensor scaled = d == g || d == buffers[i] ? d.mul(lr()) : d.applyInPlace(BinaryOp.MUL, lr());
-        w.applyInPlace(BinaryOp.SUB, scaled);
+        w.backend().fused().sgd(w, g, buffers[i], lr(), momentum, weightDecay, nesterov);
     }
 }

@@ -531,6 +531,11 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public dev.wengert.tensor.FusedOps fused() {
+        return CpuFusedOps.INSTANCE;
+    }
+
+    @Override
     public MemoryStats memoryStats() {
         return pool.stats();
     }

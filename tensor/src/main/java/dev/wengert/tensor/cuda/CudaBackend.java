@@ -446,6 +446,11 @@ public final class CudaBackend implements Backend {
     // ------------------------------------------------------------------ memory
 
     @Override
+    public dev.wengert.tensor.FusedOps fused() {
+        return CudaFusedOps.INSTANCE;
+    }
+
+    @Override
     public MemoryStats memoryStats() {
         return allocator.stats();
     }

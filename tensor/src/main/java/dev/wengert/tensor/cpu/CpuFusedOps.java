@@ -1,0 +1,82 @@
+package dev.wengert.tensor.cpu;
+
+import dev.wengert.tensor.ComposedFusedOps;
+import dev.wengert.tensor.FusedOps;
+import dev.wengert.tensor.Tensor;
+
+/**
+ * The CPU's fused softmax cross-entropy: one Java pass per row (max, sum of exponentials, loss; or
+ * softmax minus one-hot for the gradient) instead of five or six primitive calls. The optimizer updates
+ * use the composed ones, whose large elementwise steps already run in ND4J.
+ */
+final class CpuFusedOps implements FusedOps {
+    static final CpuFusedOps INSTANCE = new CpuFusedOps();
+
+    private CpuFusedOps() {
+    }
+
+    @Override
+    public void softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor loss) {
+        Buf x = CpuBackend.buf(logits);
+        Buf.I64 y = (Buf.I64) CpuBackend.buf(labels);
+        Buf out = CpuBackend.buf(loss);
+        int rows = logits.dim(0);
+        int classes = logits.dim(1);
+        for (int r = 0; r < rows; r++) {
+            int base = r * classes;
+            out.set(r, logSumExp(x, base, classes) - x.get(base + label(y, r, classes)));
+        }
+    }
+
+    @Override
+    public void softmaxCrossEntropyBackward(Tensor logits, Tensor labels, Tensor gradLoss, double scale, Tensor grad) {
+        Buf x = CpuBackend.buf(logits);
+        Buf.I64 y = (Buf.I64) CpuBackend.buf(labels);
+        Buf up = CpuBackend.buf(gradLoss);
+        Buf g = CpuBackend.buf(grad);
+        boolean shared = gradLoss.numel() == 1;
+        int rows = logits.dim(0);
+        int classes = logits.dim(1);
+        for (int r = 0; r < rows; r++) {
+            int base = r * classes;
+            double lse = logSumExp(x, base, classes);
+            double factor = up.get(shared ? 0 : r) * scale;
+            int target = label(y, r, classes);
+            for (int c = 0; c < classes; c++) {
+                double p = Math.exp(x.get(base + c) - lse);
+                g.set(base + c, (p - (c == target ? 1 : 0)) * factor);
+            }
+        }
+    }
+
+    private static double logSumExp(Buf x, int base, int n) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int c = 0; c < n; c++) {
+            max = Math.max(max, x.get(base + c));
+        }
+        double sum = 0;
+        for (int c = 0; c < n; c++) {
+            sum += Math.exp(x.get(base + c) - max);
+        }
+        return max + Math.log(sum);
+    }
+
+    private static int label(Buf.I64 y, int row, int classes) {
+        long c = y.getLong(row);
+        if (c < 0 || c >= classes) {
+            throw new IndexOutOfBoundsException("softmaxCrossEntropy: label " + c + " of row " + row + " is outside [0, " + classes + ")");
+        }
+        return (int) c;
+    }
+
+    @Override
+    public void sgd(Tensor param, Tensor grad, Tensor velocity, double lr, double momentum, double weightDecay, boolean nesterov) {
+        ComposedFusedOps.INSTANCE.sgd(param, grad, velocity, lr, momentum, weightDecay, nesterov);
+    }
+
+    @Override
+    public void adam(Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps,
+                     double weightDecay, long step, boolean decoupled) {
+        ComposedFusedOps.INSTANCE.adam(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step, decoupled);
+    }
+}
