@@ -3,7 +3,8 @@
 # device-jre and bench/target/device-lib): the CUDA backend contract tests and the float64 gradient
 # checks of every primitive on CUDA, then SGEMM n=4096,
 # elementwise add of 16M floats and device-to-device copy, in Wengert and in PyTorch, as one table.
-# No network and no Maven needed. Exit status: that of the tests.
+# No network and no Maven needed. Exit status: that of the tests. Every step has a timeout; together at
+# most 170 + 2*60 + 50 + 80 + 45 + 30 = 495 s, under the device call's 540 s, so the summary always prints.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -17,7 +18,7 @@ console=$(ls "$lib"/junit-platform-console-standalone-*.jar)
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo "(no nvidia-smi)"
 
 echo "== CUDA contract tests and float64 gradient checks of every primitive"
-"$java" -Djava.util.logging.config.file=/dev/null -jar "$console" execute --disable-banner --details=tree \
+timeout 170 "$java" -Djava.util.logging.config.file=/dev/null -jar "$console" execute --disable-banner --disable-ansi-colors --details=tree \
     --class-path "$cp" --select-class dev.wengert.tensor.cuda.CudaBackendTest \
     --select-class dev.wengert.autograd.CudaGradientTableTest \
     --reports-dir "$out/junit" 2>&1 | tee "$out/tests.txt" | grep -vE '✔' | tail -150
@@ -29,19 +30,19 @@ fi
 
 echo "== Training on CUDA: the zoo's defaults must reach 91% (logreg) and 96% (MLP) test accuracy"
 for model in logreg mlp; do
-    timeout 300 "$java" -Djava.awt.headless=true -cp "$cp" dev.wengert.models.cli.Main train --model "$model" \
+    timeout 60 "$java" -Djava.awt.headless=true -cp "$cp" dev.wengert.models.cli.Main train --model "$model" \
         --device cuda --output "$out/train-$model" 2>&1 | grep -E 'device|final test accuracy|rror' | tee "$out/train-$model.txt"
 done
 
 echo "== Training steps of every benchmark workload on the GPU: Wengert beside PyTorch eager and hand-captured graph"
-timeout 240 python3 bench/reference/pytorch_reference.py --device cuda --seconds 4 --out "$out/pytorch.json" 2>&1 | tail -5
-timeout 240 "$java" -cp "$cp" dev.wengert.bench.ThroughputRunner --device cuda:0 --impls wengert --seconds 4 \
+timeout 50 python3 bench/reference/pytorch_reference.py --device cuda --seconds 4 --out "$out/pytorch.json" 2>&1 | tail -5
+timeout 80 "$java" -cp "$cp" dev.wengert.bench.ThroughputRunner --device cuda:0 --impls wengert --seconds 4 \
     --reference "$out/pytorch.json" --markdown "$out/gpu-throughput.md" 2>&1 | grep -v '^measuring' | tee "$out/gpu-throughput.txt"
 
 echo "== Wengert measurements"
-timeout 300 "$java" -cp "$cp" dev.wengert.tensor.cuda.CudaDeviceBench cuda:0 2>&1 | tee "$out/wengert.txt"
+timeout 45 "$java" -cp "$cp" dev.wengert.tensor.cuda.CudaDeviceBench cuda:0 2>&1 | tee "$out/wengert.txt"
 echo "== PyTorch measurements"
-timeout 300 python3 bench/reference/device_reference.py 2>&1 | tee "$out/torch.txt"
+timeout 30 python3 bench/reference/device_reference.py 2>&1 | tee "$out/torch.txt"
 
 echo
 echo "== Summary ($(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1))"

@@ -615,6 +615,9 @@ public final class Tensor implements AutoCloseable {
     public Tensor argmax(int axis, boolean keepDims) {
         ensureOpen("argmax");
         int a = Shape.axis("argmax", axis, shape.length);
+        if (shape[a] == 0) {
+            throw new IllegalArgumentException("argmax: dimension " + a + " of " + describe() + " is empty; there is no maximum");
+        }
         Tensor out = emptyLike(DType.INT64, Shape.reducedKeepDims(shape, new int[] {a}));
         backend.argmax(this, a, out);
         return keepDims ? out : out.reshapeOwned(Shape.reducedDropDims(shape, new int[] {a}));

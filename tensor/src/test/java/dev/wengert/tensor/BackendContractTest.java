@@ -287,6 +287,7 @@ public abstract class BackendContractTest {
         assertArrayEquals(new long[] {1, 0}, x.argmax(1, false).toLongArray());
         assertArrayEquals(new long[] {1, 0, 1}, x.argmax(0, false).toLongArray());
         assertArrayEquals(new int[] {2, 1}, x.argmax(-1, true).shape());
+        assertThrows(IllegalArgumentException.class, () -> on().zeros(DType.FLOAT32, 3, 0).argmax(1, false));
         Tensor big = random(DType.FLOAT32, -1, 1, BIG, 200);
         double[] v = big.toDoubleArray();
         long[] am = big.argmax(1, false).toLongArray();

@@ -41,6 +41,21 @@ final class Blas {
     }
 
     /**
+     * The column-major cuBLAS call for a row-major {@code out[m,n] = op(a) op(b)}: cuBLAS's A is our b and
+     * its B is our a (so {@code strideA} is b's batch stride), its (m, n) is our (n, m), and each operand
+     * keeps its own transpose flag. Strides are in elements; 0 shares an operand across the batch.
+     */
+    record Gemm(int opA, int opB, int m, int n, int k, int lda, int ldb, int ldc, long strideA, long strideB, long strideC) {
+    }
+
+    /** The pure parameter mapping used by {@link #gemm} (tested against a column-major GEMM emulation). */
+    static Gemm rowMajor(boolean ta, long aStride, boolean tb, long bStride, int m, int n, int k) {
+        int opA = tb ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N; // cuBLAS's A is our b
+        int opB = ta ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N; // cuBLAS's B is our a
+        return new Gemm(opA, opB, n, m, k, tb ? k : n, ta ? m : k, n, bStride, aStride, (long) m * n);
+    }
+
+    /**
      * out[q] (+)= op(a[q]) op(b[q]) for q < batch, row-major; aStride / bStride are 0 for an operand
      * shared by every batch. Modifies only out.
      */
@@ -52,26 +67,22 @@ final class Blas {
             status(cublasSetMathMode(handle, mode), "cublasSetMathMode");
             mathMode = mode;
         }
-        int opA = tb ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N; // cuBLAS's A is our b
-        int opB = ta ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N; // cuBLAS's B is our a
-        int ldb = tb ? k : n;
-        int lda = ta ? m : k;
-        long outStride = (long) m * n;
+        Gemm g = rowMajor(ta, aStride, tb, bStride, m, n, k);
         int s;
         if (dtype == DType.FLOAT32) {
             Pointer one = Pointer.to(new float[] {1f});
             Pointer beta = Pointer.to(new float[] {accumulate ? 1f : 0f});
             s = batch == 1
-                    ? cublasSgemm(handle, opA, opB, n, m, k, one, b, ldb, a, lda, beta, out, n)
-                    : cublasSgemmStridedBatched(handle, opA, opB, n, m, k, one, b, ldb, bStride, a, lda, aStride, beta, out, n,
-                            outStride, batch);
+                    ? cublasSgemm(handle, g.opA, g.opB, g.m, g.n, g.k, one, b, g.lda, a, g.ldb, beta, out, g.ldc)
+                    : cublasSgemmStridedBatched(handle, g.opA, g.opB, g.m, g.n, g.k, one, b, g.lda, g.strideA, a, g.ldb,
+                            g.strideB, beta, out, g.ldc, g.strideC, batch);
         } else {
             Pointer one = Pointer.to(new double[] {1});
             Pointer beta = Pointer.to(new double[] {accumulate ? 1 : 0});
             s = batch == 1
-                    ? cublasDgemm(handle, opA, opB, n, m, k, one, b, ldb, a, lda, beta, out, n)
-                    : cublasDgemmStridedBatched(handle, opA, opB, n, m, k, one, b, ldb, bStride, a, lda, aStride, beta, out, n,
-                            outStride, batch);
+                    ? cublasDgemm(handle, g.opA, g.opB, g.m, g.n, g.k, one, b, g.lda, a, g.ldb, beta, out, g.ldc)
+                    : cublasDgemmStridedBatched(handle, g.opA, g.opB, g.m, g.n, g.k, one, b, g.lda, g.strideA, a, g.ldb,
+                            g.strideB, beta, out, g.ldc, g.strideC, batch);
         }
         status(s, "matmul " + shapes + " (cuBLAS " + (dtype == DType.FLOAT32 ? "S" : "D") + "gemm)");
     }
