@@ -403,6 +403,35 @@ public abstract class BackendContractTest {
     }
 
     @Test
+    void fusedCrossEntropyOnALargeBatch() {
+        Tensor logits = random(DType.FLOAT32, -8, 8, 4000, 10);
+        long[] l = new long[4000];
+        for (int i = 0; i < l.length; i++) {
+            l[i] = (i * 7L) % 10;
+        }
+        Tensor labels = on().of(l);
+        Tensor a = on().zeros(DType.FLOAT32, 4000);
+        Backends.of(device()).fused().softmaxCrossEntropy(logits, labels, a);
+        Ref expected = Ref.of(logits).logSoftmax(1);
+        double[] got = a.toDoubleArray();
+        for (int r = 0; r < 4000; r++) {
+            assertEquals(-expected.v[r * 10 + (int) l[r]], got[r], 1e-4, "row " + r);
+        }
+        Tensor g = on().zeros(DType.FLOAT32, 4000, 10);
+        Backends.of(device()).fused().softmaxCrossEntropyBackward(logits, labels, on().full(1, DType.FLOAT32), 1, g);
+        double[] gv = g.toDoubleArray();
+        for (int r = 0; r < 4000; r += 97) {
+            double rowSum = 0;
+            for (int c = 0; c < 10; c++) {
+                rowSum += gv[r * 10 + c];
+                double p = Math.exp(expected.v[r * 10 + c]);
+                assertEquals(p - (c == l[r] ? 1 : 0), gv[r * 10 + c], 1e-5, "row " + r + " class " + c);
+            }
+            assertEquals(0, rowSum, 1e-5, "softmax minus one-hot sums to zero");
+        }
+    }
+
+    @Test
     void fusedOptimizerUpdatesMatchTheirComposition() {
         FusedOps fused = Backends.of(device()).fused();
         FusedOps composed = ComposedFusedOps.INSTANCE;

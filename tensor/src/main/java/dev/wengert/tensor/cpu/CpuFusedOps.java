@@ -6,7 +6,9 @@ import dev.wengert.tensor.Tensor;
 
 /**
  * The CPU's fused softmax cross-entropy: one Java pass per row (max, sum of exponentials, loss; or
- * softmax minus one-hot for the gradient) instead of five or six primitive calls. The optimizer updates
+ * softmax minus one-hot for the gradient) instead of five or six primitive calls, for logits below the
+ * ND4J threshold; above it the composition wins (its large exp runs vectorised in ND4J, Math.exp costs
+ * about 20 ns: measured 130 ms vs 109 ms per logistic-regression step at batch 65,536). The optimizer updates
  * use the composed ones, whose large elementwise steps already run in ND4J.
  */
 final class CpuFusedOps implements FusedOps {
@@ -17,6 +19,10 @@ final class CpuFusedOps implements FusedOps {
 
     @Override
     public void softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor loss) {
+        if (logits.numel() >= Nd4jKernels.LARGE) { // the composition sends its big exp to ND4J: faster than Math.exp here
+            ComposedFusedOps.INSTANCE.softmaxCrossEntropy(logits, labels, loss);
+            return;
+        }
         Buf x = CpuBackend.buf(logits);
         Buf.I64 y = (Buf.I64) CpuBackend.buf(labels);
         Buf out = CpuBackend.buf(loss);
@@ -30,6 +36,10 @@ final class CpuFusedOps implements FusedOps {
 
     @Override
     public void softmaxCrossEntropyBackward(Tensor logits, Tensor labels, Tensor gradLoss, double scale, Tensor grad) {
+        if (logits.numel() >= Nd4jKernels.LARGE) {
+            ComposedFusedOps.INSTANCE.softmaxCrossEntropyBackward(logits, labels, gradLoss, scale, grad);
+            return;
+        }
         Buf x = CpuBackend.buf(logits);
         Buf.I64 y = (Buf.I64) CpuBackend.buf(labels);
         Buf up = CpuBackend.buf(gradLoss);
