@@ -18,7 +18,7 @@ import java.util.Map;
  *
  * <pre>
  * java ... dev.wengert.bench.ThroughputRunner [--workloads a,b] [--impls wengert,nd4j,samediff]
- *     [--device cpu|cuda:0] [--warmup N] [--steps N] [--seconds S] [--reference pytorch.json]
+ *     [--device cpu|cuda:0] [--warmup N] [--steps N] [--seconds S] [--repeats R] [--reference pytorch.json]
  *     [--markdown FILE] [--png FILE]
  * </pre>
  */
@@ -45,15 +45,20 @@ public final class ThroughputRunner {
         double seconds = Double.parseDouble(opt.getOrDefault("seconds", "20"));
         float lr = 0.01f;
 
+        int repeats = Integer.parseInt(opt.getOrDefault("repeats", "1"));
         Map<Workload, Map<String, Measurement>> results = new LinkedHashMap<>();
         for (Workload wl : workloads) {
-            Map<String, Measurement> row = new LinkedHashMap<>();
-            for (String impl : impls) {
-                System.err.printf(Locale.ROOT, "measuring %s / %s ...%n", wl.name(), impl);
-                try (TrainingStep step = create(impl.trim(), wl, lr, device)) {
-                    row.put(impl.trim(), measure(impl.trim(), step, wl, warmup, steps, seconds));
+            Map<String, List<Measurement>> runs = new LinkedHashMap<>();
+            for (int r = 0; r < repeats; r++) {           // implementations alternate, so drift hits all alike
+                for (String impl : impls) {
+                    System.err.printf(Locale.ROOT, "measuring %s / %s (repeat %d of %d) ...%n", wl.name(), impl, r + 1, repeats);
+                    try (TrainingStep step = create(impl.trim(), wl, lr, device)) {
+                        runs.computeIfAbsent(impl.trim(), k -> new ArrayList<>()).add(measure(impl.trim(), step, wl, warmup, steps, seconds));
+                    }
                 }
             }
+            Map<String, Measurement> row = new LinkedHashMap<>();
+            runs.forEach((impl, list) -> row.put(impl, medianRun(list)));
             results.put(wl, row);
         }
         List<String> columns = new ArrayList<>(impls);
@@ -130,6 +135,13 @@ public final class ThroughputRunner {
         return new Measurement(impl, median, wl.batch() / (median / 1e3), step.peakBytes(), times.size(), loss);
     }
 
+    /** The repeat whose median time is the median of the repeats' (the lower middle one for an even count). */
+    static Measurement medianRun(List<Measurement> runs) {
+        List<Measurement> sorted = new ArrayList<>(runs);
+        sorted.sort(java.util.Comparator.comparingDouble(Measurement::medianMs));
+        return sorted.get((sorted.size() - 1) / 2);
+    }
+
     static double median(List<Double> xs) {
         double[] a = xs.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
@@ -162,7 +174,7 @@ public final class ThroughputRunner {
         for (int i = 0; i < args.length; i++) {
             if (!args[i].startsWith("--") || i + 1 >= args.length) {
                 throw new IllegalArgumentException("usage: ThroughputRunner [--workloads a,b] [--impls wengert,nd4j,samediff] "
-                        + "[--device cpu] [--warmup N] [--steps N] [--seconds S] [--reference pytorch.json] [--markdown FILE] "
+                        + "[--device cpu] [--warmup N] [--steps N] [--seconds S] [--repeats R] [--reference pytorch.json] [--markdown FILE] "
                         + "[--png FILE]; bad argument: " + args[i]);
             }
             opt.put(args[i].substring(2), args[++i]);
