@@ -18,7 +18,7 @@ import java.util.Map;
  *
  * <pre>
  * java ... dev.wengert.bench.ThroughputRunner [--workloads a,b] [--impls wengert,nd4j,samediff]
- *     [--device cpu|cuda:0] [--warmup N] [--steps N] [--seconds S] [--repeats R] [--reference pytorch.json]
+ *     [--device cpu|cuda:0] [--warmup N] [--steps N] [--seconds S] [--reference pytorch.json]
  *     [--markdown FILE] [--png FILE]
  * </pre>
  */
@@ -38,28 +38,16 @@ public final class ThroughputRunner {
             workloads.add(Workload.named(name.trim()));
         }
         List<String> impls = Arrays.asList(opt.getOrDefault("impls", "wengert,nd4j,samediff").split(","));
-        // (reference columns are appended after the measured ones)
         Device device = Device.parse(opt.getOrDefault("device", "cpu"));
         int warmup = Integer.parseInt(opt.getOrDefault("warmup", "3"));
         int steps = Integer.parseInt(opt.getOrDefault("steps", "20"));
         double seconds = Double.parseDouble(opt.getOrDefault("seconds", "20"));
         float lr = 0.01f;
 
-        int repeats = Integer.parseInt(opt.getOrDefault("repeats", "1"));
         Map<Workload, Map<String, Measurement>> results = new LinkedHashMap<>();
         for (Workload wl : workloads) {
-            Map<String, List<Measurement>> runs = new LinkedHashMap<>();
-            for (int r = 0; r < repeats; r++) {           // implementations alternate, so drift hits all alike
-                for (String impl : impls) {
-                    System.err.printf(Locale.ROOT, "measuring %s / %s (repeat %d of %d) ...%n", wl.name(), impl, r + 1, repeats);
-                    try (TrainingStep step = create(impl.trim(), wl, lr, device)) {
-                        runs.computeIfAbsent(impl.trim(), k -> new ArrayList<>()).add(measure(impl.trim(), step, wl, warmup, steps, seconds));
-                    }
-                }
-            }
-            Map<String, Measurement> row = new LinkedHashMap<>();
-            runs.forEach((impl, list) -> row.put(impl, medianRun(list)));
-            results.put(wl, row);
+            System.err.printf(Locale.ROOT, "measuring %s: %s ...%n", wl.name(), impls);
+            results.put(wl, measureInterleaved(wl, impls, lr, device, warmup, steps, seconds));
         }
         List<String> columns = new ArrayList<>(impls);
         String referenceNote = "";
@@ -115,31 +103,49 @@ public final class ThroughputRunner {
         };
     }
 
-    /** Warm-up, then up to {@code steps} timed steps or until {@code seconds} have passed (at least 3). */
-    static Measurement measure(String impl, TrainingStep step, Workload wl, int warmup, int steps, double seconds) {
-        double loss = Double.NaN;
-        long budget = (long) (seconds * 1e9);
-        long start = System.nanoTime();
-        // warm up for at least `warmup` steps and 2 s (the JIT compiles the Java kernels meanwhile), within half the budget
-        for (int i = 0; (i < warmup || System.nanoTime() - start < 2_000_000_000L) && System.nanoTime() - start < budget / 2; i++) {
-            loss = step.step();
+    /**
+     * All implementations of a workload are built side by side, each warmed up (at least {@code warmup}
+     * steps and 2 s, within half the budget), then timed in rounds of one step each, so that whatever
+     * else the machine is doing slows them alike: the ratios are what this runner is for. Stops after
+     * {@code steps} rounds or when the implementations' time budgets ({@code seconds} each) are spent,
+     * but times at least 3 rounds.
+     */
+    static Map<String, Measurement> measureInterleaved(Workload wl, List<String> impls, float lr, Device device,
+                                                      int warmup, int steps, double seconds) {
+        Map<String, TrainingStep> built = new LinkedHashMap<>();
+        Map<String, List<Double>> times = new LinkedHashMap<>();
+        Map<String, Double> loss = new LinkedHashMap<>();
+        try {
+            for (String impl : impls) {
+                built.put(impl.trim(), create(impl.trim(), wl, lr, device));
+                times.put(impl.trim(), new ArrayList<>());
+            }
+            long budget = (long) (seconds * 1e9);
+            for (var e : built.entrySet()) {
+                long start = System.nanoTime();
+                for (int i = 0; (i < warmup || System.nanoTime() - start < 2_000_000_000L) && System.nanoTime() - start < budget / 2; i++) {
+                    loss.put(e.getKey(), e.getValue().step());
+                }
+            }
+            long t0 = System.nanoTime();
+            for (int round = 0; round < steps && (round < 3 || System.nanoTime() - t0 < budget * built.size()); round++) {
+                for (var e : built.entrySet()) {
+                    long a = System.nanoTime();
+                    loss.put(e.getKey(), e.getValue().step());
+                    times.get(e.getKey()).add((System.nanoTime() - a) / 1e6);
+                }
+            }
+            Map<String, Measurement> row = new LinkedHashMap<>();
+            for (var e : built.entrySet()) {
+                List<Double> ts = times.get(e.getKey());
+                double median = median(ts);
+                row.put(e.getKey(), new Measurement(e.getKey(), median, wl.batch() / (median / 1e3), e.getValue().peakBytes(),
+                        ts.size(), loss.get(e.getKey())));
+            }
+            return row;
+        } finally {
+            built.values().forEach(TrainingStep::close);
         }
-        List<Double> times = new ArrayList<>();
-        long t0 = System.nanoTime();
-        while (times.size() < steps && (times.size() < 3 || System.nanoTime() - t0 < budget)) {
-            long a = System.nanoTime();
-            loss = step.step();
-            times.add((System.nanoTime() - a) / 1e6);
-        }
-        double median = median(times);
-        return new Measurement(impl, median, wl.batch() / (median / 1e3), step.peakBytes(), times.size(), loss);
-    }
-
-    /** The repeat whose median time is the median of the repeats' (the lower middle one for an even count). */
-    static Measurement medianRun(List<Measurement> runs) {
-        List<Measurement> sorted = new ArrayList<>(runs);
-        sorted.sort(java.util.Comparator.comparingDouble(Measurement::medianMs));
-        return sorted.get((sorted.size() - 1) / 2);
     }
 
     static double median(List<Double> xs) {
@@ -174,7 +180,7 @@ public final class ThroughputRunner {
         for (int i = 0; i < args.length; i++) {
             if (!args[i].startsWith("--") || i + 1 >= args.length) {
                 throw new IllegalArgumentException("usage: ThroughputRunner [--workloads a,b] [--impls wengert,nd4j,samediff] "
-                        + "[--device cpu] [--warmup N] [--steps N] [--seconds S] [--repeats R] [--reference pytorch.json] [--markdown FILE] "
+                        + "[--device cpu] [--warmup N] [--steps N] [--seconds S] [--reference pytorch.json] [--markdown FILE] "
                         + "[--png FILE]; bad argument: " + args[i]);
             }
             opt.put(args[i].substring(2), args[++i]);

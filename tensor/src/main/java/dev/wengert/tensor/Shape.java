@@ -130,6 +130,50 @@ public final class Shape {
         return out;
     }
 
+    /** A shape and per-operand strides after {@link #merge}: outermost dimension first. */
+    public record Merged(int[] shape, int[][] strides) {
+    }
+
+    /**
+     * Simplifies a walk over {@code shape} for several operands (each with its own element strides, 0 on
+     * broadcast dimensions): drops size-1 dimensions and merges neighbours that are contiguous for every
+     * operand, so same-shape operands become one dimension. Both backends' elementwise kernels walk the
+     * result. A scalar or fully merged walk has rank 0 or 1.
+     */
+    public static Merged merge(int[] shape, int[]... strides) {
+        int ops = strides.length;
+        int[] dims = new int[shape.length];
+        int[][] st = new int[ops][shape.length];
+        int r = 0; // dims[r-1] is the innermost kept so far, built from the back
+        for (int d = shape.length - 1; d >= 0; d--) {
+            if (shape[d] == 1) {
+                continue;
+            }
+            boolean merge = r > 0;
+            for (int k = 0; k < ops && merge; k++) {
+                merge = (long) strides[k][d] == (long) st[k][r - 1] * dims[r - 1];
+            }
+            if (merge) {
+                dims[r - 1] *= shape[d];
+            } else {
+                dims[r] = shape[d];
+                for (int k = 0; k < ops; k++) {
+                    st[k][r] = strides[k][d];
+                }
+                r++;
+            }
+        }
+        int[] outShape = new int[r];
+        int[][] outStrides = new int[ops][r];
+        for (int i = 0; i < r; i++) { // reverse: outermost first
+            outShape[i] = dims[r - 1 - i];
+            for (int k = 0; k < ops; k++) {
+                outStrides[k][i] = st[k][r - 1 - i];
+            }
+        }
+        return new Merged(outShape, outStrides);
+    }
+
     /** Shape after reducing {@code axes} without keepdims: those dimensions are removed. */
     public static int[] reducedDropDims(int[] shape, int[] axes) {
         int[] out = new int[shape.length - axes.length];

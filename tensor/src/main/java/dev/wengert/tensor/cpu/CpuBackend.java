@@ -169,32 +169,8 @@ public final class CpuBackend implements Backend {
             binaryRunF32(op, fa, ia, sa, fb, ib, sb, fo, io, so, n);
             return;
         }
-        switch (op) {
-            case ADD -> {
-                for (int i = 0; i < n; i++) {
-                    o.set(io + i * so, a.get(ia + i * sa) + b.get(ib + i * sb));
-                }
-            }
-            case SUB -> {
-                for (int i = 0; i < n; i++) {
-                    o.set(io + i * so, a.get(ia + i * sa) - b.get(ib + i * sb));
-                }
-            }
-            case MUL -> {
-                for (int i = 0; i < n; i++) {
-                    o.set(io + i * so, a.get(ia + i * sa) * b.get(ib + i * sb));
-                }
-            }
-            case DIV -> {
-                for (int i = 0; i < n; i++) {
-                    o.set(io + i * so, a.get(ia + i * sa) / b.get(ib + i * sb));
-                }
-            }
-            default -> {
-                for (int i = 0; i < n; i++) {
-                    o.set(io + i * so, op.apply(a.get(ia + i * sa), b.get(ib + i * sb)));
-                }
-            }
+        for (int i = 0; i < n; i++) {
+            o.set(io + i * so, op.apply(a.get(ia + i * sa), b.get(ib + i * sb)));
         }
     }
 

@@ -1,9 +1,11 @@
 package dev.wengert.tensor.cpu;
 
+import dev.wengert.tensor.Shape;
+
 /**
  * Walks a shape in row-major order for several operands at once, each with its own strides (0 on
- * broadcast dimensions) and start offset. Dimensions that are contiguous for every operand are merged
- * first, so same-shape operands become one long run. The kernels work run by run.
+ * broadcast dimensions) and start offset. Dimensions are merged first ({@link Shape#merge}), so
+ * same-shape operands become one long run. The kernels work run by run.
  */
 final class Strided {
 
@@ -21,52 +23,34 @@ final class Strided {
     }
 
     static void walk(int[] shape, int[][] strides, int[] base, Run body) {
-        int ops = strides.length;
-        int n = 1;
         for (int d : shape) {
-            n *= d;
-        }
-        if (n == 0) {
-            return;
-        }
-        // merge dimensions from the innermost outwards; drop size-1 dimensions
-        int[] dims = new int[shape.length];
-        int[][] st = new int[ops][shape.length];
-        int r = 0;
-        for (int d = shape.length - 1; d >= 0; d--) {
-            if (shape[d] == 1) {
-                continue;
-            }
-            boolean merge = r > 0;
-            for (int k = 0; k < ops && merge; k++) {
-                merge = strides[k][d] == st[k][r - 1] * dims[r - 1];
-            }
-            if (merge) {
-                dims[r - 1] *= shape[d];
-            } else {
-                dims[r] = shape[d];
-                for (int k = 0; k < ops; k++) {
-                    st[k][r] = strides[k][d];
-                }
-                r++;
+            if (d == 0) {
+                return;
             }
         }
+        Shape.Merged m = Shape.merge(shape, strides);
+        int[] dims = m.shape();
+        int[][] st = m.strides();
+        int ops = strides.length;
+        int r = dims.length;
         int[] off = base.clone();
         int[] inner = new int[ops];
         if (r == 0) {
             body.run(off, inner, 1);
             return;
         }
-        // dims[0] is now the innermost dimension, dims[r-1] the outermost
         for (int k = 0; k < ops; k++) {
-            inner[k] = st[k][0];
+            inner[k] = st[k][r - 1];
         }
-        int len = dims[0];
-        int outer = n / len;
+        int len = dims[r - 1];
+        long outer = 1;
+        for (int d = 0; d < r - 1; d++) {
+            outer *= dims[d];
+        }
         int[] idx = new int[r];
-        for (int o = 0; o < outer; o++) {
+        for (long o = 0; o < outer; o++) {
             body.run(off, inner, len);
-            for (int d = 1; d < r; d++) {
+            for (int d = r - 2; d >= 0; d--) { // odometer over the outer dimensions, innermost first
                 idx[d]++;
                 for (int k = 0; k < ops; k++) {
                     off[k] += st[k][d];

@@ -28,41 +28,12 @@ final class Geo {
      * @param strides one array per operand, each of shape's length
      */
     static Geo merged(String op, int[] shape, int[]... strides) {
-        int ops = strides.length;
-        int[] dims = new int[shape.length];
-        int[][] st = new int[ops][shape.length];
-        int r = 0; // dims[r-1] is the innermost kept so far, built from the back
-        for (int d = shape.length - 1; d >= 0; d--) {
-            if (shape[d] == 1) {
-                continue;
-            }
-            boolean merge = r > 0;
-            for (int k = 0; k < ops && merge; k++) {
-                merge = (long) strides[k][d] == (long) st[k][r - 1] * dims[r - 1];
-            }
-            if (merge) {
-                dims[r - 1] *= shape[d];
-            } else {
-                dims[r] = shape[d];
-                for (int k = 0; k < ops; k++) {
-                    st[k][r] = strides[k][d];
-                }
-                r++;
-            }
-        }
-        if (r > MAX_DIMS) {
-            throw new IllegalArgumentException(op + ": shape " + Shape.str(shape) + " still has " + r
+        Shape.Merged m = Shape.merge(shape, strides);
+        if (m.shape().length > MAX_DIMS) {
+            throw new IllegalArgumentException(op + ": shape " + Shape.str(shape) + " still has " + m.shape().length
                     + " dimensions after merging; the CUDA backend supports " + MAX_DIMS + " (reshape first)");
         }
-        int[] outShape = new int[r];
-        int[][] outStrides = new int[ops][r];
-        for (int i = 0; i < r; i++) { // reverse: outermost first
-            outShape[i] = dims[r - 1 - i];
-            for (int k = 0; k < ops; k++) {
-                outStrides[k][i] = st[k][r - 1 - i];
-            }
-        }
-        return new Geo(outShape, outStrides);
+        return new Geo(m.shape(), m.strides());
     }
 
     /** The struct's memory image: rank, shape[8], st[4][8]. */
