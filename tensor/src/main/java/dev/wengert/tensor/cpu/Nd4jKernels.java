@@ -109,7 +109,7 @@ final class Nd4jKernels {
     }
 
     /** out = a op s for a scalar s (learning rates, constants): ND4J's scalar ops. */
-    private static boolean scalar(BinaryOp op, Tensor a, double s, Tensor out) {
+    static boolean scalar(BinaryOp op, Tensor a, double s, Tensor out) {
         INDArray x = CpuBackend.st(a).flat;
         INDArray z = CpuBackend.st(out).flat;
         Op nd = switch (op) {
@@ -163,6 +163,14 @@ final class Nd4jKernels {
         Nd4j.getExecutioner().exec(new org.nd4j.linalg.api.ops.impl.transforms.custom.LogSoftMax(
                 view(CpuBackend.st(x), 0, rows, cols), view(CpuBackend.st(out), 0, rows, cols)));
         return true;
+    }
+
+    /** out = softmax of each row of a 2-D x, through ND4J's vectorised kernel (any size). */
+    static void softmaxRows(Tensor x, Tensor out) {
+        int rows = x.dim(0);
+        int cols = x.dim(1);
+        Nd4j.getExecutioner().exec(new org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax(
+                view(CpuBackend.st(x), 0, rows, cols), view(CpuBackend.st(out), 0, rows, cols), 1));
     }
 
     /**
