@@ -35,6 +35,17 @@ public enum UnaryOp {
         };
     }
 
+    /** Integer semantics for int64 tensors (exact); only the ops that {@link #allowsIntegers()}. */
+    public long apply(long x) {
+        return switch (this) {
+            case NEG -> -x;
+            case ABS -> Math.abs(x);
+            case RELU -> Math.max(x, 0);
+            case SIGN -> Long.signum(x);
+            default -> throw new IllegalArgumentException(opName + ": not defined for int64; cast to a float type first");
+        };
+    }
+
     /** True when the op is defined on int64 tensors. */
     public boolean allowsIntegers() {
         return this == NEG || this == ABS || this == RELU || this == SIGN;

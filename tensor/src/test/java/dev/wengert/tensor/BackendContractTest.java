@@ -186,6 +186,10 @@ public abstract class BackendContractTest {
         assertArrayEquals(new long[] {big + 1, 9, -5}, i.add(j).toLongArray());
         assertArrayEquals(new long[] {big, 3, -4}, i.div(j).toLongArray(), "integer division floors");
         assertArrayEquals(new long[] {big, 14, -14}, i.mul(j).toLongArray());
+        assertArrayEquals(new long[] {-big, -7, 7}, i.neg().toLongArray(), "int64 unary ops stay exact");
+        assertArrayEquals(new long[] {big, 7, 0}, i.relu().toLongArray());
+        assertEquals(big + 7 - 7, i.sum().toLongArray()[0], "int64 sums stay exact beyond 2^53");
+        assertEquals(big, i.max().toLongArray()[0]);
     }
 
     @Test

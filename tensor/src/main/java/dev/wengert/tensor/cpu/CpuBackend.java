@@ -116,7 +116,7 @@ public final class CpuBackend implements Backend {
             Buf.I64 xl = (Buf.I64) xb;
             Buf.I64 ol = (Buf.I64) ob;
             for (int i = 0; i < n; i++) {
-                ol.setLong(i, (long) op.apply((double) xl.getLong(i)));
+                ol.setLong(i, op.apply(xl.getLong(i)));
             }
             return;
         }
@@ -293,6 +293,10 @@ public final class CpuBackend implements Backend {
             return;
         }
         int[] xs = x.shape();
+        if (x.dtype() == DType.INT64) {
+            reduceLongs(op, x, xs, out);
+            return;
+        }
         double[] acc = new double[out.numel()];
         if (op == ReduceOp.MAX) {
             java.util.Arrays.fill(acc, Double.NEGATIVE_INFINITY);
@@ -314,6 +318,27 @@ public final class CpuBackend implements Backend {
         Buf ob = buf(out);
         for (int i = 0; i < acc.length; i++) {
             ob.set(i, acc[i]);
+        }
+    }
+
+    /** int64 reductions in long arithmetic, exact beyond 2^53 (sums wrap like Java's long). */
+    private static void reduceLongs(ReduceOp op, Tensor x, int[] xs, Tensor out) {
+        long[] acc = new long[out.numel()];
+        if (op == ReduceOp.MAX) {
+            java.util.Arrays.fill(acc, Long.MIN_VALUE);
+        }
+        Buf.I64 xb = (Buf.I64) buf(x);
+        boolean sum = op == ReduceOp.SUM;
+        Strided.walk(xs, new int[][] {Shape.strides(xs), Shape.broadcastStrides(out.shape(), xs)}, new int[2], (off, in, len) -> {
+            for (int i = 0; i < len; i++) {
+                long v = xb.getLong(off[0] + i * in[0]);
+                int o = off[1] + i * in[1];
+                acc[o] = sum ? acc[o] + v : Math.max(acc[o], v);
+            }
+        });
+        Buf.I64 ob = (Buf.I64) buf(out);
+        for (int i = 0; i < acc.length; i++) {
+            ob.setLong(i, acc[i]);
         }
     }
 
