@@ -143,7 +143,7 @@ public final class Main {
             TrainingPlot.write(plot, spec + " on MNIST (" + dc.device() + ")",
                     results.stream().mapToDouble(Trainer.EpochResult::trainLoss).toArray(),
                     results.stream().mapToDouble(Trainer.EpochResult::testAccuracy).toArray());
-            out.printf(Locale.ROOT, "final test accuracy %.2f%% after %d epochs in %.1f s%n", 100 * last.testAccuracy(), o.epochs(), totalSeconds);
+            out.printf(Locale.ROOT, "final test accuracy %.2f%% after %d epoch%s in %.1f s%n", 100 * last.testAccuracy(), o.epochs(), o.epochs() == 1 ? "" : "s", totalSeconds);
             out.println("wrote " + checkpoint + ", " + metrics + ", " + plot);
         }
         return 0;
