@@ -12,11 +12,9 @@ abstract sealed class Buf permits Buf.F32, Buf.F64, Buf.I64 {
     static final Unsafe UNSAFE = unsafe();
 
     final long address;
-    final int length;
 
-    Buf(long address, int length) {
+    Buf(long address) {
         this.address = address;
-        this.length = length;
     }
 
     abstract double get(int i);
@@ -34,8 +32,8 @@ abstract sealed class Buf permits Buf.F32, Buf.F64, Buf.I64 {
     }
 
     static final class F32 extends Buf {
-        F32(long address, int length) {
-            super(address, length);
+        F32(long address) {
+            super(address);
         }
 
         @Override
@@ -58,8 +56,8 @@ abstract sealed class Buf permits Buf.F32, Buf.F64, Buf.I64 {
     }
 
     static final class F64 extends Buf {
-        F64(long address, int length) {
-            super(address, length);
+        F64(long address) {
+            super(address);
         }
 
         @Override
@@ -75,8 +73,8 @@ abstract sealed class Buf permits Buf.F32, Buf.F64, Buf.I64 {
 
     /** int64 as doubles (exact below 2^53); integer arithmetic uses {@link #getLong}/{@link #setLong}. */
     static final class I64 extends Buf {
-        I64(long address, int length) {
-            super(address, length);
+        I64(long address) {
+            super(address);
         }
 
         @Override

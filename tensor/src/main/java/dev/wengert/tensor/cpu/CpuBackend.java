@@ -40,8 +40,8 @@ public final class CpuBackend implements Backend {
         return pool.take(dtype, numel);
     }
 
-    static CpuStorage st(Tensor t) {
-        return (CpuStorage) t.storage();
+    static CpuStorage.Memory st(Tensor t) {
+        return ((CpuStorage) t.storage()).memory;
     }
 
     static Buf buf(Tensor t) {
@@ -372,15 +372,6 @@ public final class CpuBackend implements Backend {
 
     // ------------------------------------------------------------------ movement
 
-    /** out (contiguous, shape s) = src read at base with strides srcStrides. */
-    private static void copyStrided(Buf src, int base, int[] srcStrides, Buf dst, int dstBase, int[] dstStrides, int[] s) {
-        Strided.walk(s, new int[][] {srcStrides, dstStrides}, new int[] {base, dstBase}, (off, in, len) -> {
-            for (int i = 0; i < len; i++) {
-                dst.set(off[1] + i * in[1], src.get(off[0] + i * in[0]));
-            }
-        });
-    }
-
     /** Element copy that keeps int64 exact (longs do not round-trip through double above 2^53). */
     private static void copyStridedTyped(Tensor srcT, int base, int[] srcStrides, Tensor dstT, int dstBase, int[] dstStrides, int[] s) {
         if (srcT.dtype() == DType.INT64 && dstT.dtype() == DType.INT64) {
@@ -392,7 +383,13 @@ public final class CpuBackend implements Backend {
                 }
             });
         } else {
-            copyStrided(buf(srcT), base, srcStrides, buf(dstT), dstBase, dstStrides, s);
+            Buf src = buf(srcT);
+            Buf dst = buf(dstT);
+            Strided.walk(s, new int[][] {srcStrides, dstStrides}, new int[] {base, dstBase}, (off, in, len) -> {
+                for (int i = 0; i < len; i++) {
+                    dst.set(off[1] + i * in[1], src.get(off[0] + i * in[0]));
+                }
+            });
         }
     }
 

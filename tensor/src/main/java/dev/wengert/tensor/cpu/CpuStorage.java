@@ -4,26 +4,17 @@ import dev.wengert.tensor.DType;
 import dev.wengert.tensor.Storage;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-/** Off-heap memory from ND4J: one flat INDArray, viewed as NIO buffers by the Java kernels. */
+/** A reference-counted handle on pooled off-heap memory (handles are never reused, memory is). */
 final class CpuStorage extends Storage {
-    final INDArray flat;
-    final DType dtype;
-    final int numel;
-    final Buf buf;
     final Memory memory;
     private final BufferPool pool;
 
-    /** A new reference-counted handle on pooled memory (handles are never reused, memory is). */
     CpuStorage(Memory memory, BufferPool pool) {
-        this.flat = memory.flat;
-        this.buf = memory.buf;
-        this.dtype = memory.dtype;
-        this.numel = memory.numel;
         this.memory = memory;
         this.pool = pool;
     }
 
-    /** One off-heap buffer with its NIO view; what the pool caches. */
+    /** One off-heap ND4J buffer with its direct-address view for the Java kernels; what the pool caches. */
     static final class Memory {
         final INDArray flat;
         final DType dtype;
@@ -36,9 +27,9 @@ final class CpuStorage extends Storage {
             this.numel = numel;
             long address = flat.data().addressPointer().address();
             this.buf = switch (dtype) {
-                case FLOAT32 -> new Buf.F32(address, numel);
-                case FLOAT64 -> new Buf.F64(address, numel);
-                case INT64 -> new Buf.I64(address, numel);
+                case FLOAT32 -> new Buf.F32(address);
+                case FLOAT64 -> new Buf.F64(address);
+                case INT64 -> new Buf.I64(address);
             };
         }
 
@@ -68,7 +59,7 @@ final class CpuStorage extends Storage {
 
     @Override
     public long bytes() {
-        return (long) numel * dtype.bytes();
+        return memory.bytes();
     }
 
     @Override

@@ -44,12 +44,12 @@ final class Nd4jKernels {
     }
 
     /** A 2-D view [rows, cols] at an element offset of a storage, sharing its memory. */
-    private static INDArray view(CpuStorage s, int offset, int rows, int cols) {
-        return s.memory.view(offset, rows, cols);
+    private static INDArray view(CpuStorage.Memory s, int offset, int rows, int cols) {
+        return s.view(offset, rows, cols);
     }
 
     /** C (+)= op(A) op(B) through OpenBLAS; A is stored [m,k] (or [k,m] when ta), B [k,n] (or [n,k]). */
-    static void gemm(CpuStorage a, int ao, boolean ta, CpuStorage b, int bo, boolean tb, CpuStorage c, int co,
+    static void gemm(CpuStorage.Memory a, int ao, boolean ta, CpuStorage.Memory b, int bo, boolean tb, CpuStorage.Memory c, int co,
                      int m, int n, int k, boolean accumulate) {
         INDArray av = ta ? view(a, ao, k, m) : view(a, ao, m, k);
         INDArray bv = tb ? view(b, bo, n, k) : view(b, bo, k, n);
