@@ -3,7 +3,6 @@ package dev.wengert.autograd;
 import dev.wengert.tensor.DType;
 import dev.wengert.tensor.Scope;
 import dev.wengert.tensor.Tensor;
-import java.util.Arrays;
 import java.util.Locale;
 import java.util.function.Function;
 import java.util.logging.Logger;
@@ -175,14 +174,5 @@ public final class GradCheck {
             Var out = f.apply(vars);
             return out.tangent() == null ? 0 : out.tangent().value().mul(w).sum().item();
         }
-    }
-
-    /** Shape description for messages. */
-    static String shapes(Tensor... ts) {
-        StringBuilder sb = new StringBuilder();
-        for (Tensor t : ts) {
-            sb.append(Arrays.toString(t.shape()));
-        }
-        return sb.toString();
     }
 }

@@ -16,8 +16,6 @@ import dev.wengert.tensor.UnaryOp;
  * {@link dev.wengert.tensor.Scope} like any tensor.
  */
 public final class Var {
-    private static final java.util.concurrent.atomic.AtomicLong LEAF_IDS = new java.util.concurrent.atomic.AtomicLong();
-
     private final Tensor value;
     private final boolean requiresGrad;
     private Node node;
@@ -25,12 +23,10 @@ public final class Var {
     private Var tangent;
     private boolean retainGrad;
     private String name;
-    final long leafId;
 
     Var(Tensor value, boolean requiresGrad) {
         this.value = value;
         this.requiresGrad = requiresGrad;
-        this.leafId = LEAF_IDS.incrementAndGet();
     }
 
     // ------------------------------------------------------------------ creation
