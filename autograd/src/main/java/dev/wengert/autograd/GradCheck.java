@@ -58,8 +58,9 @@ public final class GradCheck {
             Var out = f.apply(constants(inputs));
             w = Tensor.on(out.value().device()).uniform(0.5, 1.5, 4321, out.dtype(), out.shape()).keepForever();
         }
-        Function<Var[], Var> gradient = vars -> gradientOf(f, w, vars);
-        return checkFirstOrder(gradient, h, inputs);
+        try (w) {
+            return checkFirstOrder(vars -> gradientOf(f, w, vars), h, inputs);
+        }
     }
 
     /** G(vars) for {@link #checkSecondOrder}; a constant input is replaced by a param carrying its tangent. */

@@ -170,7 +170,7 @@ public final class Var {
         if (createGraph) {
             grad = grad == null ? g : grad.add(g);
         } else if (grad == null || grad.node != null || grad.value.isClosed()) {
-            grad = constant(g.value.copy().keepForever());
+            grad = constant(g.value.copy().keepWith(value)); // freed with the parameter, or by zeroGrad()
         } else {
             grad.value.applyInPlace(dev.wengert.tensor.BinaryOp.ADD, g.value);
         }

@@ -8,6 +8,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public abstract class Storage {
     private final AtomicInteger refs = new AtomicInteger(1);
+    /** The watch open when this storage was allocated (null: none). */
+    private final MemoryWatch watch = MemoryWatch.innermost();
+
+    protected Storage() {
+        if (watch != null) {
+            watch.allocated();
+        }
+    }
 
     /** Size of the memory in bytes. */
     public abstract long bytes();
@@ -22,10 +30,17 @@ public abstract class Storage {
         }
     }
 
-    /** Drops a reference; frees the memory when it was the last one. */
-    final void release() {
+    /**
+     * Drops a reference; frees the memory when it was the last one. A free by a close() counts in the
+     * closing thread's watch; one by the Cleaner ({@code explicit} false) in the allocating watch.
+     */
+    final void release(boolean explicit) {
         int left = refs.decrementAndGet();
         if (left == 0) {
+            MemoryWatch w = explicit ? MemoryWatch.innermost() : watch;
+            if (w != null) {
+                w.freed();
+            }
             free();
         } else if (left < 0) {
             throw new IllegalStateException("storage released more often than retained");

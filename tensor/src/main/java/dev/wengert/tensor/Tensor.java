@@ -23,6 +23,7 @@ public final class Tensor implements AutoCloseable {
     private final DType dtype;
     private final Backend backend;
     private final Storage storage;
+    private final Release release;
     private final Cleaner.Cleanable cleanable;
     private volatile boolean closed;
     private Scope owner;
@@ -32,24 +33,44 @@ public final class Tensor implements AutoCloseable {
         this.storage = storage;
         this.shape = shape;
         this.dtype = dtype;
-        this.cleanable = CLEANER.register(this, new Release(storage));
+        this.release = new Release(storage, MemoryWatch.innermost(), MemoryWatch.TRACE_FORGOTTEN ? describe() : null);
+        this.cleanable = CLEANER.register(this, release);
         this.owner = Scope.current();
         if (owner != null) {
             owner.adopt(this);
         }
     }
 
-    /** Releases a storage once, whether by close() or by the Cleaner; must not refer to the tensor. */
+    /**
+     * Releases a storage once, whether by close() or by the Cleaner; must not refer to the tensor. A run
+     * that close() did not ask for is the Cleaner's: the tensor was forgotten, which the {@link MemoryWatch}
+     * open at its creation counts (and {@code wengert.debug.forgotten} reports with where it was created).
+     */
     private static final class Release implements Runnable {
         private final Storage storage;
+        private final MemoryWatch watch;
+        private final String what;
+        private final Throwable createdAt;
+        private volatile boolean closedExplicitly;
 
-        Release(Storage storage) {
+        Release(Storage storage, MemoryWatch watch, String what) {
             this.storage = storage;
+            this.watch = watch;
+            this.what = what;
+            this.createdAt = what == null ? null : new Throwable("tensor created here");
         }
 
         @Override
         public void run() {
-            storage.release();
+            if (!closedExplicitly) {
+                if (watch != null) {
+                    watch.forgotten();
+                }
+                if (createdAt != null) {
+                    MemoryWatch.reportForgotten(what, createdAt);
+                }
+            }
+            storage.release(closedExplicitly);
         }
     }
 
@@ -196,6 +217,20 @@ public final class Tensor implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Moves this tensor into the scope that owns {@code companion} (out of every scope when it has none),
+     * so the two are freed together: a parameter's gradient lives as long as the parameter. Returns this.
+     */
+    public Tensor keepWith(Tensor companion) {
+        ensureOpen("keepWith");
+        companion.ensureOpen("keepWith");
+        owner = companion.owner;
+        if (owner != null) {
+            owner.adopt(this);
+        }
+        return this;
+    }
+
     /** Detaches this tensor from every scope: only {@link #close()} (or the Cleaner) will free it. */
     public Tensor keepForever() {
         ensureOpen("keepForever");
@@ -208,6 +243,7 @@ public final class Tensor implements AutoCloseable {
     public void close() {
         if (!closed) {
             closed = true;
+            release.closedExplicitly = true;
             cleanable.clean();
         }
     }

@@ -5,13 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wengert.autograd.Var;
 import dev.wengert.tensor.DType;
+import dev.wengert.tensor.ScopePerTest;
 import dev.wengert.tensor.Tensor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The README's ten-line example: its code is this code, and the values in its comments are what it prints. */
+@ExtendWith(ScopePerTest.class) // the README's lines run as a user's would, inside a scope that frees them
 class ReadmeExampleTest {
 
     @Test

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import dev.wengert.tensor.Backends;
 import dev.wengert.tensor.DType;
 import dev.wengert.tensor.Device;
+import dev.wengert.tensor.Scope;
 import dev.wengert.tensor.Tensor;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -40,7 +41,8 @@ class CudaDetectionTest {
         }
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> Tensor.on(Device.cuda(1)).zeros(DType.FLOAT32, 2));
         assertTrue(e.getMessage().contains("cuda:1") && e.getMessage().contains("Device.CPU"), e.getMessage());
-        try (Tensor t = Tensor.on(Device.CPU).of(new float[] {1, 2, 3})) {
+        try (Scope s = Scope.open()) {
+            Tensor t = Tensor.on(Device.CPU).of(new float[] {1, 2, 3});
             assertArrayEquals(new float[] {2, 4, 6}, t.mul(2).toFloatArray());
         }
     }
