@@ -64,10 +64,14 @@ struct alignas(16) Vec {
 
 __device__ inline bool aligned16(const void* p) { return ((uintptr_t)p & 15) == 0; }
 
-// NaN-propagating max, as Java's Math.max.
-template <typename T> __device__ inline T max_nan(T a, T b) { return a != a ? a : (b != b ? b : (a > b ? a : b)); }
+// NaN-propagating max and min, as Java's Math.max / Math.min: also max(+0, -0) = +0 and min(+0, -0) = -0.
+template <typename T> __device__ inline T max_nan(T a, T b) {
+    return a != a ? a : (b != b ? b : (a > b ? a : (a < b ? b : (signbit(a) ? b : a))));
+}
 template <> __device__ inline i64 max_nan<i64>(i64 a, i64 b) { return a > b ? a : b; }
-template <typename T> __device__ inline T min_nan(T a, T b) { return a != a ? a : (b != b ? b : (a < b ? a : b)); }
+template <typename T> __device__ inline T min_nan(T a, T b) {
+    return a != a ? a : (b != b ? b : (a < b ? a : (a > b ? b : (signbit(a) ? a : b))));
+}
 template <> __device__ inline i64 min_nan<i64>(i64 a, i64 b) { return a < b ? a : b; }
 
 template <typename T> __device__ inline T lowest();
@@ -113,4 +117,19 @@ __device__ inline T block_reduce(T v, T identity, F combine) {
     }
     __syncthreads();
     return shared[0];
+}
+
+// Over one row of len elements, by the whole block (blockDim.x == BLOCK): the maximum m and
+// log(sum(exp(row - m))). Callers form log-softmax as (x - m) - logsum, never x - (m + logsum), which
+// would lose |m| * eps (e.g. 0.0007 for float32 logits near 1e5).
+template <typename T>
+__device__ inline void row_max_logsum(const T* row, i64 len, T* m_out, T* logsum_out) {
+    T m = lowest<T>();
+    for (i64 j = threadIdx.x; j < len; j += blockDim.x) m = max_nan(m, row[j]);
+    m = block_reduce(m, lowest<T>(), [](T a, T b) { return max_nan(a, b); });
+    T s = 0;
+    for (i64 j = threadIdx.x; j < len; j += blockDim.x) s += f_exp(row[j] - m);
+    s = block_reduce(s, (T)0, [](T a, T b) { return a + b; });
+    *m_out = m;
+    *logsum_out = f_log(s);
 }

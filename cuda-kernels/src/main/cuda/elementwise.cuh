@@ -220,8 +220,9 @@ __device__ inline double sample(int kind, double lo, double hi, u64 seed, u64 i)
 // ---------------------------------------------------------------- cast (float to int truncates toward zero, NaN to 0)
 
 template <typename S, typename D> __device__ inline D convert(S x) { return (D)x; }
-template <> __device__ inline i64 convert<float, i64>(float x) { return __float2ll_rz(x); }
-template <> __device__ inline i64 convert<double, i64>(double x) { return __double2ll_rz(x); }
+// The hardware conversion gives INT64_MIN for NaN; the CPU backend (Java's (long) cast) gives 0.
+template <> __device__ inline i64 convert<float, i64>(float x) { return x != x ? 0 : __float2ll_rz(x); }
+template <> __device__ inline i64 convert<double, i64>(double x) { return x != x ? 0 : __double2ll_rz(x); }
 
 // ---------------------------------------------------------------- entry points
 

@@ -66,14 +66,9 @@ template <typename T>
 __device__ void log_softmax_rows_t(const T* x, T* out, i64 rows, i64 len) {
     for (i64 r = blockIdx.x; r < rows; r += gridDim.x) {
         const T* row = x + r * len;
-        T m = lowest<T>();
-        for (i64 j = threadIdx.x; j < len; j += blockDim.x) m = max_nan(m, row[j]);
-        m = block_reduce(m, lowest<T>(), [](T a, T b) { return max_nan(a, b); });
-        T s = 0;
-        for (i64 j = threadIdx.x; j < len; j += blockDim.x) s += f_exp(row[j] - m);
-        s = block_reduce(s, (T)0, [](T a, T b) { return a + b; });
-        T lse = m + f_log(s);
-        for (i64 j = threadIdx.x; j < len; j += blockDim.x) out[r * len + j] = row[j] - lse;
+        T m, logsum;
+        row_max_logsum(row, len, &m, &logsum);
+        for (i64 j = threadIdx.x; j < len; j += blockDim.x) out[r * len + j] = (row[j] - m) - logsum;
     }
 }
 
@@ -87,8 +82,8 @@ __device__ void log_softmax_oli_t(const T* x, T* out, i64 outer, i64 len, i64 in
         for (i64 j = 0; j < len; j++) m = max_nan(m, x[base + j * inner]);
         T s = 0;
         for (i64 j = 0; j < len; j++) s += f_exp(x[base + j * inner] - m);
-        T lse = m + f_log(s);
-        for (i64 j = 0; j < len; j++) out[base + j * inner] = x[base + j * inner] - lse;
+        T logsum = f_log(s);
+        for (i64 j = 0; j < len; j++) out[base + j * inner] = (x[base + j * inner] - m) - logsum;
     }
 }
 

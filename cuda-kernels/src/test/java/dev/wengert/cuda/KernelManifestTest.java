@@ -66,4 +66,39 @@ class KernelManifestTest {
         assertEquals(manifestEntries("fatbin").values().iterator().next(), sha256(fatbin));
         assertTrue(fatbin.length < 4 << 20, "the committed fatbin stays small: " + fatbin.length + " bytes");
     }
+
+    @Test
+    void theJarsFatbinAndSourcesPassTheLoadTimeCheck() {
+        byte[] fatbin = KernelImage.load();
+        assertTrue(fatbin.length > 1000);
+    }
+
+    @Test
+    void aFatbinBuiltFromOtherSourcesIsRefusedSayingHowToRebuild() throws Exception {
+        String manifest = Files.readString(MANIFEST);
+        byte[] fatbin;
+        try (InputStream in = KernelManifestTest.class.getResourceAsStream(KernelImage.FATBIN)) {
+            fatbin = in.readAllBytes();
+        }
+        Map<String, byte[]> sources = new TreeMap<>();
+        try (Stream<Path> s = Files.list(SOURCES)) {
+            for (Path p : s.collect(Collectors.toList())) {
+                sources.put(p.getFileName().toString(), Files.readAllBytes(p));
+            }
+        }
+        assertEquals(null, KernelImage.mismatch(manifest, sources::get, fatbin));
+        Map<String, byte[]> edited = new TreeMap<>(sources);
+        edited.put("fused.cuh", (new String(sources.get("fused.cuh")) + "// edited\n").getBytes());
+        String m = KernelImage.mismatch(manifest, edited::get, fatbin);
+        assertTrue(m != null && m.contains("fused.cuh") && m.contains("built from"), m);
+        Map<String, byte[]> missing = new TreeMap<>(sources);
+        missing.remove("reduce.cuh");
+        m = KernelImage.mismatch(manifest, missing::get, fatbin);
+        assertTrue(m != null && m.contains("reduce.cuh") && m.contains("not packaged"), m);
+        byte[] other = fatbin.clone();
+        other[other.length / 2] ^= 1;
+        m = KernelImage.mismatch(manifest, sources::get, other);
+        assertTrue(m != null && m.contains("fatbin's sha256"), m);
+        assertTrue(KernelImage.REBUILD.contains("kernels.sh regenerate"));
+    }
 }

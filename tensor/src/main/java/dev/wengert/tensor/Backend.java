@@ -80,6 +80,14 @@ public interface Backend {
     void logSoftmax(Tensor x, int axis, Tensor out);
 
     /** This backend's fused operations; the composed reference ones unless it has kernels of its own. */
+    /**
+     * True for a backend that runs on a simulator (the CUDA simulator of cuda-kernels): correct results,
+     * but no timing of it is a device figure, and automatic device choice never picks it.
+     */
+    default boolean isSimulated() {
+        return false;
+    }
+
     default FusedOps fused() {
         return ComposedFusedOps.INSTANCE;
     }

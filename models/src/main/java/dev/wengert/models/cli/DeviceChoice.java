@@ -13,7 +13,7 @@ public record DeviceChoice(Device device, String reason) {
 
     /**
      * Resolves {@code auto}, {@code cpu}, {@code cuda} or {@code cuda:N}. Auto takes cuda:0 when its backend
-     * opens, else the CPU, and says why.
+     * opens and is a real GPU (never the CUDA simulator), else the CPU, and says why.
      *
      * @throws IllegalStateException when an explicitly requested CUDA device cannot be used
      * @throws IllegalArgumentException for an unknown name
@@ -22,7 +22,11 @@ public record DeviceChoice(Device device, String reason) {
         if (option.equalsIgnoreCase("auto")) {
             StringBuilder why = new StringBuilder();
             if (Backends.isAvailable(Device.cuda(0), why)) {
-                return new DeviceChoice(Device.cuda(0), "cuda:0 (auto: CUDA is available)");
+                if (!Backends.of(Device.cuda(0)).isSimulated()) {
+                    return new DeviceChoice(Device.cuda(0), "cuda:0 (auto: CUDA is available)");
+                }
+                return new DeviceChoice(Device.CPU, "cpu (auto: cuda:0 is the CUDA simulator, which auto never picks;"
+                        + " --device cuda runs on it)");
             }
             return new DeviceChoice(Device.CPU, "cpu (auto: CUDA unavailable: " + plain(why) + ")");
         }

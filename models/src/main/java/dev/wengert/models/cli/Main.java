@@ -139,14 +139,31 @@ public final class Main {
             Path metrics = o.output().resolve("metrics.json");
             AtomicFiles.write(metrics, Json.write(metrics(o, spec, dc, mnist, results, totalSeconds, train.batchCount()), true)
                     .getBytes(StandardCharsets.UTF_8));
-            Path plot = o.output().resolve("training.png");
-            TrainingPlot.write(plot, spec + " on MNIST (" + dc.device() + ")",
-                    results.stream().mapToDouble(Trainer.EpochResult::trainLoss).toArray(),
-                    results.stream().mapToDouble(Trainer.EpochResult::testAccuracy).toArray());
             out.printf(Locale.ROOT, "final test accuracy %.2f%% after %d epoch%s in %.1f s%n", 100 * last.testAccuracy(), o.epochs(), o.epochs() == 1 ? "" : "s", totalSeconds);
-            out.println("wrote " + checkpoint + ", " + metrics + ", " + plot);
+            Path plot = o.output().resolve("training.png");
+            String plotProblem = drawPlot(plot, spec + " on MNIST (" + dc.device() + ")", results);
+            out.println("wrote " + checkpoint + ", " + metrics + (plotProblem == null ? ", " + plot : ""));
+            if (plotProblem != null) {
+                out.println("warning: the training plot was not drawn (" + plotProblem + "); the checkpoint and metrics.json are complete");
+            }
         }
         return 0;
+    }
+
+    /**
+     * Draws the loss/accuracy plot; null when it worked, else why not. A plot needs java.desktop, which a
+     * trimmed runtime (the device check's jlink'd JRE) may lack: that must not lose the finished run.
+     */
+    private static String drawPlot(Path plot, String title, List<Trainer.EpochResult> results) {
+        try {
+            TrainingPlot.write(plot, title, results.stream().mapToDouble(Trainer.EpochResult::trainLoss).toArray(),
+                    results.stream().mapToDouble(Trainer.EpochResult::testAccuracy).toArray());
+            return null;
+        } catch (LinkageError e) {
+            return "this Java runtime has no java.desktop module: " + e;
+        } catch (IOException | RuntimeException e) {
+            return e.toString();
+        }
     }
 
     private static Map<String, Object> metrics(TrainOptions o, ModelSpec spec, DeviceChoice dc, MnistData mnist,

@@ -57,9 +57,10 @@ final class Blas {
 
     /**
      * out[q] (+)= op(a[q]) op(b[q]) for q < batch, row-major; aStride / bStride are 0 for an operand
-     * shared by every batch. Modifies only out.
+     * shared by every batch. Modifies only out. Synchronized: the handle and its math mode are shared by
+     * every thread that uses this backend, and cuBLAS handles must not be used concurrently.
      */
-    void gemm(DType dtype, CUdeviceptr a, boolean ta, long aStride, CUdeviceptr b, boolean tb, long bStride,
+    synchronized void gemm(DType dtype, CUdeviceptr a, boolean ta, long aStride, CUdeviceptr b, boolean tb, long bStride,
               CUdeviceptr out, int batch, int m, int n, int k, boolean accumulate, String shapes) {
         int mode = CudaBackend.isTf32Enabled() && dtype == DType.FLOAT32
                 ? cublasMath.CUBLAS_TF32_TENSOR_OP_MATH : cublasMath.CUBLAS_DEFAULT_MATH;

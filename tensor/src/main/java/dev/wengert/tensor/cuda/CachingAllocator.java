@@ -77,9 +77,12 @@ final class CachingAllocator {
             r = cuMemAlloc(p, size);
         }
         if (r == CUresult.CUDA_ERROR_OUT_OF_MEMORY) {
-            long[] freeBytes = {0};
-            long[] total = {0};
-            cuMemGetInfo(freeBytes, total);
+            long[] freeBytes = {-1};
+            long[] total = {-1};
+            if (cuMemGetInfo(freeBytes, total) != CUresult.CUDA_SUCCESS) {
+                freeBytes[0] = -1; // mib() prints "unknown"
+                total[0] = -1;
+            }
             throw new DeviceOutOfMemoryException(String.format(
                     "%s out of memory: requested %s (block %s); tensors hold %s, this backend reserves %s "
                             + "(its cache was released and the allocation retried); the device has %s free of %s. "
@@ -91,7 +94,7 @@ final class CachingAllocator {
     }
 
     private static String mib(long bytes) {
-        return String.format("%.1f MiB", bytes / 1048576.0);
+        return bytes < 0 ? "an unknown amount" : String.format("%.1f MiB", bytes / 1048576.0);
     }
 
     /** Returns a block to its free list (no driver call). */
@@ -106,7 +109,7 @@ final class CachingAllocator {
         synchronize.run();
         for (ArrayDeque<Block> list : free.values()) {
             for (Block b : list) {
-                cuMemFree(b.ptr());
+                Cu.check(cuMemFree(b.ptr()), "cuMemFree of a cached " + mib(b.size()) + " block on " + device);
                 reserved -= b.size();
             }
         }

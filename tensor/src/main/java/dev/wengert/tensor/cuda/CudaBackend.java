@@ -45,8 +45,10 @@ public final class CudaBackend implements Backend {
     private final Blas blas;
     private final DeviceErrors errors;
     private final String description;
+    private final boolean simulated;
 
-    CudaBackend(Device device, CUcontext context, int multiprocessors, String description) {
+    CudaBackend(Device device, CUcontext context, int multiprocessors, String description, boolean simulated) {
+        this.simulated = simulated;
         this.device = device;
         this.context = context;
         this.description = description;
@@ -67,6 +69,12 @@ public final class CudaBackend implements Backend {
     /** Whether float32 GEMMs may use TF32; initially the system property {@code wengert.cuda.tf32}. */
     public static boolean isTf32Enabled() {
         return tf32;
+    }
+
+    /** True when the driver is the Wengert CUDA simulator (cuda-kernels/src/sim), not a GPU. */
+    @Override
+    public boolean isSimulated() {
+        return simulated;
     }
 
     /** "NVIDIA H100 80GB HBM3, compute capability 9.0, driver CUDA 13.0, cuBLAS ...". */
@@ -178,9 +186,10 @@ public final class CudaBackend implements Backend {
         errors.throwIfAny();
     }
 
+    /** Waits for the queued work without reading kernel-recorded errors (before cached blocks go back to the driver). */
     private void synchronizeQuietly() {
         makeCurrent();
-        cuStreamSynchronize(stream);
+        Cu.check(cuStreamSynchronize(stream), "waiting for " + device + " before returning cached memory to the driver");
     }
 
     // ------------------------------------------------------------------ creation
@@ -328,7 +337,7 @@ public final class CudaBackend implements Backend {
     // ------------------------------------------------------------------ movement
 
     /** Device-to-device copy of {@code count} elements (offsets in elements), queued on the stream. */
-    private void copyBytes(Tensor src, long srcOffset, Tensor dst, long dstOffset, long count) {
+    void copyBytes(Tensor src, long srcOffset, Tensor dst, long dstOffset, long count) {
         int e = src.dtype().bytes();
         if (count > 0) {
             Cu.check(cuMemcpyDtoDAsync(ptr(dst).withByteOffset(dstOffset * e), ptr(src).withByteOffset(srcOffset * e), count * e,
@@ -362,11 +371,14 @@ public final class CudaBackend implements Backend {
         for (int i = 0; i < r - 2 && swapsLastTwo; i++) {
             swapsLastTwo = perm[i] == i;
         }
+        if (x.numel() == 0) {
+            return;
+        }
         if (swapsLastTwo && xs[r - 1] > 1 && xs[r - 2] > 1) {
             int rows = xs[r - 2];
             int cols = xs[r - 1];
-            int batch = x.numel() / (rows * cols);
-            kernels.launch("transpose_" + OpCodes.bits(x.dtype()), (int) Math.min((cols + 31) / 32, Integer.MAX_VALUE),
+            int batch = (int) (x.numel() / ((long) rows * cols));
+            kernels.launch("transpose_" + OpCodes.bits(x.dtype()), (cols + 31) / 32,
                     Math.min((rows + 31) / 32, 65535), Math.min(batch, 65535), 32, 8,
                     new Args().ptr(ptr(x)).ptr(ptr(out)).i32(batch).i32(rows).i32(cols));
             return;

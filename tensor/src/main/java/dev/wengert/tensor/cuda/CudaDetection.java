@@ -27,6 +27,13 @@ import jcuda.driver.JCudaDriver;
 final class CudaDetection {
     /** The oldest compute capability the kernels are built for (major * 10 + minor). */
     static final int MIN_CAPABILITY = 75;
+    /**
+     * The oldest driver that loads kernels.fatbin (CUDA version * 1000): nvcc 13 built its SASS and PTX,
+     * which a CUDA 12 driver cannot load. Supporting 12.x drivers needs a fatbin from nvcc 12.
+     */
+    static final int MIN_DRIVER = 13000;
+    /** How the stand-in libcuda.so.1 of cuda-kernels/src/sim names its device. */
+    static final String SIMULATOR_NAME = "Wengert CUDA simulator";
     private static String driverProblem;
     private static boolean initialised;
 
@@ -64,11 +71,12 @@ final class CudaDetection {
             CUcontext ctx = new CUcontext();
             check(cuDevicePrimaryCtxRetain(ctx, dev), "cuDevicePrimaryCtxRetain for " + device);
             int[] version = {0};
-            cuDriverGetVersion(version);
+            check(cuDriverGetVersion(version), "cuDriverGetVersion");
+            boolean simulated = name.startsWith(SIMULATOR_NAME);
             String description = name + ", compute capability " + major + "." + minor + ", driver for CUDA "
                     + version[0] / 1000 + "." + version[0] % 1000 / 10 + ", " + cublas;
             int sms = attribute(dev, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
-            return Optional.of(new CudaBackend(device, ctx, sms, description));
+            return Optional.of(new CudaBackend(device, ctx, sms, description, simulated));
         } catch (LinkageError | RuntimeException e) {
             whyNot.append("CUDA could not be used on ").append(device).append(": ").append(e);
             return Optional.empty();
@@ -99,9 +107,10 @@ final class CudaDetection {
         }
         int[] version = {0};
         check(cuDriverGetVersion(version), "cuDriverGetVersion");
-        if (version[0] < 12000) {
+        if (version[0] < MIN_DRIVER) {
             driverProblem = "the NVIDIA driver supports CUDA " + version[0] / 1000 + "." + version[0] % 1000 / 10
-                    + " but Wengert (JCuda 12.6) needs a driver for CUDA 12.0 or newer: update the driver";
+                    + " but Wengert's kernels (built by nvcc 13) need a driver for CUDA 13.0 or newer (R580 or later):"
+                    + " update the NVIDIA driver";
             return driverProblem;
         }
         initialised = true;

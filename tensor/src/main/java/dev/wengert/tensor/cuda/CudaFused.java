@@ -72,9 +72,10 @@ public final class CudaFused {
                 && Arrays.equals(grad.shape(), ls) && grad.dtype() == logits.dtype(), "softmaxCrossEntropyBackward",
                 "gradLoss must be a scalar or [rows] and grad like logits " + logits.describe() + "; got "
                         + gradLoss.describe() + ", " + grad.describe());
+        be.errors().expect(); // a label outside [0, classes) is reported by the kernel, as in the forward
         be.kernels().launchRows("softmax_xent_bwd_" + OpCodes.suffix(logits.dtype()), ls[0], new Args()
                 .ptr(CudaBackend.ptr(logits)).ptr(CudaBackend.ptr(labels)).ptr(CudaBackend.ptr(gradLoss)).i32(scalar ? 0 : 1)
-                .f64(scale).ptr(CudaBackend.ptr(grad)).i64(ls[0]).i32(ls[1]));
+                .f64(scale).ptr(CudaBackend.ptr(grad)).i64(ls[0]).i32(ls[1]).ptr(be.errors().ptr()));
     }
 
     private static void checkLabels(String op, Tensor logits, Tensor labels) {

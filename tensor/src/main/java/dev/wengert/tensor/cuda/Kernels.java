@@ -4,8 +4,7 @@ import static jcuda.driver.JCudaDriver.cuLaunchKernel;
 import static jcuda.driver.JCudaDriver.cuModuleGetFunction;
 import static jcuda.driver.JCudaDriver.cuModuleLoadData;
 
-import java.io.IOException;
-import java.io.InputStream;
+import dev.wengert.cuda.KernelImage;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -20,7 +19,7 @@ import jcuda.driver.CUstream;
  * grid-stride loops, so the grid is capped at a few blocks per SM rather than one thread per element.
  */
 final class Kernels {
-    static final String FATBIN = "/dev/wengert/cuda/kernels.fatbin";
+    static final String FATBIN = KernelImage.FATBIN;
     static final int BLOCK = 256;
 
     private final CUmodule module = new CUmodule();
@@ -32,24 +31,13 @@ final class Kernels {
     Kernels(CUstream stream, int multiprocessors) {
         this.stream = stream;
         this.maxBlocks = Math.max(1, multiprocessors) * 16;
-        byte[] image = fatbin();
+        byte[] image = KernelImage.load();
         // cuModuleLoadData wants a NUL-terminated image (GPU-FACTS.md); cuModuleLoadFatBinary does not work.
         int r = cuModuleLoadData(module, Arrays.copyOf(image, image.length + 1));
         if (r != CUresult.CUDA_SUCCESS) {
             throw new IllegalStateException("loading " + FATBIN + " failed: " + CUresult.stringFor(r)
                     + " (the kernels have SASS for compute capability 7.5, 8.x, 9.0 and PTX for newer; a driver older"
                     + " than the CUDA 13 nvcc that built them cannot JIT the PTX: update the NVIDIA driver)");
-        }
-    }
-
-    static byte[] fatbin() {
-        try (InputStream in = Kernels.class.getResourceAsStream(FATBIN)) {
-            if (in == null) {
-                throw new IllegalStateException(FATBIN + " is not on the class path: add the wengert-cuda-kernels jar");
-            }
-            return in.readAllBytes();
-        } catch (IOException e) {
-            throw new IllegalStateException("reading " + FATBIN + ": " + e, e);
         }
     }
 
@@ -84,7 +72,11 @@ final class Kernels {
         launch(name, (int) Math.min(rows, maxBlocks * 4L), 1, 1, BLOCK, 1, args);
     }
 
+    /** A launch of the given geometry; nothing is launched when any dimension is 0 (an empty tensor). */
     void launch(String name, int gx, int gy, int gz, int bx, int by, Args args) {
+        if (gx <= 0 || gy <= 0 || gz <= 0 || bx <= 0 || by <= 0) {
+            return;
+        }
         int r = cuLaunchKernel(function(name), gx, gy, gz, bx, by, 1, 0, stream, args.pointer(), null);
         if (r != CUresult.CUDA_SUCCESS) {
             throw new IllegalStateException("launching kernel " + name + " (grid " + gx + "x" + gy + "x" + gz + ", block "

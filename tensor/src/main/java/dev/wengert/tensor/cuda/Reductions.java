@@ -49,8 +49,8 @@ final class Reductions {
         CUdeviceptr xp = CudaBackend.ptr(x);
         CUdeviceptr op1 = CudaBackend.ptr(out);
         String pattern = pattern(groups);
-        if (pattern.isEmpty() || pattern.equals("K")) { // nothing of size > 1 is reduced: a copy
-            rows(be, code, dt, xp, op1, out.numel(), 1);
+        if (pattern.isEmpty() || pattern.equals("K")) { // only size-1 axes are reduced: the same elements, a copy
+            be.copyBytes(x, 0, out, 0, out.numel());
         } else if (pattern.equals("R") || pattern.equals("KR")) {
             long rows = pattern.equals("R") ? 1 : groups.get(0)[0];
             rows(be, code, dt, xp, op1, rows, groups.get(groups.size() - 1)[0]);

@@ -4,11 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.wengert.tensor.BackendContractTest;
 import dev.wengert.tensor.Backends;
 import dev.wengert.tensor.CounterRandom;
+import dev.wengert.tensor.CudaTestDevice;
 import dev.wengert.tensor.DType;
 import dev.wengert.tensor.Device;
 import dev.wengert.tensor.LeakCheck;
@@ -21,28 +21,29 @@ import dev.wengert.tensor.Tensor;
 import dev.wengert.tensor.UnaryOp;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * The backend contract on a CUDA device (system property wengert.test.cuda, default 0), plus what only
  * CUDA has: two-pass reductions, device-side error reporting, the caching allocator, TF32 and the fused
  * kernels against their composed references. Every comparison is with plain Java ({@link Ref},
- * {@link CounterRandom}), so it runs with no ND4J on the class path. Skipped, saying why, where no GPU is present.
+ * {@link CounterRandom}), so it runs with no ND4J on the class path. Runs on a GPU and, in every build, on
+ * the CUDA simulator ({@link CudaTestDevice}); there the simulator's memory and stream checkers must
+ * report no fault over the whole suite.
  */
 class CudaBackendTest extends BackendContractTest {
-    private static final Device DEVICE = Device.cuda(Integer.getInteger("wengert.test.cuda", 0));
+    private static final Device DEVICE = CudaTestDevice.DEVICE;
 
-    @BeforeAll
-    static void requireGpu() {
-        StringBuilder why = new StringBuilder();
-        boolean ok = Backends.isAvailable(DEVICE, why);
-        if (!ok) {
-            System.out.println("CudaBackendTest skipped: " + why);
-        } else {
-            System.out.println("CudaBackendTest on " + Backends.of(DEVICE));
-        }
-        assumeTrue(ok, () -> "no usable CUDA device: " + why);
+    @BeforeEach
+    void requireCuda() {
+        CudaTestDevice.assumeUsable("CudaBackendTest");
+    }
+
+    @AfterAll
+    static void simulatorSawNoFault() {
+        CudaTestDevice.assertNoSimulatorFaults("CudaBackendTest");
     }
 
     @Override

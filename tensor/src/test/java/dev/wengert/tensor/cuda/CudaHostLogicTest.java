@@ -406,7 +406,7 @@ class CudaHostLogicTest {
             Map.entry("one_hot", "ptr ptr i64 i32 ptr"),
             Map.entry("bias_act", "ptr ptr ptr i64 i64 i32"),
             Map.entry("softmax_xent_fwd", "ptr ptr ptr i64 i32 ptr"),
-            Map.entry("softmax_xent_bwd", "ptr ptr ptr i32 f64 ptr i64 i32"),
+            Map.entry("softmax_xent_bwd", "ptr ptr ptr i32 f64 ptr i64 i32 ptr"),
             Map.entry("sgd_momentum", "ptr ptr ptr f64 f64 f64 i32 i64"),
             Map.entry("adam", "ptr ptr ptr ptr f64 f64 f64 f64 f64 f64 f64 i32 i64"));
 
