@@ -56,7 +56,8 @@ public final class ThroughputRunner {
         }
         impls = columns;
         String title = String.format(Locale.ROOT, "Training step, fp32, SGD, softmax cross-entropy; device %s%s; %s",
-                device, referenceNote, java.time.LocalDate.now());
+                device + (dev.wengert.tensor.Backends.of(device).isSimulated()
+                        ? " (the CUDA simulator: these times are not GPU figures)" : ""), referenceNote, java.time.LocalDate.now());
         String table = markdown(results, impls, title);
         System.out.println(table);
         if (opt.containsKey("markdown")) {
