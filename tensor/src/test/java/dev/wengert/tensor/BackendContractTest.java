@@ -360,6 +360,49 @@ public abstract class BackendContractTest {
         assertEquals(DType.FLOAT64, on().of(new long[] {2}).cast(DType.FLOAT64).dtype());
     }
 
+    /** NaN casts to 0 and +/-inf and out-of-range values saturate, as Java's (long) cast, on every backend. */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT64"})
+    void castOfNonFiniteValuesToInt64(DType dtype) {
+        Tensor x = on().of(new double[] {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, 1e30, -1e30, -0.0, 2.9})
+                .cast(dtype);
+        assertArrayEquals(new long[] {0, Long.MAX_VALUE, Long.MIN_VALUE, Long.MAX_VALUE, Long.MIN_VALUE, 0, 2},
+                x.cast(DType.INT64).toLongArray());
+    }
+
+    /** maximum/minimum and max-reductions of signed zeros as Math.max / Math.min: max(+0, -0) = +0 either way. */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT64"})
+    void signedZerosAsJavaMath(DType dtype) {
+        double[] av = {0.0, -0.0, -0.0, 0.0};
+        double[] bv = {-0.0, 0.0, -0.0, 0.0};
+        Tensor a = on().of(av).cast(dtype);
+        Tensor b = on().of(bv).cast(dtype);
+        double[] mx = a.maximum(b).toDoubleArray();
+        double[] mn = a.minimum(b).toDoubleArray();
+        for (int i = 0; i < 4; i++) {
+            assertEquals(Double.doubleToRawLongBits(Math.max(av[i], bv[i])), Double.doubleToRawLongBits(mx[i]), "max " + av[i] + ", " + bv[i]);
+            assertEquals(Double.doubleToRawLongBits(Math.min(av[i], bv[i])), Double.doubleToRawLongBits(mn[i]), "min " + av[i] + ", " + bv[i]);
+        }
+        double m = on().of(new double[] {-0.0, 0.0, -0.0}).cast(dtype).max(false, 0).item();
+        assertEquals(Double.doubleToRawLongBits(0.0), Double.doubleToRawLongBits(m), "max of [-0, +0, -0] is +0");
+    }
+
+    /** Transposes and reductions of empty tensors and over size-1 axes (a batch of 0 must launch nothing). */
+    @Test
+    void emptyAndSizeOneEdgeCases() {
+        Tensor empty = on().zeros(DType.FLOAT32, 0, 3, 4);
+        Tensor t = empty.permute(0, 2, 1);
+        assertArrayEquals(new int[] {0, 4, 3}, t.shape());
+        assertEquals(0, t.toFloatArray().length);
+        assertArrayEquals(new int[] {0, 4}, empty.sum(false, 1).shape());
+        Tensor ones = random(DType.FLOAT64, -1, 1, 3, 1, 4, 1);
+        assertArrayEquals(ones.toDoubleArray(), ones.sum(true, 1, 3).toDoubleArray(), 0);
+        assertArrayEquals(ones.toDoubleArray(), ones.max(true, 1, 3).toDoubleArray(), 0);
+        assertArrayEquals(new int[] {3, 4}, ones.sum(false, 1, 3).shape());
+        assertArrayEquals(ones.toDoubleArray(), ones.sum(false, 1, 3).toDoubleArray(), 0);
+    }
+
     // ------------------------------------------------------------------ softmax
 
     @Test
@@ -404,6 +447,13 @@ public abstract class BackendContractTest {
             fused.softmaxCrossEntropy(logits, on().of(new long[] {0, 0, 0, 0, 0, 0, 0, 10}), on().zeros(dtype, 8));
             on().zeros(dtype, 1).item(); // a device reports kernel-side errors at the next read
         });
+        IndexOutOfBoundsException backward = assertThrows(IndexOutOfBoundsException.class, () -> {
+            fused.softmaxCrossEntropyBackward(logits, on().of(new long[] {0, 0, 0, -1, 0, 0, 0, 0}), on().full(1, dtype), 1,
+                    on().zeros(dtype, 8, 10));
+            on().zeros(dtype, 1).item();
+        });
+        assertTrue(backward.getMessage().contains("-1"), "the backward names the bad label: " + backward.getMessage());
+        assertEquals(0.0, on().zeros(dtype, 1).item(), "the device error was cleared");
     }
 
     @Test

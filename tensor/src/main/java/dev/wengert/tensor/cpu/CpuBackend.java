@@ -310,8 +310,8 @@ public final class CpuBackend implements Backend {
                 int o = off[1] + i * in[1];
                 if (sum) {
                     acc[o] += v;
-                } else if (v > acc[o] || Double.isNaN(v)) {
-                    acc[o] = Double.isNaN(acc[o]) ? acc[o] : v;
+                } else {
+                    acc[o] = Math.max(acc[o], v); // NaN wins, and max(-0, +0) = +0, as on CUDA
                 }
             }
         });
