@@ -152,7 +152,12 @@ final class Nd4jKernels {
         return true;
     }
 
-    /** Large log-softmax along the last axis through ND4J's vectorised kernel (Math.exp costs ~20 ns). */
+    /**
+     * Large log-softmax along the last axis: the exponentials (Math.exp costs ~20 ns) go to ND4J, the rest
+     * is the Java path's formula, (x - max) - log1p(sum without the max's term) (see CpuBackend.rowMax).
+     * Not ND4J's LogSoftMax: it takes the log of a softmax, so an entry whose probability underflows
+     * (a gap of ~745 in float64, ~87 in float32) becomes -inf or loses its digits.
+     */
     static boolean logSoftmax(Tensor x, int axis, Tensor out) {
         int[] s = x.shape();
         if (x.numel() < LARGE || !x.dtype().isFloating() || axis != s.length - 1) {
@@ -160,8 +165,36 @@ final class Nd4jKernels {
         }
         int cols = s[axis];
         int rows = x.numel() / cols;
-        Nd4j.getExecutioner().exec(new org.nd4j.linalg.api.ops.impl.transforms.custom.LogSoftMax(
-                view(CpuBackend.st(x), 0, rows, cols), view(CpuBackend.st(out), 0, rows, cols)));
+        boolean inPlace = CpuBackend.st(x) == CpuBackend.st(out);
+        try (Tensor scratch = inPlace ? Tensor.empty(x.backend(), x.dtype(), s) : null) {
+            Buf xb = CpuBackend.buf(x);
+            Tensor exps = inPlace ? scratch : out;
+            Buf eb = CpuBackend.buf(exps);
+            double[] max = new double[rows];
+            for (int r = 0; r < rows; r++) {
+                int base = r * cols;
+                max[r] = CpuBackend.rowMax(xb, base, 1, cols);
+                for (int c = 0; c < cols; c++) {
+                    eb.set(base + c, xb.get(base + c) - max[r]);
+                }
+            }
+            INDArray e = CpuBackend.st(exps).flat;
+            Nd4j.getExecutioner().exec(new Exp(e, e));
+            Buf ob = CpuBackend.buf(out);
+            for (int r = 0; r < rows; r++) {
+                int base = r * cols;
+                int at = CpuBackend.firstIndexOf(xb, base, 1, cols, max[r]);
+                double rest = 0;
+                for (int c = 0; c < cols; c++) {
+                    double v = eb.get(base + c);
+                    rest += c == at ? v - 1 : v;
+                }
+                double logSum = Math.log1p(rest);
+                for (int c = 0; c < cols; c++) {
+                    ob.set(base + c, (xb.get(base + c) - max[r]) - logSum);
+                }
+            }
+        }
         return true;
     }
 
