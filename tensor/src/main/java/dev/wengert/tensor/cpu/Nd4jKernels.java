@@ -1,6 +1,7 @@
 package dev.wengert.tensor.cpu;
 
 import dev.wengert.tensor.BinaryOp;
+import dev.wengert.tensor.DType;
 
 import dev.wengert.tensor.Tensor;
 import dev.wengert.tensor.UnaryOp;
@@ -57,13 +58,32 @@ final class Nd4jKernels {
         Nd4j.gemm(av, bv, cv, ta, tb, 1.0, accumulate ? 1.0 : 0.0);
     }
 
+    /**
+     * Below this |x| ND4J's tanh is off by more than 2 ulp (it cancels in (e^2x - 1) / (e^2x + 1): 440 ulp
+     * at 1e-4, 10^7 at 1e-8, in float32 and float64 alike), so those elements are recomputed in Java.
+     * Measured on a log sweep of 1e-8..250: at most 2 ulp (float32) and 3 ulp (float64) above 0.5.
+     */
+    static final double TANH_EXACT_BELOW = 0.5;
+
+    /**
+     * Below this x ND4J's sigmoid, 1 / (1 + e^-x), overflows e^-x and returns 0 or a flushed subnormal
+     * instead of e^x (float32 from -87.3, float64 from -708.4); those elements are recomputed in Java.
+     */
+    static double sigmoidExactBelow(DType dtype) {
+        return dtype == DType.FLOAT32 ? -80 : -700;
+    }
+
     static boolean unary(UnaryOp op, Tensor x, Tensor out) {
         if (x.numel() < LARGE || !x.dtype().isFloating()) {
             return false;
         }
+        boolean patched = op == UnaryOp.TANH || op == UnaryOp.SIGMOID;
+        if (patched && CpuBackend.st(x) == CpuBackend.st(out)) {
+            return false; // the patch needs the inputs after ND4J wrote the outputs
+        }
         INDArray xa = CpuBackend.st(x).flat;
         INDArray oa = CpuBackend.st(out).flat;
-        Op nd = switch (op) {
+        Op nd = switch (op) { // not RELU: ND4J's keeps NaN, the contract (UnaryOp.apply, CUDA) gives relu(NaN) = 0
             case EXP -> new Exp(xa, oa);
             case LOG -> new Log(xa, oa);
             case SQRT -> new Sqrt(xa, oa);
@@ -71,14 +91,44 @@ final class Nd4jKernels {
             case COS -> new Cos(xa, oa);
             case TANH -> new Tanh(xa, oa);
             case SIGMOID -> new Sigmoid(xa, oa);
-            case RELU -> new org.nd4j.linalg.api.ops.impl.scalar.RectifiedLinear(xa, oa, 0.0);
             default -> null;
         };
         if (nd == null) {
             return false;
         }
         Nd4j.getExecutioner().exec(nd);
+        if (op == UnaryOp.TANH) {
+            patch(op, x, out, TANH_EXACT_BELOW, true);
+        } else if (op == UnaryOp.SIGMOID) {
+            patch(op, x, out, sigmoidExactBelow(x.dtype()), false);
+        }
         return true;
+    }
+
+    /**
+     * Recomputes with the Java kernel ({@link UnaryOp#apply(double)}) the elements where ND4J's kernel is
+     * inaccurate: x below {@code limit}, or |x| below it when {@code absolute}. One cheap pass; the
+     * recomputation costs only where it is needed. NaN inputs keep ND4J's NaN.
+     */
+    private static void patch(UnaryOp op, Tensor x, Tensor out, double limit, boolean absolute) {
+        Buf xb = CpuBackend.buf(x);
+        Buf ob = CpuBackend.buf(out);
+        if (xb instanceof Buf.F32 xf && ob instanceof Buf.F32 of) {
+            float lim = (float) limit;
+            for (int i = 0, n = x.numel(); i < n; i++) {
+                float v = xf.getFloat(i);
+                if ((absolute ? Math.abs(v) : v) < lim) {
+                    of.setFloat(i, (float) op.apply(v));
+                }
+            }
+            return;
+        }
+        for (int i = 0, n = x.numel(); i < n; i++) {
+            double v = xb.get(i);
+            if ((absolute ? Math.abs(v) : v) < limit) {
+                ob.set(i, op.apply(v));
+            }
+        }
     }
 
     static boolean binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {

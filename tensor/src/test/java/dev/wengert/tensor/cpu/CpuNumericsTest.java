@@ -9,8 +9,13 @@ import dev.wengert.tensor.Device;
 import dev.wengert.tensor.ScopePerTest;
 import dev.wengert.tensor.Tensor;
 import dev.wengert.tensor.TensorFactory;
+import dev.wengert.tensor.UnaryOp;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Numerical edge cases of the CPU backend on both of its paths: Java loops below
@@ -114,5 +119,93 @@ class CpuNumericsTest {
 
     private static void assertRelative(double expected, double actual, String what) {
         assertTrue(Math.abs(actual - expected) <= 1e-12 * Math.abs(expected), what + ": expected " + expected + ", got " + actual);
+    }
+
+    // ------------------------------------------------------------------ unary ops on the ND4J path
+
+    /**
+     * The accuracy bound of every unary op on both paths, in ulps of the result's dtype against the
+     * correctly rounded float64 reference ({@link UnaryOp#apply(double)}). 4 ulp: what a faithful vectorised
+     * libm kernel meets (ND4J's exp, log, sin, cos, sqrt measure at most 1 ulp; a composed sigmoid rounds
+     * three times, measured 2 ulp in float32 and 3 in float64), while a formula that cancels or
+     * overflows (tanh near 0 was 440 ulp at 1e-4, sigmoid below -87 was 0 instead of a subnormal) fails it
+     * by orders of magnitude.
+     */
+    private static final double ULP_BOUND = 4;
+
+    /**
+     * 32,768+ inputs: a log-spaced sweep of +-[1e-8, 250], the points near 0 (1e-6, 1e-4, 1e-2) and far
+     * out (10, 50, 88, and past float32's exp range) of both signs, zeros, infinities and NaN.
+     */
+    private static double[] sweep(int n) {
+        List<Double> special = new ArrayList<>();
+        for (double p : new double[] {1e-6, 1e-4, 1e-2, 0.5, 1, 10, 50, 87, 88, 88.7, 89, 100, 104, 700, 710, 745, 750}) {
+            special.add(p);
+            special.add(-p);
+        }
+        for (double p : new double[] {0.0, -0.0, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, Double.NaN}) {
+            special.add(p);
+        }
+        double[] x = new double[n];
+        int half = (n - special.size()) / 2;
+        for (int i = 0; i < half; i++) {
+            double v = Math.pow(10, -8 + 10.4 * i / half);
+            x[2 * i] = v;
+            x[2 * i + 1] = -v;
+        }
+        for (int i = 0; i < special.size(); i++) {
+            x[n - 1 - i] = special.get(i);
+        }
+        return x;
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT64"})
+    void everyUnaryOpIsAccurateOnBothPaths(DType dtype) {
+        double[] x = sweep(Nd4jKernels.LARGE + 256);
+        Tensor big = nd4jSized(CPU.of(x, x.length).cast(dtype));
+        Tensor small = javaSized(big.slice(0, x.length - 4096, x.length));
+        List<String> failures = new ArrayList<>();
+        for (UnaryOp op : UnaryOp.values()) {
+            for (Tensor in : new Tensor[] {big, small}) {
+                double[] xs = in.toDoubleArray();
+                double[] ys = in.apply(op).toDoubleArray();
+                double worst = 0;
+                double at = 0;
+                for (int i = 0; i < xs.length; i++) {
+                    double e = ulps(dtype, op.apply(xs[i]), ys[i]);
+                    if (!(e <= worst)) {
+                        worst = e;
+                        at = xs[i];
+                    }
+                }
+                if (!(worst <= ULP_BOUND)) {
+                    failures.add(op + " (" + (in == big ? "ND4J" : "Java") + "): " + worst + " ulp at x = " + at);
+                }
+            }
+        }
+        assertTrue(failures.isEmpty(), dtype + ", bound " + ULP_BOUND + " ulp: " + failures);
+    }
+
+    /** |actual - reference| in ulps of the reference rounded to dtype; 0 for equal values (NaN included). */
+    private static double ulps(DType dtype, double reference, double actual) {
+        double ref = dtype == DType.FLOAT32 ? (float) reference : reference;
+        if (ref == actual || Double.isNaN(ref) && Double.isNaN(actual)) {
+            return 0;
+        }
+        if (Double.isInfinite(ref) || Double.isInfinite(actual) || Double.isNaN(actual) || Double.isNaN(ref)) {
+            return Double.POSITIVE_INFINITY;
+        }
+        return Math.abs(actual - ref) / (dtype == DType.FLOAT32 ? Math.ulp((float) ref) : Math.ulp(ref));
+    }
+
+    @Test
+    void tanhNearZeroOnTheNd4jPath() {
+        float[] x = new float[Nd4jKernels.LARGE];
+        java.util.Arrays.fill(x, 1e-4f);
+        x[1] = 1e-6f;
+        float[] y = nd4jSized(CPU.of(x, x.length)).tanh().toFloatArray();
+        assertEquals((float) Math.tanh(1e-4f), y[0], 0f);
+        assertEquals((float) Math.tanh(1e-6f), y[1], 0f);
     }
 }
