@@ -144,4 +144,23 @@ class NumericalConventionsTest {
             }
         }
     }
+
+    // ------------------------------------------------------------------ logSumExp
+
+    @Test
+    void logSumExpOfARowOfMinusInfinityIsMinusInfinity() {
+        double inf = Double.POSITIVE_INFINITY;
+        Var x = Var.param(CPU.of(new double[] {-inf, -inf, -inf, 0, Math.log(3), -inf, inf, 1, 2}, 3, 3));
+        Var lse = x.logSumExp(false, 1);
+        assertArrayEquals(new double[] {-inf, Math.log(4), inf}, lse.value().toDoubleArray(), 1e-15);
+        lse.backward(CPU.of(new double[] {1, 1, 1}, 3));
+        double[] g = x.gradTensor().toDoubleArray();
+        for (int c = 0; c < 3; c++) {
+            assertTrue(Double.isNaN(g[c]), "row of -inf: exp(x - lse) = exp(-inf + inf) is NaN, as PyTorch; got " + g[c]);
+        }
+        assertArrayEquals(new double[] {0.25, 0.75, 0}, new double[] {g[3], g[4], g[5]}, 1e-15, "softmax of a finite row");
+        assertTrue(Double.isNaN(g[6]) && g[7] == 0 && g[8] == 0, "row holding +inf: NaN at the inf, 0 elsewhere, as PyTorch");
+        assertEquals(-inf, x.detach().slice(0, 0, 1).logSumExp(true, 0, 1).item(), 0.0, "over both axes");
+        assertEquals(-inf, Var.constant(vec(-inf, -inf)).logSumExp(false, 0).item(), 0.0);
+    }
 }
