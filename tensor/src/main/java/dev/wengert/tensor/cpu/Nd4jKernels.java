@@ -115,6 +115,14 @@ final class Nd4jKernels {
         Buf ob = CpuBackend.buf(out);
         if (xb instanceof Buf.F32 xf && ob instanceof Buf.F32 of) {
             float lim = (float) limit;
+            if (op == UnaryOp.TANH) { // branch-free: the polynomial is cheaper than a mispredicted branch
+                for (int i = 0, n = x.numel(); i < n; i++) {
+                    float v = xf.getFloat(i);
+                    float near = (float) tanhNearZero(v);
+                    of.setFloat(i, Math.abs(v) < lim ? near : of.getFloat(i));
+                }
+                return;
+            }
             for (int i = 0, n = x.numel(); i < n; i++) {
                 float v = xf.getFloat(i);
                 if ((absolute ? Math.abs(v) : v) < lim) {
@@ -129,6 +137,25 @@ final class Nd4jKernels {
                 ob.set(i, op.apply(v));
             }
         }
+    }
+
+    /**
+     * tanh(x) for |x| <= 0.5 to float32 precision, several times cheaper than Math.tanh: its Taylor series
+     * to x^19 in double (the first term left out, 2^22 (2^22 - 1) B_22 / 22! x^21, is 1e-10 of the value
+     * at 0.5, 1/600 ulp of a float).
+     */
+    static double tanhNearZero(double x) {
+        double z = x * x;
+        double p = -2.3912911424355248e-4;                        // coefficients of x^19 down to x^3
+        p = p * z + 5.9002744094558595e-4;
+        p = p * z - 1.4558343870513183e-3;
+        p = p * z + 3.5921280365724810e-3;
+        p = p * z - 8.8632355299021966e-3;
+        p = p * z + 2.1869488536155203e-2;
+        p = p * z - 5.3968253968253968e-2;
+        p = p * z + 1.3333333333333333e-1;
+        p = p * z - 3.3333333333333333e-1;
+        return x + x * z * p;
     }
 
     static boolean binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {

@@ -199,6 +199,18 @@ class CpuNumericsTest {
         return Math.abs(actual - ref) / (dtype == DType.FLOAT32 ? Math.ulp((float) ref) : Math.ulp(ref));
     }
 
+    /** The float32 patch's polynomial against Math.tanh on every 4099th float in [-0.5, 0.5] (1 ulp: a rounding tie). */
+    @Test
+    void tanhPolynomialIsWithinOneUlpBelowHalf() {
+        for (int bits = 0, limit = Float.floatToIntBits(0.5f); bits <= limit; bits += 4099) {
+            float x = Float.intBitsToFloat(bits);
+            for (float v : new float[] {x, -x}) {
+                float ref = (float) Math.tanh(v);
+                assertEquals(ref, (float) Nd4jKernels.tanhNearZero(v), Math.ulp(ref), "tanh(" + v + ")");
+            }
+        }
+    }
+
     @Test
     void tanhNearZeroOnTheNd4jPath() {
         float[] x = new float[Nd4jKernels.LARGE];
