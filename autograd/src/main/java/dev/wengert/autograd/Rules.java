@@ -94,11 +94,9 @@ public final class Rules {
         // ---------------------------------------------------------------- elementwise binary, from partials
         binary(Prim.MUL, (a, b, y) -> b, (a, b, y) -> a);
         binary(Prim.DIV, (a, b, y) -> Var.scalarLike(1, b).div(b), (a, b, y) -> y.div(b).neg());          // 1/b, -a/b^2
-        binary(Prim.POW, (a, b, y) -> b.mul(a.pow(b.sub(1))),                                      // b a^(b-1)
-                (a, b, y) -> Var.where(a.value().apply(dev.wengert.tensor.BinaryOp.GT, 0.0),      // a^b ln a, 0 where a <= 0
-                        y.mul(a.log()), zerosLike(y)));
-        binary(Prim.MAXIMUM, (a, b, y) -> tieMask(a, b), (a, b, y) -> tieMask(b, a));            // ties share equally
-        binary(Prim.MINIMUM, (a, b, y) -> tieMask(b, a), (a, b, y) -> tieMask(a, b));
+        binary(Prim.POW, Rules::powBase, Rules::powExponent);                          // see powBase, powExponent
+        binary(Prim.MAXIMUM, (a, b, y) -> share(a, b), (a, b, y) -> share(b, a));      // ties share equally, NaN: both
+        binary(Prim.MINIMUM, (a, b, y) -> share(b, a), (a, b, y) -> share(a, b));
 
         // ---------------------------------------------------------------- reductions with a choice
         define(Prim.MAX, Rules::maxVjp, (t, o, in, a) -> {
@@ -245,11 +243,49 @@ public final class Rules {
         return Var.constant(m);
     }
 
-    /** 1 where a > b, 1/2 where a == b, else 0 (a constant). */
-    private static Var tieMask(Var a, Var b) {
-        Tensor gt = a.value().gt(b.value());
+    /**
+     * The share of maximum(a, b)'s gradient that goes to a (a constant): 0 where a < b, 1/2 where a == b,
+     * else 1, so where a or b is NaN (the result is NaN) both get the full gradient, as in PyTorch.
+     */
+    private static Var share(Var a, Var b) {
+        Tensor lt = b.value().gt(a.value());
         Tensor eq = a.value().eq(b.value());
-        return Var.constant(gt.add(eq.mul(0.5)));
+        return Var.constant(eq.mul(-0.5).apply(dev.wengert.tensor.BinaryOp.SUB, lt).add(1.0));
+    }
+
+    /**
+     * d a^b / d a = b a^(b-1), and 0 where b == 0 (a^0 is the constant 1), as PyTorch's pow_backward, where
+     * the formula gives 0 * 0^-1 = NaN at a == 0. The masked elements are computed from a safe base of 1, so
+     * that no derivative of this rule (second order, forward over reverse) multiplies a 0 by an infinity:
+     * d/da a^1 = a^0 then has second derivative 0 at a == 0, not 0 * 0^-1.
+     */
+    private static Var powBase(Var a, Var b, Var y) {
+        Tensor zero = b.value().apply(dev.wengert.tensor.BinaryOp.EQ, 0.0);
+        if (!any(zero)) {
+            return b.mul(a.pow(b.sub(1)));
+        }
+        Var safe = Var.where(zero, Var.scalarLike(1, a), a);
+        return Var.where(zero, Var.scalarLike(0, y), b.mul(safe.pow(b.sub(1))));
+    }
+
+    /**
+     * d a^b / d b = a^b ln a, and 0 where a == 0 and b >= 0 (the one-sided limit; PyTorch masks the same
+     * elements), computed from a safe base of 1 there like {@link #powBase}. For a < 0 it is NaN (ln a),
+     * as in PyTorch and {@link dev.wengert.autograd.forward.Dual#pow(dev.wengert.autograd.forward.Dual)}:
+     * a^b of a negative base is not real-differentiable in b.
+     */
+    private static Var powExponent(Var a, Var b, Var y) {
+        Tensor zero = a.value().apply(dev.wengert.tensor.BinaryOp.EQ, 0.0)
+                .mul(b.value().apply(dev.wengert.tensor.BinaryOp.GE, 0.0));
+        if (!any(zero)) {
+            return y.mul(a.log());
+        }
+        Var safe = Var.where(zero, Var.scalarLike(1, a), a);
+        return Var.where(zero, Var.scalarLike(0, y), y.mul(safe.log()));
+    }
+
+    private static boolean any(Tensor mask) {
+        return mask.numel() > 0 && mask.max().item() != 0;
     }
 
     private static int[] inverse(int[] perm) {

@@ -397,10 +397,17 @@ public final class Var {
         return logSoftmax(axis).exp();
     }
 
-    /** log(sum(exp(x))) along {@code axes}, composed stably: m + log(sum(exp(x - m))) with m = max (detached). */
+    /**
+     * log(sum(exp(x))) along {@code axes}, composed stably: m + log(sum(exp(x - m))) with m = max (detached),
+     * and m = 0 where the max is infinite (as PyTorch), so a row of -inf gives -inf, not -inf - -inf = NaN,
+     * and a row holding +inf gives +inf. The gradient is softmax(x) elsewhere; in a row of -inf it is NaN,
+     * as PyTorch's exp(x - result).
+     */
     public Var logSumExp(boolean keepDims, int... axes) {
         int[] ax = Shape.axes("logSumExp", axes, value.rank());
-        Var m = constant(value.max(true, ax));
+        Tensor max = value.max(true, ax);
+        Tensor infinite = max.abs().apply(dev.wengert.tensor.BinaryOp.EQ, Double.POSITIVE_INFINITY);
+        Var m = constant(Tensor.where(infinite, Tensor.on(value.device()).zeros(value.dtype()), max));
         Var lse = sub(m).exp().sum(true, ax).log().add(m);
         return keepDims ? lse : lse.reshape(Shape.reducedDropDims(value.shape(), ax));
     }

@@ -175,7 +175,8 @@ public final class Dual {
      * <p>Conventions, as in PyTorch: the base term is 0 when b = 0 (a^0 is the constant 1), and
      * the exponent term is 0 when a = 0 and b &ge; 0, where {@code a^b·ln a} is {@code 0·(-∞)} but
      * the one-sided limit is 0. For a &lt; 0 and a varying exponent ln(a) is NaN, which is the
-     * honest answer: a^b is not real-differentiable in b there.
+     * honest answer: a^b is not real-differentiable in b there. {@code Var.pow} (both modes)
+     * follows the same conventions (docs/design.md, "Numerical conventions").
      */
     public Dual pow(Dual exponent) {
         double a = value;
@@ -257,9 +258,14 @@ public final class Dual {
      * which is the project's documented convention and keeps the result one of the two inputs'
      * tangents (a valid one-sided derivative). Note that {@code torch.maximum} instead averages
      * the two tangents on ties; {@code torch.fmax} picks the first, as here. A NaN value
-     * propagates.
+     * propagates, and then the tangent is the sum of both tangents: the transpose of giving the
+     * full gradient to both inputs, which is what {@code torch.maximum}'s backward and
+     * {@code Var.maximum} do (docs/design.md, "Numerical conventions").
      */
     public Dual max(Dual other) {
+        if (Double.isNaN(value) || Double.isNaN(other.value)) {
+            return new Dual(Double.NaN, tangent + other.tangent);
+        }
         return new Dual(Math.max(value, other.value), value >= other.value ? tangent : other.tangent);
     }
 
@@ -270,9 +276,13 @@ public final class Dual {
 
     /**
      * min(this, other). Ties pass on <em>this</em> (the first argument's) tangent, mirroring
-     * {@link #max(Dual)}. A NaN value propagates.
+     * {@link #max(Dual)}. A NaN value propagates, with the sum of both tangents as in
+     * {@link #max(Dual)}.
      */
     public Dual min(Dual other) {
+        if (Double.isNaN(value) || Double.isNaN(other.value)) {
+            return new Dual(Double.NaN, tangent + other.tangent);
+        }
         return new Dual(Math.min(value, other.value), value <= other.value ? tangent : other.tangent);
     }
 

@@ -515,20 +515,57 @@ public final class CpuBackend implements Backend {
         for (int o = 0; o < outer; o++) {
             for (int i = 0; i < inner; i++) {
                 int base = o * len * inner + i;
-                double max = Double.NEGATIVE_INFINITY;
+                double max = rowMax(xb, base, inner, len);
+                int at = firstIndexOf(xb, base, inner, len, max);
+                double rest = 0;
                 for (int j = 0; j < len; j++) {
-                    max = Math.max(max, xb.get(base + j * inner));
+                    double e = Math.exp(xb.get(base + j * inner) - max);
+                    rest += j == at ? e - 1 : e;
                 }
-                double sum = 0;
+                double logSum = Math.log1p(rest);
                 for (int j = 0; j < len; j++) {
-                    sum += Math.exp(xb.get(base + j * inner) - max);
-                }
-                double lse = max + Math.log(sum);
-                for (int j = 0; j < len; j++) {
-                    ob.set(base + j * inner, xb.get(base + j * inner) - lse);
+                    ob.set(base + j * inner, (xb.get(base + j * inner) - max) - logSum);
                 }
             }
         }
+    }
+
+    /*
+     * Log-softmax and cross-entropy share one formula, written to keep both overflow and rounding away:
+     * log_softmax(x)_j = (x_j - max) - log1p(rest), where rest = sum over j != argmax of exp(x_j - max).
+     * Subtracting the max first keeps the result's error relative to |x_j - max| instead of |max| (a
+     * logit of 1e5 would otherwise cost 1e5 * eps), and log1p of the sum without the max's own 1 keeps
+     * log(sum) accurate when the other terms are tiny (log(1 + 1e-5) rounded to double loses 5 digits).
+     */
+
+    /** The maximum of n elements at base, base + step, ...; NaN when one is NaN. */
+    static double rowMax(Buf x, int base, int step, int n) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < n; j++) {
+            max = Math.max(max, x.get(base + j * step));
+        }
+        return max;
+    }
+
+    /** The first j with x[base + j * step] == v, or -1 (v is NaN). */
+    static int firstIndexOf(Buf x, int base, int step, int n, double v) {
+        for (int j = 0; j < n; j++) {
+            if (x.get(base + j * step) == v) {
+                return j;
+            }
+        }
+        return -1;
+    }
+
+    /** log(sum_j exp(x_j - max)) of a contiguous row, as log1p of the sum without the max's term. */
+    static double logSumShifted(Buf x, int base, int n, double max) {
+        int at = firstIndexOf(x, base, 1, n, max);
+        double rest = 0;
+        for (int j = 0; j < n; j++) {
+            double e = Math.exp(x.get(base + j) - max);
+            rest += j == at ? e - 1 : e;   // e - 1 is exactly 0 for the max (NaN for a row of +inf or -inf)
+        }
+        return Math.log1p(rest);
     }
 
     @Override

@@ -7,8 +7,10 @@ import dev.wengert.tensor.Tensor;
 /**
  * The CPU's fused softmax cross-entropy: one Java pass per row (max, sum of exponentials, loss; or
  * softmax minus one-hot for the gradient) instead of five or six primitive calls. Above the ND4J
- * threshold the exponentials go to ND4J's vectorised (log-)softmax (Math.exp costs about 20 ns) and
- * only the per-row label work stays in Java. The optimizer updates
+ * threshold the exponentials go to ND4J (Math.exp costs about 20 ns): the loss through the backend's
+ * log-softmax (the same formula as the Java pass), the gradient through ND4J's softmax, and only the
+ * per-row label work stays in Java. The loss is log(sum exp(x - max)) - (x_label - max), never
+ * (max + log sum) - x_label, whose rounding grows with |max|. The optimizer updates
  * use the composed ones, whose large elementwise steps already run in ND4J.
  */
 final class CpuFusedOps implements FusedOps {
@@ -39,7 +41,9 @@ final class CpuFusedOps implements FusedOps {
         int classes = logits.dim(1);
         for (int r = 0; r < rows; r++) {
             int base = r * classes;
-            out.set(r, logSumExp(x, base, classes) - x.get(base + label(y, r, classes)));
+            double max = CpuBackend.rowMax(x, base, 1, classes);
+            // lse - x_label = log(sum exp(x - max)) - (x_label - max): no |max| * eps rounding
+            out.set(r, CpuBackend.logSumShifted(x, base, classes, max) - (x.get(base + label(y, r, classes)) - max));
         }
     }
 
@@ -77,26 +81,15 @@ final class CpuFusedOps implements FusedOps {
         int classes = logits.dim(1);
         for (int r = 0; r < rows; r++) {
             int base = r * classes;
-            double lse = logSumExp(x, base, classes);
+            double max = CpuBackend.rowMax(x, base, 1, classes);
+            double logSum = CpuBackend.logSumShifted(x, base, classes, max);
             double factor = up.get(shared ? 0 : r) * scale;
             int target = label(y, r, classes);
             for (int c = 0; c < classes; c++) {
-                double p = Math.exp(x.get(base + c) - lse);
+                double p = Math.exp((x.get(base + c) - max) - logSum);
                 g.set(base + c, (p - (c == target ? 1 : 0)) * factor);
             }
         }
-    }
-
-    private static double logSumExp(Buf x, int base, int n) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (int c = 0; c < n; c++) {
-            max = Math.max(max, x.get(base + c));
-        }
-        double sum = 0;
-        for (int c = 0; c < n; c++) {
-            sum += Math.exp(x.get(base + c) - max);
-        }
-        return max + Math.log(sum);
     }
 
     private static int label(Buf.I64 y, int row, int classes) {

@@ -1,6 +1,7 @@
 package dev.wengert.tensor.cpu;
 
 import dev.wengert.tensor.BinaryOp;
+import dev.wengert.tensor.DType;
 
 import dev.wengert.tensor.Tensor;
 import dev.wengert.tensor.UnaryOp;
@@ -57,13 +58,32 @@ final class Nd4jKernels {
         Nd4j.gemm(av, bv, cv, ta, tb, 1.0, accumulate ? 1.0 : 0.0);
     }
 
+    /**
+     * Below this |x| ND4J's tanh is off by more than 2 ulp (it cancels in (e^2x - 1) / (e^2x + 1): 440 ulp
+     * at 1e-4, 10^7 at 1e-8, in float32 and float64 alike), so those elements are recomputed in Java.
+     * Measured on a log sweep of 1e-8..250: at most 2 ulp (float32) and 3 ulp (float64) above 0.5.
+     */
+    static final double TANH_EXACT_BELOW = 0.5;
+
+    /**
+     * Below this x ND4J's sigmoid, 1 / (1 + e^-x), overflows e^-x and returns 0 or a flushed subnormal
+     * instead of e^x (float32 from -87.3, float64 from -708.4); those elements are recomputed in Java.
+     */
+    static double sigmoidExactBelow(DType dtype) {
+        return dtype == DType.FLOAT32 ? -80 : -700;
+    }
+
     static boolean unary(UnaryOp op, Tensor x, Tensor out) {
         if (x.numel() < LARGE || !x.dtype().isFloating()) {
             return false;
         }
+        boolean patched = op == UnaryOp.TANH || op == UnaryOp.SIGMOID;
+        if (patched && CpuBackend.st(x) == CpuBackend.st(out)) {
+            return false; // the patch needs the inputs after ND4J wrote the outputs
+        }
         INDArray xa = CpuBackend.st(x).flat;
         INDArray oa = CpuBackend.st(out).flat;
-        Op nd = switch (op) {
+        Op nd = switch (op) { // not RELU: ND4J's keeps NaN, the contract (UnaryOp.apply, CUDA) gives relu(NaN) = 0
             case EXP -> new Exp(xa, oa);
             case LOG -> new Log(xa, oa);
             case SQRT -> new Sqrt(xa, oa);
@@ -71,14 +91,71 @@ final class Nd4jKernels {
             case COS -> new Cos(xa, oa);
             case TANH -> new Tanh(xa, oa);
             case SIGMOID -> new Sigmoid(xa, oa);
-            case RELU -> new org.nd4j.linalg.api.ops.impl.scalar.RectifiedLinear(xa, oa, 0.0);
             default -> null;
         };
         if (nd == null) {
             return false;
         }
         Nd4j.getExecutioner().exec(nd);
+        if (op == UnaryOp.TANH) {
+            patch(op, x, out, TANH_EXACT_BELOW, true);
+        } else if (op == UnaryOp.SIGMOID) {
+            patch(op, x, out, sigmoidExactBelow(x.dtype()), false);
+        }
         return true;
+    }
+
+    /**
+     * Recomputes with the Java kernel ({@link UnaryOp#apply(double)}) the elements where ND4J's kernel is
+     * inaccurate: x below {@code limit}, or |x| below it when {@code absolute}. One cheap pass; the
+     * recomputation costs only where it is needed. NaN inputs keep ND4J's NaN.
+     */
+    private static void patch(UnaryOp op, Tensor x, Tensor out, double limit, boolean absolute) {
+        Buf xb = CpuBackend.buf(x);
+        Buf ob = CpuBackend.buf(out);
+        if (xb instanceof Buf.F32 xf && ob instanceof Buf.F32 of) {
+            float lim = (float) limit;
+            if (op == UnaryOp.TANH) { // branch-free: the polynomial is cheaper than a mispredicted branch
+                for (int i = 0, n = x.numel(); i < n; i++) {
+                    float v = xf.getFloat(i);
+                    float near = (float) tanhNearZero(v);
+                    of.setFloat(i, Math.abs(v) < lim ? near : of.getFloat(i));
+                }
+                return;
+            }
+            for (int i = 0, n = x.numel(); i < n; i++) {
+                float v = xf.getFloat(i);
+                if ((absolute ? Math.abs(v) : v) < lim) {
+                    of.setFloat(i, (float) op.apply(v));
+                }
+            }
+            return;
+        }
+        for (int i = 0, n = x.numel(); i < n; i++) {
+            double v = xb.get(i);
+            if ((absolute ? Math.abs(v) : v) < limit) {
+                ob.set(i, op.apply(v));
+            }
+        }
+    }
+
+    /**
+     * tanh(x) for |x| <= 0.5 to float32 precision, several times cheaper than Math.tanh: its Taylor series
+     * to x^19 in double (the first term left out, 2^22 (2^22 - 1) B_22 / 22! x^21, is 1e-10 of the value
+     * at 0.5, 1/600 ulp of a float).
+     */
+    static double tanhNearZero(double x) {
+        double z = x * x;
+        double p = -2.3912911424355248e-4;                        // coefficients of x^19 down to x^3
+        p = p * z + 5.9002744094558595e-4;
+        p = p * z - 1.4558343870513183e-3;
+        p = p * z + 3.5921280365724810e-3;
+        p = p * z - 8.8632355299021966e-3;
+        p = p * z + 2.1869488536155203e-2;
+        p = p * z - 5.3968253968253968e-2;
+        p = p * z + 1.3333333333333333e-1;
+        p = p * z - 3.3333333333333333e-1;
+        return x + x * z * p;
     }
 
     static boolean binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
@@ -152,7 +229,12 @@ final class Nd4jKernels {
         return true;
     }
 
-    /** Large log-softmax along the last axis through ND4J's vectorised kernel (Math.exp costs ~20 ns). */
+    /**
+     * Large log-softmax along the last axis: the exponentials (Math.exp costs ~20 ns) go to ND4J, the rest
+     * is the Java path's formula, (x - max) - log1p(sum without the max's term) (see CpuBackend.rowMax).
+     * Not ND4J's LogSoftMax: it takes the log of a softmax, so an entry whose probability underflows
+     * (a gap of ~745 in float64, ~87 in float32) becomes -inf or loses its digits.
+     */
     static boolean logSoftmax(Tensor x, int axis, Tensor out) {
         int[] s = x.shape();
         if (x.numel() < LARGE || !x.dtype().isFloating() || axis != s.length - 1) {
@@ -160,8 +242,36 @@ final class Nd4jKernels {
         }
         int cols = s[axis];
         int rows = x.numel() / cols;
-        Nd4j.getExecutioner().exec(new org.nd4j.linalg.api.ops.impl.transforms.custom.LogSoftMax(
-                view(CpuBackend.st(x), 0, rows, cols), view(CpuBackend.st(out), 0, rows, cols)));
+        boolean inPlace = CpuBackend.st(x) == CpuBackend.st(out);
+        try (Tensor scratch = inPlace ? Tensor.empty(x.backend(), x.dtype(), s) : null) {
+            Buf xb = CpuBackend.buf(x);
+            Tensor exps = inPlace ? scratch : out;
+            Buf eb = CpuBackend.buf(exps);
+            double[] max = new double[rows];
+            for (int r = 0; r < rows; r++) {
+                int base = r * cols;
+                max[r] = CpuBackend.rowMax(xb, base, 1, cols);
+                for (int c = 0; c < cols; c++) {
+                    eb.set(base + c, xb.get(base + c) - max[r]);
+                }
+            }
+            INDArray e = CpuBackend.st(exps).flat;
+            Nd4j.getExecutioner().exec(new Exp(e, e));
+            Buf ob = CpuBackend.buf(out);
+            for (int r = 0; r < rows; r++) {
+                int base = r * cols;
+                int at = CpuBackend.firstIndexOf(xb, base, 1, cols, max[r]);
+                double rest = 0;
+                for (int c = 0; c < cols; c++) {
+                    double v = eb.get(base + c);
+                    rest += c == at ? v - 1 : v;
+                }
+                double logSum = Math.log1p(rest);
+                for (int c = 0; c < cols; c++) {
+                    ob.set(base + c, (xb.get(base + c) - max[r]) - logSum);
+                }
+            }
+        }
         return true;
     }
 
