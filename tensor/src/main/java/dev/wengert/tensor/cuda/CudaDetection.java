@@ -107,14 +107,22 @@ final class CudaDetection {
         }
         int[] version = {0};
         check(cuDriverGetVersion(version), "cuDriverGetVersion");
-        if (version[0] < MIN_DRIVER) {
-            driverProblem = "the NVIDIA driver supports CUDA " + version[0] / 1000 + "." + version[0] % 1000 / 10
-                    + " but Wengert's kernels (built by nvcc 13) need a driver for CUDA 13.0 or newer (R580 or later):"
-                    + " update the NVIDIA driver";
+        driverProblem = driverTooOld(version[0]);
+        if (driverProblem != null) {
             return driverProblem;
         }
         initialised = true;
         return null;
+    }
+
+    /** Why a driver of this CUDA version (cuDriverGetVersion: major * 1000 + minor * 10) cannot load the kernels, or null. */
+    static String driverTooOld(int version) {
+        if (version >= MIN_DRIVER) {
+            return null;
+        }
+        return "the NVIDIA driver supports CUDA " + version / 1000 + "." + version % 1000 / 10
+                + " but Wengert's kernels (built by nvcc 13) need a driver for CUDA 13.0 or newer (R580 or later):"
+                + " update the NVIDIA driver";
     }
 
     /** The line of a (multi-line) JCuda load error that names the missing library, else its first line. */

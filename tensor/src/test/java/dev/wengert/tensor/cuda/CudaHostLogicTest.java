@@ -441,4 +441,13 @@ class CudaHostLogicTest {
             assertEquals(w.getValue(), entries.get(w.getKey()), "parameters of " + w.getKey());
         }
     }
+
+    /** kernels.fatbin is built by nvcc 13, which a CUDA 12 driver cannot load: such a driver is refused, saying why. */
+    @Test
+    void driversOlderThanTheFatbinsCudaAreRefused() {
+        assertEquals(null, CudaDetection.driverTooOld(13000));
+        assertEquals(null, CudaDetection.driverTooOld(13010));
+        String why = CudaDetection.driverTooOld(12080);
+        assertTrue(why != null && why.contains("CUDA 12.8") && why.contains("CUDA 13.0 or newer") && why.contains("R580"), why);
+    }
 }
