@@ -45,9 +45,10 @@ public final class Backward {
         List<Node> order = topologicalOrder(root);
         Map<Var, Var> adjoints = new IdentityHashMap<>();
         adjoints.put(root, seed);
+        List<Var> claimed = new ArrayList<>();   // gradients this pass holds (see Var's threads rule)
         try (Grad.Mode mode = Grad.set(createGraph)) {
             if (root.isLeaf()) {
-                finish(root, seed, createGraph, listener);
+                finish(root, seed, createGraph, listener, claimed);
                 return;
             }
             for (Node node : order) {
@@ -57,7 +58,7 @@ public final class Backward {
                     continue;
                 }
                 if (out.retainsGrad()) {
-                    finish(out, g, createGraph, listener);
+                    finish(out, g, createGraph, listener, claimed);
                 } else if (listener != null) {
                     listener.adjoint(out, g);
                 }
@@ -71,7 +72,7 @@ public final class Backward {
                         listener.contribution(node, i, grads[i]);
                     }
                     if (in[i].isLeaf()) {
-                        finish(in[i], grads[i], createGraph, listener);
+                        finish(in[i], grads[i], createGraph, listener, claimed);
                     } else {
                         adjoints.merge(in[i], grads[i], Var::add);
                     }
@@ -80,6 +81,8 @@ public final class Backward {
                     node.free();
                 }
             }
+        } finally {
+            claimed.forEach(Var::releaseGrad);
         }
     }
 
@@ -162,7 +165,10 @@ public final class Backward {
         }
     }
 
-    private static void finish(Var v, Var g, boolean createGraph, Listener listener) {
+    private static void finish(Var v, Var g, boolean createGraph, Listener listener, List<Var> claimed) {
+        if (v.claimGrad()) {
+            claimed.add(v);
+        }
         if (listener != null) {
             listener.adjoint(v, g);
         }

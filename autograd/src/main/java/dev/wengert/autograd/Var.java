@@ -14,8 +14,30 @@ import dev.wengert.tensor.UnaryOp;
  *
  * <p>A variable does not own memory beyond its value tensor, which belongs to the enclosing
  * {@link dev.wengert.tensor.Scope} like any tensor.
+ *
+ * <p><b>Threads.</b> Recording is per thread ({@link Grad} is a thread-local switch) and each thread
+ * builds its own graph in its own scopes. Several threads may read the same variables at once, so one
+ * model's parameters can be shared: forward passes on every thread, under {@link Grad#noGrad()} for
+ * evaluation. What must not be shared is the accumulation of a gradient: a leaf takes part in the
+ * backward pass of one thread at a time, and a second thread's backward (or {@link #zeroGrad()}) that
+ * reaches a leaf while another thread's pass is adding into it throws {@link IllegalStateException}
+ * naming both threads (a thread comparison per leaf and pass, no lock). To compute gradients of shared
+ * parameters on several threads, give each thread its own leaves over the shared tensors
+ * ({@code Var.param(shared.value())}: their gradients are the thread's own) or its own copy of the
+ * model, and combine the gradients afterwards. Passes on different threads one after the other (with a
+ * happens-before edge between them) may accumulate into the same leaf.
  */
 public final class Var {
+    private static final java.lang.invoke.VarHandle ACCUMULATING;
+
+    static {
+        try {
+            ACCUMULATING = java.lang.invoke.MethodHandles.lookup().findVarHandle(Var.class, "accumulating", Thread.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private final Tensor value;
     private final boolean requiresGrad;
     private Node node;
@@ -23,6 +45,8 @@ public final class Var {
     private Var tangent;
     private boolean retainGrad;
     private String name;
+    /** The thread whose backward pass is adding into {@link #grad} now, or null. */
+    private volatile Thread accumulating;
 
     Var(Tensor value, boolean requiresGrad) {
         this.value = value;
@@ -157,12 +181,53 @@ public final class Var {
         Backward.run(this, cotangent, retainGraph || createGraph, createGraph, listener);
     }
 
-    /** Forgets the accumulated gradient (frees its memory). */
+    /**
+     * Forgets the accumulated gradient (frees its memory).
+     *
+     * @throws IllegalStateException while a backward pass of another thread is accumulating into it
+     */
     public void zeroGrad() {
+        Thread holder = accumulating;
+        if (holder != null && holder != Thread.currentThread()) {
+            throw crossThread("zeroGrad", holder);
+        }
         if (grad != null && grad.node == null && !grad.value.isClosed()) {
             grad.value.close();
         }
         grad = null;
+    }
+
+    /**
+     * Marks this variable's gradient as being accumulated by the calling thread's backward pass. Returns
+     * true when this call claimed it (the pass must {@link #releaseGrad()} it when done), false when the
+     * calling thread already held it.
+     *
+     * @throws IllegalStateException when another thread's backward pass holds it
+     */
+    boolean claimGrad() {
+        Thread current = Thread.currentThread();
+        Thread holder = (Thread) ACCUMULATING.compareAndExchange(this, (Thread) null, current);
+        if (holder == null) {
+            return true;
+        }
+        if (holder == current) {
+            return false;
+        }
+        throw crossThread("backward", holder);
+    }
+
+    /** Ends the calling thread's claim from {@link #claimGrad()}. */
+    void releaseGrad() {
+        accumulating = null;
+    }
+
+    private IllegalStateException crossThread(String op, Thread holder) {
+        String what = (name == null ? "" : "'" + name + "' ") + (value.isClosed() ? "(closed)" : value.describe());
+        return new IllegalStateException(op + ": thread '" + Thread.currentThread().getName() + "' cannot change the gradient of the "
+                + "leaf variable " + what + " while the backward pass of thread '" + holder.getName() + "' is accumulating into it; "
+                + "a leaf (a parameter) must not take part in backward passes on several threads at once. Give each thread its own "
+                + "leaves over the shared tensors (Var.param(shared.value())) or its own copy of the model and combine the gradients "
+                + "afterwards; to only evaluate a shared model, run its forward under Grad.noGrad()");
     }
 
     /** Adds an adjoint contribution to the stored gradient. */
