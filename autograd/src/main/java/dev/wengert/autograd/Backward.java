@@ -1,5 +1,6 @@
 package dev.wengert.autograd;
 
+import dev.wengert.tensor.Scope;
 import dev.wengert.tensor.Tensor;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -82,7 +83,10 @@ public final class Backward {
                 }
             }
         } finally {
-            claimed.forEach(Var::releaseGrad);
+            // the leaves stay claimed until the step's scope closes (the optimizer reads them), else until now
+            if (!claimed.isEmpty() && !Scope.runAtClose(() -> claimed.forEach(Var::releaseGrad))) {
+                claimed.forEach(Var::releaseGrad);
+            }
         }
     }
 

@@ -18,14 +18,16 @@ import dev.wengert.tensor.UnaryOp;
  * <p><b>Threads.</b> Recording is per thread ({@link Grad} is a thread-local switch) and each thread
  * builds its own graph in its own scopes. Several threads may read the same variables at once, so one
  * model's parameters can be shared: forward passes on every thread, under {@link Grad#noGrad()} for
- * evaluation. What must not be shared is the accumulation of a gradient: a leaf takes part in the
- * backward pass of one thread at a time, and a second thread's backward (or {@link #zeroGrad()}) that
- * reaches a leaf while another thread's pass is adding into it throws {@link IllegalStateException}
- * naming both threads (a thread comparison per leaf and pass, no lock). To compute gradients of shared
- * parameters on several threads, give each thread its own leaves over the shared tensors
- * ({@code Var.param(shared.value())}: their gradients are the thread's own) or its own copy of the
- * model, and combine the gradients afterwards. Passes on different threads one after the other (with a
- * happens-before edge between them) may accumulate into the same leaf.
+ * evaluation. What must not be shared is a gradient while it is being filled and used: a backward pass
+ * claims each leaf it adds into for its thread until the scope open on that thread closes (a training
+ * step's scope: backward, then the optimizer reading the gradients), or until the pass ends when no scope
+ * is open. Another thread's backward or {@link #zeroGrad()} that reaches a claimed leaf throws
+ * {@link IllegalStateException} naming both threads (one compare-and-set per leaf and pass, no lock), so
+ * two threads training one model fail at their first overlapping step instead of mixing their gradients.
+ * To compute gradients of shared parameters on several threads, give each thread its own leaves over the
+ * shared tensors ({@code Var.param(shared.value())}: their gradients are the thread's own) or its own copy
+ * of the model, and combine the gradients afterwards. Steps on different threads one after the other (with
+ * a happens-before edge between them, e.g. tasks of an executor) may use the same leaves.
  */
 public final class Var {
     private static final java.lang.invoke.VarHandle ACCUMULATING;
@@ -45,7 +47,7 @@ public final class Var {
     private Var tangent;
     private boolean retainGrad;
     private String name;
-    /** The thread whose backward pass is adding into {@link #grad} now, or null. */
+    /** The thread whose backward pass claimed {@link #grad} (until its scope closes), or null. */
     private volatile Thread accumulating;
 
     Var(Tensor value, boolean requiresGrad) {
@@ -184,7 +186,7 @@ public final class Var {
     /**
      * Forgets the accumulated gradient (frees its memory).
      *
-     * @throws IllegalStateException while a backward pass of another thread is accumulating into it
+     * @throws IllegalStateException while another thread holds it (from its backward pass until its scope closes)
      */
     public void zeroGrad() {
         Thread holder = accumulating;
@@ -198,9 +200,9 @@ public final class Var {
     }
 
     /**
-     * Marks this variable's gradient as being accumulated by the calling thread's backward pass. Returns
-     * true when this call claimed it (the pass must {@link #releaseGrad()} it when done), false when the
-     * calling thread already held it.
+     * Marks this variable's gradient as held by the calling thread's backward pass. Returns true when this
+     * call claimed it (the pass must have it {@link #releaseGrad() released}), false when the calling thread
+     * already held it.
      *
      * @throws IllegalStateException when another thread's backward pass holds it
      */
@@ -224,10 +226,11 @@ public final class Var {
     private IllegalStateException crossThread(String op, Thread holder) {
         String what = (name == null ? "" : "'" + name + "' ") + (value.isClosed() ? "(closed)" : value.describe());
         return new IllegalStateException(op + ": thread '" + Thread.currentThread().getName() + "' cannot change the gradient of the "
-                + "leaf variable " + what + " while the backward pass of thread '" + holder.getName() + "' is accumulating into it; "
-                + "a leaf (a parameter) must not take part in backward passes on several threads at once. Give each thread its own "
-                + "leaves over the shared tensors (Var.param(shared.value())) or its own copy of the model and combine the gradients "
-                + "afterwards; to only evaluate a shared model, run its forward under Grad.noGrad()");
+                + "leaf variable " + what + ": thread '" + holder.getName() + "' holds it, from its backward pass until the scope open "
+                + "there closes (its training step). A leaf (a parameter) must not take part in training steps on several threads "
+                + "at once: give each thread its own leaves over the shared tensors (Var.param(shared.value())) or its own copy of "
+                + "the model and combine the gradients afterwards; to only evaluate a shared model, run its forward under "
+                + "Grad.noGrad()");
     }
 
     /** Adds an adjoint contribution to the stored gradient. */

@@ -54,7 +54,8 @@ class ThreadedBackwardTest {
                 Var l = loss(w, x);
                 RuntimeException e = assertInstanceOf(IllegalStateException.class, catching(l::backward));
                 assertTrue(e.getMessage().startsWith("backward: thread '" + me + "' cannot change the gradient of the leaf variable 'w' "
-                        + "float64[4, 3] on cpu while the backward pass of thread 'trainer-a' is accumulating into it"), e.getMessage());
+                        + "float64[4, 3] on cpu: thread 'trainer-a' holds it, from its backward pass until the scope open there "
+                        + "closes (its training step)"), e.getMessage());
                 assertTrue(e.getMessage().contains("Var.param(shared.value())"), e.getMessage());
                 e = assertInstanceOf(IllegalStateException.class, catching(w::zeroGrad));
                 assertTrue(e.getMessage().startsWith("zeroGrad: thread '" + me + "'"), e.getMessage());
@@ -72,6 +73,51 @@ class ThreadedBackwardTest {
             }
         } finally {
             release.countDown();
+            pool.shutdownNow();
+            w.zeroGrad();
+            w.value().close();
+            x.close();
+        }
+    }
+
+    /**
+     * The claim lasts until the scope open during the pass closes (the optimizer reads the gradient in
+     * between), or only for the pass when no scope is open.
+     */
+    @Test
+    void aPassHoldsItsLeavesUntilItsScopeCloses() throws Exception {
+        Var w = Var.param(Tensor.randn(1, DType.FLOAT32, 4, 3).keepForever()).named("w");
+        Tensor x = Tensor.randn(2, DType.FLOAT32, 5, 4).keepForever();
+        CountDownLatch done = new CountDownLatch(1);
+        CountDownLatch close = new CountDownLatch(1);
+        ExecutorService pool = Executors.newSingleThreadExecutor(r -> new Thread(r, "trainer-b"));
+        try {
+            Future<?> step = pool.submit(() -> {
+                try (Scope s = Scope.open()) {
+                    loss(w, x).backward();
+                    done.countDown();
+                    await(close);               // e.g. the optimizer's update
+                }
+                return null;
+            });
+            assertTrue(done.await(30, TimeUnit.SECONDS));
+            RuntimeException e = assertInstanceOf(IllegalStateException.class, catching(w::zeroGrad));
+            assertTrue(e.getMessage().contains("thread 'trainer-b' holds it"), e.getMessage());
+            close.countDown();
+            step.get(30, TimeUnit.SECONDS);
+            w.zeroGrad();                       // its step is over: any thread may go on
+            try (Scope s = Scope.open()) {
+                loss(w, x).backward();
+            }
+            w.zeroGrad();
+            pool.submit(() -> {
+                loss(w, x).backward();          // no scope: the claim ends with the pass
+                return null;
+            }).get(30, TimeUnit.SECONDS);
+            assertTrue(w.gradTensor() != null);
+            w.zeroGrad();
+        } finally {
+            close.countDown();
             pool.shutdownNow();
             w.zeroGrad();
             w.value().close();

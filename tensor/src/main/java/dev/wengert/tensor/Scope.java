@@ -35,6 +35,7 @@ public final class Scope implements AutoCloseable {
     private final List<Tensor> owned = new ArrayList<>();
     private final Thread thread = Thread.currentThread();
     private final Scope parent;
+    private List<Runnable> atClose;
     private boolean closed;
 
     private Scope(Scope parent) {
@@ -47,6 +48,23 @@ public final class Scope implements AutoCloseable {
         Scope s = new Scope(stack.peek());
         stack.push(s);
         return s;
+    }
+
+    /**
+     * Runs {@code action} when the calling thread's innermost open scope closes, after its tensors are
+     * closed; returns false, doing nothing, when the thread has no open scope. For code that holds something
+     * for the rest of a step, e.g. autograd's claim on the gradients a backward pass filled.
+     */
+    public static boolean runAtClose(Runnable action) {
+        Scope s = current();
+        if (s == null) {
+            return false;
+        }
+        if (s.atClose == null) {
+            s.atClose = new ArrayList<>();
+        }
+        s.atClose.add(action);
+        return true;
     }
 
     /** The innermost open scope of this thread, or null. */
@@ -118,5 +136,9 @@ public final class Scope implements AutoCloseable {
             }
         }
         owned.clear();
+        if (atClose != null) {
+            atClose.forEach(Runnable::run);
+            atClose = null;
+        }
     }
 }
