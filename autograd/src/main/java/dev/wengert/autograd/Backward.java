@@ -1,5 +1,6 @@
 package dev.wengert.autograd;
 
+import dev.wengert.tensor.Scope;
 import dev.wengert.tensor.Tensor;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -45,9 +46,10 @@ public final class Backward {
         List<Node> order = topologicalOrder(root);
         Map<Var, Var> adjoints = new IdentityHashMap<>();
         adjoints.put(root, seed);
+        List<Var> claimed = new ArrayList<>();   // gradients this pass holds (see Var's threads rule)
         try (Grad.Mode mode = Grad.set(createGraph)) {
             if (root.isLeaf()) {
-                finish(root, seed, createGraph, listener);
+                finish(root, seed, createGraph, listener, claimed);
                 return;
             }
             for (Node node : order) {
@@ -57,7 +59,7 @@ public final class Backward {
                     continue;
                 }
                 if (out.retainsGrad()) {
-                    finish(out, g, createGraph, listener);
+                    finish(out, g, createGraph, listener, claimed);
                 } else if (listener != null) {
                     listener.adjoint(out, g);
                 }
@@ -71,7 +73,7 @@ public final class Backward {
                         listener.contribution(node, i, grads[i]);
                     }
                     if (in[i].isLeaf()) {
-                        finish(in[i], grads[i], createGraph, listener);
+                        finish(in[i], grads[i], createGraph, listener, claimed);
                     } else {
                         adjoints.merge(in[i], grads[i], Var::add);
                     }
@@ -79,6 +81,11 @@ public final class Backward {
                 if (!retainGraph) {
                     node.free();
                 }
+            }
+        } finally {
+            // the leaves stay claimed until the step's scope closes (the optimizer reads them), else until now
+            if (!claimed.isEmpty() && !Scope.runAtClose(() -> claimed.forEach(Var::releaseGrad))) {
+                claimed.forEach(Var::releaseGrad);
             }
         }
     }
@@ -162,7 +169,10 @@ public final class Backward {
         }
     }
 
-    private static void finish(Var v, Var g, boolean createGraph, Listener listener) {
+    private static void finish(Var v, Var g, boolean createGraph, Listener listener, List<Var> claimed) {
+        if (v.claimGrad()) {
+            claimed.add(v);
+        }
         if (listener != null) {
             listener.adjoint(v, g);
         }

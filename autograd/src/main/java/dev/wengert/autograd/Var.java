@@ -14,8 +14,32 @@ import dev.wengert.tensor.UnaryOp;
  *
  * <p>A variable does not own memory beyond its value tensor, which belongs to the enclosing
  * {@link dev.wengert.tensor.Scope} like any tensor.
+ *
+ * <p><b>Threads.</b> Recording is per thread ({@link Grad} is a thread-local switch) and each thread
+ * builds its own graph in its own scopes. Several threads may read the same variables at once, so one
+ * model's parameters can be shared: forward passes on every thread, under {@link Grad#noGrad()} for
+ * evaluation. What must not be shared is a gradient while it is being filled and used: a backward pass
+ * claims each leaf it adds into for its thread until the scope open on that thread closes (a training
+ * step's scope: backward, then the optimizer reading the gradients), or until the pass ends when no scope
+ * is open. Another thread's backward or {@link #zeroGrad()} that reaches a claimed leaf throws
+ * {@link IllegalStateException} naming both threads (one compare-and-set per leaf and pass, no lock), so
+ * two threads training one model fail at their first overlapping step instead of mixing their gradients.
+ * To compute gradients of shared parameters on several threads, give each thread its own leaves over the
+ * shared tensors ({@code Var.param(shared.value())}: their gradients are the thread's own) or its own copy
+ * of the model, and combine the gradients afterwards. Steps on different threads one after the other (with
+ * a happens-before edge between them, e.g. tasks of an executor) may use the same leaves.
  */
 public final class Var {
+    private static final java.lang.invoke.VarHandle ACCUMULATING;
+
+    static {
+        try {
+            ACCUMULATING = java.lang.invoke.MethodHandles.lookup().findVarHandle(Var.class, "accumulating", Thread.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private final Tensor value;
     private final boolean requiresGrad;
     private Node node;
@@ -23,6 +47,8 @@ public final class Var {
     private Var tangent;
     private boolean retainGrad;
     private String name;
+    /** The thread whose backward pass claimed {@link #grad} (until its scope closes), or null. */
+    private volatile Thread accumulating;
 
     Var(Tensor value, boolean requiresGrad) {
         this.value = value;
@@ -157,12 +183,54 @@ public final class Var {
         Backward.run(this, cotangent, retainGraph || createGraph, createGraph, listener);
     }
 
-    /** Forgets the accumulated gradient (frees its memory). */
+    /**
+     * Forgets the accumulated gradient (frees its memory).
+     *
+     * @throws IllegalStateException while another thread holds it (from its backward pass until its scope closes)
+     */
     public void zeroGrad() {
+        Thread holder = accumulating;
+        if (holder != null && holder != Thread.currentThread()) {
+            throw crossThread("zeroGrad", holder);
+        }
         if (grad != null && grad.node == null && !grad.value.isClosed()) {
             grad.value.close();
         }
         grad = null;
+    }
+
+    /**
+     * Marks this variable's gradient as held by the calling thread's backward pass. Returns true when this
+     * call claimed it (the pass must have it {@link #releaseGrad() released}), false when the calling thread
+     * already held it.
+     *
+     * @throws IllegalStateException when another thread's backward pass holds it
+     */
+    boolean claimGrad() {
+        Thread current = Thread.currentThread();
+        Thread holder = (Thread) ACCUMULATING.compareAndExchange(this, (Thread) null, current);
+        if (holder == null) {
+            return true;
+        }
+        if (holder == current) {
+            return false;
+        }
+        throw crossThread("backward", holder);
+    }
+
+    /** Ends the calling thread's claim from {@link #claimGrad()}. */
+    void releaseGrad() {
+        accumulating = null;
+    }
+
+    private IllegalStateException crossThread(String op, Thread holder) {
+        String what = (name == null ? "" : "'" + name + "' ") + (value.isClosed() ? "(closed)" : value.describe());
+        return new IllegalStateException(op + ": thread '" + Thread.currentThread().getName() + "' cannot change the gradient of the "
+                + "leaf variable " + what + ": thread '" + holder.getName() + "' holds it, from its backward pass until the scope open "
+                + "there closes (its training step). A leaf (a parameter) must not take part in training steps on several threads "
+                + "at once: give each thread its own leaves over the shared tensors (Var.param(shared.value())) or its own copy of "
+                + "the model and combine the gradients afterwards; to only evaluate a shared model, run its forward under "
+                + "Grad.noGrad()");
     }
 
     /** Adds an adjoint contribution to the stored gradient. */

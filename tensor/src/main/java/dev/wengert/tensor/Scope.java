@@ -17,6 +17,17 @@ import java.util.List;
  * }                                // intermediates closed here
  * }</pre>
  * Scopes nest and are confined to the thread that opened them.
+ *
+ * <p><b>Threads.</b> Each thread has its own stack of scopes: a tensor created on a thread belongs to
+ * that thread's innermost scope, never to another thread's. Only the thread that opened a scope may
+ * change what it owns or close it: closing it, asking {@link #ownedCount()}, and moving a tensor into or
+ * out of it ({@link Tensor#keep()}, {@link Tensor#keepWith}, {@link Tensor#keepForever()}) from another
+ * thread throw {@link IllegalStateException} naming the operation, the tensor and both threads, and
+ * change nothing. Reading a tensor that another thread's scope owns (using it as an operand, downloading
+ * it) is allowed, as is closing it; the owner must not close it (nor its scope) while other threads may
+ * still read it: hand results over with a happens-before edge (join, {@code Future.get}) and order the
+ * close after the last read. To give a tensor to another thread for good, {@code keepForever()} it on
+ * its own thread first. The check is one thread comparison; nothing takes a lock.
  */
 public final class Scope implements AutoCloseable {
     private static final ThreadLocal<Deque<Scope>> STACK = ThreadLocal.withInitial(ArrayDeque::new);
@@ -24,6 +35,7 @@ public final class Scope implements AutoCloseable {
     private final List<Tensor> owned = new ArrayList<>();
     private final Thread thread = Thread.currentThread();
     private final Scope parent;
+    private List<Runnable> atClose;
     private boolean closed;
 
     private Scope(Scope parent) {
@@ -38,13 +50,34 @@ public final class Scope implements AutoCloseable {
         return s;
     }
 
+    /**
+     * Runs {@code action} when the calling thread's innermost open scope closes, after its tensors are
+     * closed; returns false, doing nothing, when the thread has no open scope. For code that holds something
+     * for the rest of a step, e.g. autograd's claim on the gradients a backward pass filled.
+     */
+    public static boolean runAtClose(Runnable action) {
+        Scope s = current();
+        if (s == null) {
+            return false;
+        }
+        if (s.atClose == null) {
+            s.atClose = new ArrayList<>();
+        }
+        s.atClose.add(action);
+        return true;
+    }
+
     /** The innermost open scope of this thread, or null. */
     static Scope current() {
         return STACK.get().peek();
     }
 
-    /** Number of tensors this scope owns now (open ones). */
+    /** Number of tensors this scope owns now (open ones). Only on the thread that opened the scope. */
     public int ownedCount() {
+        if (Thread.currentThread() != thread) {
+            throw new IllegalStateException("ownedCount: this scope belongs to thread '" + thread.getName()
+                    + "'; thread '" + Thread.currentThread().getName() + "' cannot inspect it (scopes are confined to their thread)");
+        }
         int n = 0;
         for (Tensor t : owned) {
             if (t.owner() == this && !t.isClosed()) {
@@ -54,11 +87,27 @@ public final class Scope implements AutoCloseable {
         return n;
     }
 
-    void adopt(Tensor t) {
+    /** Takes ownership of {@code t}; {@code op} names the caller for the error of a foreign thread. */
+    void adopt(Tensor t, String op) {
+        checkThread(op, t);
         if (closed) {
             throw new IllegalStateException("scope is closed");
         }
         owned.add(t);
+    }
+
+    /**
+     * Throws when the calling thread is not this scope's: {@code op} would change which tensors it owns
+     * ({@code t}), and a scope's list is confined to its thread. One thread comparison, no lock.
+     */
+    void checkThread(String op, Tensor t) {
+        Thread current = Thread.currentThread();
+        if (current != thread) {
+            throw new IllegalStateException(op + ": the tensor " + t.describe() + " would move into or out of a scope of thread '"
+                    + thread.getName() + "', but this is thread '" + current.getName() + "'; only a scope's own thread may "
+                    + "change what it owns. Other threads may read the tensor (and close it); to hand it over, keepForever() it "
+                    + "on '" + thread.getName() + "' before passing it on, or copy() it on this thread into a scope of this thread");
+        }
     }
 
     Scope parent() {
@@ -72,7 +121,8 @@ public final class Scope implements AutoCloseable {
             return;
         }
         if (Thread.currentThread() != thread) {
-            throw new IllegalStateException("a scope must be closed by the thread that opened it (" + thread.getName() + ")");
+            throw new IllegalStateException("close: a scope must be closed by the thread that opened it ('" + thread.getName()
+                    + "'), not by '" + Thread.currentThread().getName() + "'");
         }
         Deque<Scope> stack = STACK.get();
         if (stack.peek() != this) {
@@ -86,5 +136,9 @@ public final class Scope implements AutoCloseable {
             }
         }
         owned.clear();
+        if (atClose != null) {
+            atClose.forEach(Runnable::run);
+            atClose = null;
+        }
     }
 }

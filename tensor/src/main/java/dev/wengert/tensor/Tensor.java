@@ -12,6 +12,18 @@ import java.util.Objects;
  * close them; a {@link Cleaner} frees forgotten ones only as a safety net. Any use of a closed tensor
  * throws {@link IllegalStateException}.
  *
+ * <p><b>Threads.</b> A tensor belongs to the scope of the thread that created it (see {@link Scope}).
+ * Any thread may read a tensor (use it as an operand, download it) and close it; reading needs a
+ * happens-before edge from its creation (handing it over through a {@code Future}, a {@code join}, a
+ * concurrent collection) and must end before anyone closes it or writes into it in place, since the
+ * library takes no lock. Several threads reading one tensor at once is fine: that is how a model's
+ * parameters are shared read-only. Moving a tensor between scopes ({@link #keep()}, {@link #keepWith},
+ * {@link #keepForever()}) is confined to the thread of each scope involved: from another thread these
+ * throw {@link IllegalStateException} naming the operation, the tensor and both threads, and change
+ * nothing. To give a tensor to another thread for good, {@code keepForever()} it on its own thread.
+ * Writing in place ({@code applyInPlace}, {@code assign}) while another thread reads is a data race the
+ * library does not detect.
+ *
  * <p>This class is not differentiable by itself; {@code dev.wengert.autograd.Var} records operations on
  * tensors for reverse and forward mode.
  */
@@ -37,7 +49,7 @@ public final class Tensor implements AutoCloseable {
         this.cleanable = CLEANER.register(this, release);
         this.owner = Scope.current();
         if (owner != null) {
-            owner.adopt(this);
+            owner.adopt(this, "create");
         }
     }
 
@@ -207,12 +219,18 @@ public final class Tensor implements AutoCloseable {
     /**
      * Moves this tensor out of its scope into the enclosing one (or out of every scope when there is
      * none), so that it survives the scope's close. Returns this.
+     *
+     * @throws IllegalStateException when the tensor belongs to a scope of another thread
      */
     public Tensor keep() {
         ensureOpen("keep");
-        owner = owner == null ? null : owner.parent();
         if (owner != null) {
-            owner.adopt(this);
+            owner.checkThread("keep", this);
+            Scope parent = owner.parent();
+            if (parent != null) {
+                parent.adopt(this, "keep");
+            }
+            owner = parent;
         }
         return this;
     }
@@ -220,25 +238,41 @@ public final class Tensor implements AutoCloseable {
     /**
      * Moves this tensor into the scope that owns {@code companion} (out of every scope when it has none),
      * so the two are freed together: a parameter's gradient lives as long as the parameter. Returns this.
+     *
+     * @throws IllegalStateException when either scope involved belongs to another thread
      */
     public Tensor keepWith(Tensor companion) {
         ensureOpen("keepWith");
         companion.ensureOpen("keepWith");
-        owner = companion.owner;
-        if (owner != null) {
-            owner.adopt(this);
+        Scope target = companion.owner;
+        if (owner != null && owner != target) {
+            owner.checkThread("keepWith", this);
         }
+        if (target != null && target != owner) {
+            target.adopt(this, "keepWith");
+        }
+        owner = target;
         return this;
     }
 
-    /** Detaches this tensor from every scope: only {@link #close()} (or the Cleaner) will free it. */
+    /**
+     * Detaches this tensor from every scope: only {@link #close()} (or the Cleaner) will free it.
+     *
+     * @throws IllegalStateException when the tensor belongs to a scope of another thread
+     */
     public Tensor keepForever() {
         ensureOpen("keepForever");
+        if (owner != null) {
+            owner.checkThread("keepForever", this);
+        }
         owner = null;
         return this;
     }
 
-    /** Frees this tensor's reference to its memory. Idempotent. */
+    /**
+     * Frees this tensor's reference to its memory. Idempotent, and allowed from any thread (the
+     * {@link MemoryWatch} of the closing thread counts the free); no thread may still be reading it.
+     */
     @Override
     public void close() {
         if (!closed) {
