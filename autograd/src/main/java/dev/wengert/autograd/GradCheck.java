@@ -155,9 +155,17 @@ public final class GradCheck {
         moved[e] = value;
         try (Scope s = Scope.open(); Grad.Mode off = Grad.noGrad()) {
             Tensor[] in = inputs.clone();
-            in[which] = Tensor.on(inputs[which].device()).of(moved, inputs[which].shape()).cast(inputs[which].dtype());
+            in[which] = like(inputs[which], moved);
             return f.apply(constants(in)).value().mul(w).sum().item();
         }
+    }
+
+    /**
+     * {@code data} with the shape, dtype and device of {@code like}; reshaped because the factory makes a
+     * vector [1] of an empty shape, and a rank-0 input must stay rank 0 (else f sees another function).
+     */
+    private static Tensor like(Tensor like, double[] data) {
+        return Tensor.on(like.device()).of(data, like.shape()).reshape(like.shape()).cast(like.dtype());
     }
 
     private static double numericPartial(Function<Var[], Var> f, Tensor[] inputs, int i, int e, double[] x, double h, Tensor w) {
@@ -171,7 +179,7 @@ public final class GradCheck {
             double[] basis = new double[inputs[i].numel()];
             basis[e] = 1;
             Var[] vars = constants(inputs);
-            Forward.withTangent(vars[i], Tensor.on(inputs[i].device()).of(basis, inputs[i].shape()).cast(inputs[i].dtype()));
+            Forward.withTangent(vars[i], like(inputs[i], basis));
             Var out = f.apply(vars);
             return out.tangent() == null ? 0 : out.tangent().value().mul(w).sum().item();
         }

@@ -48,6 +48,9 @@ public final class Rules {
 
     private static final Map<Prim, Entry> TABLE = new ConcurrentHashMap<>();
 
+    /** The primitives this class registers itself, by name; see {@link #builtins()}. */
+    private static final java.util.List<Prim> BUILTINS;
+
     private Rules() {
     }
 
@@ -112,6 +115,10 @@ public final class Rules {
             int ax = (Integer) a;
             return t[0].sub(o.exp().mul(t[0]).sum(true, ax));
         });
+
+        java.util.List<Prim> builtins = new java.util.ArrayList<>(TABLE.keySet());
+        builtins.sort(java.util.Comparator.comparing(Prim::name));
+        BUILTINS = java.util.List.copyOf(builtins);
     }
 
     /**
@@ -137,6 +144,15 @@ public final class Rules {
      */
     public static void define(Prim prim, Vjp vjp, Jvp jvp) {
         TABLE.put(prim, new Entry(vjp, jvp));
+    }
+
+    /**
+     * The built-in primitives: every primitive this table defines rules for before any user
+     * {@link #define}, sorted by name (a stable order, so that a seeded generator drawing from it, such as
+     * the random-program fuzzer, is reproducible). Primitives defined later by users are not included.
+     */
+    public static java.util.List<Prim> builtins() {
+        return BUILTINS;
     }
 
     /** True when {@code prim} has a reverse-mode rule. */

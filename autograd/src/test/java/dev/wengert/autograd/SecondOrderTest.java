@@ -158,6 +158,21 @@ class SecondOrderTest {
     }
 
     @Test
+    void checkPerturbsARankZeroInputAsRankZero() {
+        // found by the random-program fuzzer (program 0 of the build's sequence, seed 638213654821330954,
+        // fails 9 of 300 programs without the fix): GradCheck rebuilt a perturbed rank-0 input as a
+        // vector [1], so broadcastTo(x, []) threw and f(x) was another function
+        Tensor x = Tensor.scalar(0.7, DType.FLOAT64);
+        Function<Var[], Var> f = v -> {
+            assertEquals(0, v[0].shape().length, "GradCheck must pass f inputs of the shape it was given");
+            return v[0].broadcastTo().sin();
+        };
+        GradCheck.Result r = GradCheck.check(f, 1e-6, x);
+        assertTrue(r.passes(1e-8), r.toString());
+        assertTrue(GradCheck.checkSecondOrder(f, 1e-6, x).passes(1e-6));
+    }
+
+    @Test
     void float32Warns() {
         List<String> warnings = new ArrayList<>();
         Handler h = new Handler() {

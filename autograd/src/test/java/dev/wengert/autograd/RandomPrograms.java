@@ -1,0 +1,767 @@
+package dev.wengert.autograd;
+
+import dev.wengert.tensor.BinaryOp;
+import dev.wengert.tensor.DType;
+import dev.wengert.tensor.Device;
+import dev.wengert.tensor.Shape;
+import dev.wengert.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.Function;
+import java.util.function.Predicate;
+
+/**
+ * Seeded random programs for {@link RandomProgramFuzzTest}: a DAG of 3-12 primitive applications over
+ * 1-3 float64 inputs of small random shapes (dimensions 1-4, size-1 dimensions and rank 0 included),
+ * whose sinks are reduced to one scalar by a random weighting. A program is a pure function of its seed.
+ *
+ * <p>Ops are drawn from {@link Rules#builtins()}, the primitive table itself; how to apply each primitive
+ * (arity, attributes, shapes, input domain) is its entry in {@link #RECIPES}, the one table to extend
+ * when a primitive is added (a test fails for a built-in primitive without one). The table is not derived
+ * from {@link GradientTableTest}'s Spec rows: their ranges are sampling boxes for all inputs jointly (exp
+ * is sampled in [-2, 2], division in [0.5, 2] for numerator and denominator alike, maximum without any
+ * notion of its kink), while a recipe needs a predicate on the operand it is offered, which in a program
+ * is usually an intermediate value.
+ *
+ * <p>The program is built on concrete values: each drawn op is evaluated at the program's point and
+ * redrawn (another primitive, other operands) when an operand is outside the op's domain, within
+ * {@link #MARGIN} of a kink (relu and abs at 0, maximum/minimum ties, ties of a max reduction), or when
+ * the result is large ({@link #BOUND}) or has more than {@link #MAX_NUMEL} elements. The margin is three
+ * orders of magnitude above the finite-difference step, so no central difference straddles a kink.
+ */
+final class RandomPrograms {
+    /** Largest number of elements of any value (keeps 300 programs well under a minute). */
+    static final int MAX_NUMEL = 48;
+    /** Largest magnitude of any intermediate value. */
+    static final double BOUND = 30;
+    /** Smallest distance from a kink or tie, at the program's point. */
+    static final double MARGIN = 1e-3;
+
+    private RandomPrograms() {
+    }
+
+    // ------------------------------------------------------------------ programs
+
+    /** One op: {@code f} applied to the values numbered {@code args}; {@code text} prints it. */
+    record Step(Prim prim, String text, int[] args, Function<Var[], Var> f) {
+    }
+
+    /** A generated program. Values 0..inputs-1 are the inputs, value inputs + j is step j's result. */
+    static final class Program {
+        final long seed;
+        final Tensor[] inputs;
+        final String[] ranges;
+        final List<Step> steps;
+        final int[] sinks;
+        final Tensor[] weights;
+        final int[][] shapes;
+
+        Program(long seed, Tensor[] inputs, String[] ranges, List<Step> steps, int[] sinks, Tensor[] weights, int[][] shapes) {
+            this.seed = seed;
+            this.inputs = inputs;
+            this.ranges = ranges;
+            this.steps = steps;
+            this.sinks = sinks;
+            this.weights = weights;
+            this.shapes = shapes;
+        }
+
+        /** Every value of the program, from the given input variables. */
+        Var[] run(Var[] in) {
+            Var[] v = Arrays.copyOf(in, in.length + steps.size());
+            for (int j = 0; j < steps.size(); j++) {
+                Step s = steps.get(j);
+                Var[] args = new Var[s.args().length];
+                for (int a = 0; a < args.length; a++) {
+                    args[a] = v[s.args()[a]];
+                }
+                v[in.length + j] = s.f().apply(args);
+            }
+            return v;
+        }
+
+        /** The sinks (values no later op uses): the program's vector-valued output. */
+        Var[] outputs(Var[] in) {
+            Var[] v = run(in);
+            Var[] out = new Var[sinks.length];
+            for (int k = 0; k < sinks.length; k++) {
+                out[k] = v[sinks[k]];
+            }
+            return out;
+        }
+
+        /** The scalar the gradient checks differentiate: sum over sinks k of sum(w_k * sink_k). */
+        Var loss(Var[] in) {
+            return dot(outputs(in), weights);
+        }
+
+        /** The primitives the program applies (not counting the final weighting). */
+        List<Prim> prims() {
+            List<Prim> p = new ArrayList<>();
+            for (Step s : steps) {
+                p.add(s.prim());
+            }
+            return p;
+        }
+
+        @Override
+        public String toString() {
+            StringBuilder sb = new StringBuilder();
+            sb.append("program seed ").append(seed).append(": ").append(inputs.length).append(" input(s), ")
+                    .append(steps.size()).append(" op(s)\n");
+            for (int i = 0; i < inputs.length; i++) {
+                sb.append("  v").append(i).append(" = input float64").append(Shape.str(shapes[i])).append(" in ")
+                        .append(ranges[i]).append('\n');
+            }
+            for (int j = 0; j < steps.size(); j++) {
+                int id = inputs.length + j;
+                sb.append("  v").append(id).append(" = ").append(steps.get(j).text()).append("   -> ")
+                        .append(Shape.str(shapes[id])).append('\n');
+            }
+            sb.append("  loss = ");
+            for (int k = 0; k < sinks.length; k++) {
+                sb.append(k == 0 ? "" : " + ").append("sum(w").append(k).append(" * v").append(sinks[k]).append(')');
+            }
+            return sb.append('\n').toString();
+        }
+    }
+
+    /** sum over k of sum(a_k * b_k), as a recorded scalar. */
+    static Var dot(Var[] a, Tensor[] b) {
+        Var total = null;
+        for (int k = 0; k < a.length; k++) {
+            Var term = a[k].mul(Var.constant(b[k])).sum();
+            total = total == null ? term : total.add(term);
+        }
+        return total;
+    }
+
+    // ------------------------------------------------------------------ generation
+
+    /** What a recipe sees: the values computed so far (at the program's point) and the random source. */
+    static final class Gen {
+        final Random rnd;
+        final List<Tensor> values = new ArrayList<>();
+
+        Gen(Random rnd) {
+            this.rnd = rnd;
+        }
+
+        Tensor value(int i) {
+            return values.get(i);
+        }
+
+        int[] shape(int i) {
+            return values.get(i).shape();
+        }
+
+        /** A value satisfying {@code ok}, biased to the latest (deep chains), or -1 when there is none. */
+        int pick(Predicate<Tensor> ok) {
+            List<Integer> c = new ArrayList<>();
+            for (int i = 0; i < values.size(); i++) {
+                if (ok.test(values.get(i))) {
+                    c.add(i);
+                }
+            }
+            if (c.isEmpty()) {
+                return -1;
+            }
+            return rnd.nextBoolean() ? c.get(c.size() - 1) : c.get(rnd.nextInt(c.size()));
+        }
+
+        int pick() {
+            return pick(t -> true);
+        }
+
+        /**
+         * A value of rank 1 or more for an op along an axis (slice, gather, log-softmax, ...): nine times in
+         * ten one with a dimension of size 2 or more, along which the op is not trivial. -1 when none.
+         */
+        int pickAlongAxis() {
+            int a = rnd.nextInt(10) == 0 ? -1 : pick(t -> Arrays.stream(t.shape()).anyMatch(d -> d > 1));
+            return a >= 0 ? a : pick(t -> t.rank() >= 1);
+        }
+
+        /** An axis of {@code shape}, one of size 2 or more when there is one (nine times in ten). */
+        int axis(int[] shape) {
+            List<Integer> wide = new ArrayList<>();
+            for (int d = 0; d < shape.length; d++) {
+                if (shape[d] > 1) {
+                    wide.add(d);
+                }
+            }
+            if (wide.isEmpty() || rnd.nextInt(10) == 0) {
+                return rnd.nextInt(shape.length);
+            }
+            return wide.get(rnd.nextInt(wide.size()));
+        }
+
+        int between(int lo, int hi) {
+            return lo + rnd.nextInt(hi - lo + 1);
+        }
+
+        /** An int64 tensor of the given shape with entries in [0, bound). */
+        Tensor indices(int bound, int... shape) {
+            long[] l = new long[Shape.numel(shape)];
+            for (int i = 0; i < l.length; i++) {
+                l[i] = rnd.nextInt(bound);
+            }
+            return Tensor.on(Device.CPU).of(l, shape).reshape(shape);
+        }
+    }
+
+    /** How to apply one primitive: a step over the values so far, or null when none fits now. */
+    @FunctionalInterface
+    interface Recipe {
+        Step draw(Gen g);
+    }
+
+    /** THE recipe table, one entry per built-in primitive. */
+    static final Map<Prim, Recipe> RECIPES = new HashMap<>();
+
+    static {
+        // elementwise unary, with the operand's domain
+        unary(Prim.NEG, Var::neg, t -> true);
+        unary(Prim.EXP, Var::exp, t -> max(t) <= 2.5);
+        unary(Prim.LOG, Var::log, t -> min(t) >= 0.2);
+        unary(Prim.SQRT, Var::sqrt, t -> min(t) >= 0.1);
+        unary(Prim.ABS, Var::abs, t -> minAbs(t) >= MARGIN);            // kink at 0
+        unary(Prim.RELU, Var::relu, t -> minAbs(t) >= MARGIN);          // kink at 0
+        unary(Prim.SIN, Var::sin, t -> true);
+        unary(Prim.COS, Var::cos, t -> true);
+        unary(Prim.TANH, Var::tanh, t -> true);
+        unary(Prim.SIGMOID, Var::sigmoid, t -> true);
+        RECIPES.put(Prim.CAST, g -> {        // float64 -> float64: float32 would break the float64 checks
+            int a = g.pick();
+            return new Step(Prim.CAST, "cast(v" + a + ", float64)", new int[] {a}, v -> v[0].cast(DType.FLOAT64));
+        });
+
+        // elementwise binary, broadcasting, with a condition on the pair
+        binary(Prim.ADD, Var::add, (a, b) -> true);
+        binary(Prim.SUB, Var::sub, (a, b) -> true);
+        binary(Prim.MUL, Var::mul, (a, b) -> true);
+        binary(Prim.DIV, Var::div, (a, b) -> minAbs(b) >= 0.3);
+        binary(Prim.POW, Var::pow, (a, b) -> min(a) >= 0.3 && max(a) <= 5 && maxAbs(b) <= 3);
+        binary(Prim.MAXIMUM, Var::maximum, (a, b) -> minAbs(a.sub(b)) >= MARGIN);   // ties are kinks
+        binary(Prim.MINIMUM, Var::minimum, (a, b) -> minAbs(a.sub(b)) >= MARGIN);
+        RECIPES.put(Prim.WHERE, g -> {
+            int a = g.pick();
+            int b = g.pick(t -> broadcast(t.shape(), g.shape(a)) != null);
+            int[] out = broadcast(g.shape(a), g.shape(b));
+            int[] cs = g.rnd.nextInt(4) == 0 ? ones(out.length) : out;       // a broadcast condition too
+            double[] c = new double[Shape.numel(cs)];
+            for (int i = 0; i < c.length; i++) {
+                c[i] = g.rnd.nextInt(2);
+            }
+            Tensor cond = Tensor.on(Device.CPU).of(c, cs).reshape(cs);
+            return new Step(Prim.WHERE, "where(cond" + Shape.str(cs) + ", v" + a + ", v" + b + ")", new int[] {a, b},
+                    v -> Var.where(cond, v[0], v[1]));
+        });
+
+        // linear algebra: 2-D or batched 3-D, a shared 2-D operand on either side, transpose flags
+        RECIPES.put(Prim.MATMUL, g -> {
+            int a = g.pick(t -> t.rank() == 2 || t.rank() == 3);
+            if (a < 0) {
+                return null;
+            }
+            boolean ta = g.rnd.nextBoolean();
+            List<int[]> pairs = new ArrayList<>();          // (b, tb)
+            for (int b = 0; b < g.values.size(); b++) {
+                for (int tb = 0; tb < 2; tb++) {
+                    int[] s = matmulShape(g.shape(a), ta, g.shape(b), tb == 1);
+                    if (s != null && Shape.numel(s) <= MAX_NUMEL) {
+                        pairs.add(new int[] {b, tb});
+                    }
+                }
+            }
+            if (pairs.isEmpty()) {
+                return null;
+            }
+            int[] p = pairs.get(g.rnd.nextInt(pairs.size()));
+            boolean tb = p[1] == 1;
+            return new Step(Prim.MATMUL, "matmul(v" + a + (ta ? "^T" : "") + ", v" + p[0] + (tb ? "^T" : "") + ")",
+                    new int[] {a, p[0]}, v -> v[0].matmul(ta, v[1], tb));
+        });
+
+        // reductions, with and without keepDims, over a random subset of axes (empty: all)
+        RECIPES.put(Prim.SUM, g -> {
+            int a = g.pick();
+            int[] axes = someAxes(g, g.value(a).rank());
+            boolean keep = g.rnd.nextBoolean();
+            return new Step(Prim.SUM, "sum(v" + a + ", axes=" + Arrays.toString(axes) + ", keepDims=" + keep + ")",
+                    new int[] {a}, v -> v[0].sum(keep, axes));
+        });
+        RECIPES.put(Prim.MAX, g -> {
+            int a = g.pick();
+            int[] axes = someAxes(g, g.value(a).rank());
+            boolean keep = g.rnd.nextBoolean();
+            if (!maxIsUnique(g.value(a), axes)) {       // a tie (or near tie) of the maximum is a kink
+                return null;
+            }
+            return new Step(Prim.MAX, "max(v" + a + ", axes=" + Arrays.toString(axes) + ", keepDims=" + keep + ")",
+                    new int[] {a}, v -> v[0].max(keep, axes));
+        });
+        RECIPES.put(Prim.LOG_SOFTMAX, g -> {
+            int a = g.pickAlongAxis();
+            if (a < 0) {
+                return null;
+            }
+            int axis = g.axis(g.shape(a));                // along a size-1 axis the result is 0
+            return new Step(Prim.LOG_SOFTMAX, "logSoftmax(v" + a + ", axis=" + axis + ")", new int[] {a},
+                    v -> v[0].logSoftmax(axis));
+        });
+        RECIPES.put(Prim.SOFTMAX_CROSS_ENTROPY, g -> {   // logits [rows, classes]; other ranks reshaped first
+            int a = g.pick();
+            int n = g.value(a).numel();
+            int[] s = g.shape(a);
+            int r = s.length == 2 ? s[0] : divisor(g, n);
+            if (s.length != 2 && r == n && n > 1) {       // one class: the loss is 0; mostly avoid it
+                r = divisor(g, n);
+            }
+            int rows = r;
+            int classes = n / rows;
+            String pre = s.length == 2 ? "v" + a : "reshape(v" + a + ", [" + rows + ", " + classes + "])";
+            Tensor labels = g.indices(classes, rows);
+            boolean reshape = s.length != 2;
+            return new Step(Prim.SOFTMAX_CROSS_ENTROPY, "softmaxCrossEntropy(" + pre + ", labels "
+                    + Arrays.toString(labels.toLongArray()) + ")", new int[] {a},
+                    v -> (reshape ? v[0].reshape(rows, classes) : v[0]).softmaxCrossEntropy(labels));
+        });
+
+        // movement
+        RECIPES.put(Prim.RESHAPE, g -> {
+            int a = g.pick();
+            int[] to = factor(g, g.value(a).numel());
+            return new Step(Prim.RESHAPE, "reshape(v" + a + ", " + Shape.str(to) + ")", new int[] {a}, v -> v[0].reshape(to));
+        });
+        RECIPES.put(Prim.PERMUTE, g -> {
+            int a = g.pick(t -> t.rank() >= 2);
+            if (a < 0) {
+                return null;
+            }
+            int[] p = shuffled(g, g.value(a).rank());
+            return new Step(Prim.PERMUTE, "permute(v" + a + ", " + Arrays.toString(p) + ")", new int[] {a}, v -> v[0].permute(p));
+        });
+        RECIPES.put(Prim.SLICE, g -> {
+            int a = g.pickAlongAxis();
+            if (a < 0) {
+                return null;
+            }
+            int[] s = g.shape(a);
+            int axis = g.axis(s);
+            int start = g.rnd.nextInt(s[axis]);
+            int end = g.between(start + 1, s[axis]);
+            if (start == 0 && end == s[axis] && s[axis] > 1 && g.rnd.nextInt(4) != 0) {   // mostly a proper part
+                end = g.between(start + 1, s[axis] - 1);
+            }
+            int stop = end;
+            return new Step(Prim.SLICE, "slice(v" + a + ", axis=" + axis + ", " + start + ":" + end + ")", new int[] {a},
+                    v -> v[0].slice(axis, start, stop));
+        });
+        RECIPES.put(Prim.CONCAT, g -> {
+            int a = g.pickAlongAxis();
+            if (a < 0) {
+                return null;
+            }
+            int[] s = g.shape(a);
+            int axis = g.axis(s);
+            int parts = g.between(2, 3);
+            int[] args = new int[parts];
+            args[0] = a;
+            int total = s[axis];
+            for (int k = 1; k < parts; k++) {
+                args[k] = g.pick(t -> sameExcept(t.shape(), s, axis));      // a itself qualifies
+                total += g.shape(args[k])[axis];
+            }
+            if (Shape.numel(s) / s[axis] * total > MAX_NUMEL) {
+                return null;
+            }
+            StringBuilder text = new StringBuilder("concat(axis=" + axis);
+            for (int x : args) {
+                text.append(", v").append(x);
+            }
+            return new Step(Prim.CONCAT, text + ")", args, v -> Var.concat(axis, v));
+        });
+        RECIPES.put(Prim.BROADCAST_TO, g -> {
+            int a = g.pick();
+            int[] s = g.shape(a);
+            int lead = s.length < 3 && g.rnd.nextBoolean() ? 1 : 0;
+            int[] to = new int[s.length + lead];
+            if (lead == 1) {
+                to[0] = g.between(1, 3);
+            }
+            for (int d = 0; d < s.length; d++) {
+                to[d + lead] = s[d] == 1 && g.rnd.nextBoolean() ? g.between(2, 4) : s[d];
+            }
+            return new Step(Prim.BROADCAST_TO, "broadcastTo(v" + a + ", " + Shape.str(to) + ")", new int[] {a},
+                    v -> v[0].broadcastTo(to));
+        });
+        RECIPES.put(Prim.GATHER, g -> {
+            int a = g.pickAlongAxis();
+            if (a < 0) {
+                return null;
+            }
+            int[] s = g.shape(a);
+            int axis = g.axis(s);
+            int[] is = new int[s.length];
+            for (int d = 0; d < s.length; d++) {
+                is[d] = d == axis ? g.between(1, 4) : g.between(1, s[d]);
+            }
+            Tensor index = g.indices(s[axis], is);
+            return new Step(Prim.GATHER, "gather(v" + a + ", axis=" + axis + ", index " + Shape.str(is)
+                    + Arrays.toString(index.toLongArray()) + ")", new int[] {a}, v -> v[0].gather(axis, index));
+        });
+        RECIPES.put(Prim.SCATTER_ADD, g -> {
+            int a = g.pickAlongAxis();
+            if (a < 0) {
+                return null;
+            }
+            int[] s = g.shape(a);
+            int axis = g.axis(s);
+            int src = g.pick(t -> fitsIndex(t.shape(), s, axis));               // a itself qualifies
+            int[] is = g.shape(src);
+            Tensor index = g.indices(s[axis], is);                              // repeated indices accumulate
+            return new Step(Prim.SCATTER_ADD, "scatterAdd(v" + a + ", axis=" + axis + ", index " + Shape.str(is)
+                    + Arrays.toString(index.toLongArray()) + ", v" + src + ")", new int[] {a, src},
+                    v -> v[0].scatterAdd(axis, index, v[1]));
+        });
+    }
+
+    private static void unary(Prim p, Function<Var, Var> f, Predicate<Tensor> domain) {
+        RECIPES.put(p, g -> {
+            int a = g.pick(domain);
+            return a < 0 ? null : new Step(p, p.name() + "(v" + a + ")", new int[] {a}, v -> f.apply(v[0]));
+        });
+    }
+
+    @FunctionalInterface
+    private interface PairCondition {
+        boolean ok(Tensor a, Tensor b);
+    }
+
+    @FunctionalInterface
+    private interface BinaryVarOp {
+        Var apply(Var a, Var b);
+    }
+
+    private static void binary(Prim p, BinaryVarOp f, PairCondition cond) {
+        RECIPES.put(p, g -> {
+            int a = g.pick();
+            int b = g.pick(t -> {
+                int[] s = broadcast(g.shape(a), t.shape());
+                return s != null && Shape.numel(s) <= MAX_NUMEL && cond.ok(g.value(a), t);
+            });
+            return b < 0 ? null : new Step(p, p.name() + "(v" + a + ", v" + b + ")", new int[] {a, b},
+                    v -> f.apply(v[0], v[1]));
+        });
+    }
+
+    /** Generates the program of {@code seed}. */
+    static Program generate(long seed) {
+        Random rnd = new Random(seed);
+        Gen g = new Gen(rnd);
+        int nIn = 1 + rnd.nextInt(3);
+        int[] base = baseShape(rnd);
+        Tensor[] inputs = new Tensor[nIn];
+        String[] ranges = new String[nIn];
+        for (int i = 0; i < nIn; i++) {
+            int[] s = inputShape(rnd, base);
+            double lo;
+            double hi;
+            int kind = rnd.nextInt(20);
+            if (kind < 10) {
+                lo = -2;
+                hi = 2;
+            } else if (kind < 17) {
+                lo = 0.3;
+                hi = 2;
+            } else {
+                lo = -2;
+                hi = -0.3;
+            }
+            double[] d = new double[Shape.numel(s)];
+            for (int e = 0; e < d.length; e++) {
+                d[e] = lo + (hi - lo) * rnd.nextDouble();
+            }
+            inputs[i] = Tensor.on(Device.CPU).of(d, s).reshape(s);
+            ranges[i] = "[" + lo + ", " + hi + "]";
+            g.values.add(inputs[i]);
+        }
+        List<Prim> prims = Rules.builtins();
+        List<Step> steps = new ArrayList<>();
+        int nSteps = 3 + rnd.nextInt(10);
+        for (int j = 0; j < nSteps; j++) {
+            for (int attempt = 0; attempt < 200; attempt++) {
+                Prim p = prims.get(rnd.nextInt(prims.size()));
+                Recipe r = recipe(p);
+                Step s = r.draw(g);
+                if (s == null) {
+                    continue;
+                }
+                Tensor out = evaluate(g, s);
+                if (out == null) {
+                    continue;
+                }
+                steps.add(s);
+                g.values.add(out);
+                break;
+            }
+        }
+        boolean[] used = new boolean[g.values.size()];
+        for (Step s : steps) {
+            for (int a : s.args()) {
+                used[a] = true;
+            }
+        }
+        List<Integer> sinks = new ArrayList<>();
+        for (int i = nIn; i < used.length; i++) {
+            if (!used[i]) {
+                sinks.add(i);
+            }
+        }
+        if (sinks.isEmpty()) {             // no op could be drawn: the loss is the inputs' weighted sum
+            for (int i = 0; i < nIn; i++) {
+                sinks.add(i);
+            }
+        }
+        Tensor[] weights = new Tensor[sinks.size()];
+        for (int k = 0; k < weights.length; k++) {
+            weights[k] = randomLike(rnd, g.shape(sinks.get(k)), 0.5, 1.5, true);
+        }
+        int[][] shapes = new int[g.values.size()][];
+        for (int i = 0; i < shapes.length; i++) {
+            shapes[i] = g.shape(i);
+        }
+        return new Program(seed, inputs, ranges, steps, sinks.stream().mapToInt(Integer::intValue).toArray(), weights, shapes);
+    }
+
+    /** The recipe of {@code p}; fails naming the primitive when the table has none. */
+    static Recipe recipe(Prim p) {
+        Recipe r = RECIPES.get(p);
+        if (r == null) {
+            throw new IllegalStateException("random-program fuzzer: primitive '" + p + "' has no recipe; add one to "
+                    + "RandomPrograms.RECIPES (how to build its operands and attributes, and its input domain)");
+        }
+        return r;
+    }
+
+    /** The step's value at the program's point, or null when it is too big, too large or not finite. */
+    private static Tensor evaluate(Gen g, Step s) {
+        Var[] args = new Var[s.args().length];
+        for (int a = 0; a < args.length; a++) {
+            args[a] = Var.constant(g.value(s.args()[a]));
+        }
+        Tensor out;
+        try (Grad.Mode off = Grad.noGrad()) {
+            out = s.f().apply(args).value();
+        }
+        if (out.numel() > MAX_NUMEL || out.numel() == 0) {
+            return null;
+        }
+        for (double x : out.toDoubleArray()) {
+            if (!(Math.abs(x) <= BOUND)) {
+                return null;
+            }
+        }
+        return out;
+    }
+
+    /** A float64 tensor of {@code shape} with magnitudes in [lo, hi), of random sign when {@code signed}. */
+    static Tensor randomLike(Random rnd, int[] shape, double lo, double hi, boolean signed) {
+        double[] d = new double[Shape.numel(shape)];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = (lo + (hi - lo) * rnd.nextDouble()) * (signed && rnd.nextBoolean() ? -1 : 1);
+        }
+        return Tensor.on(Device.CPU).of(d, shape).reshape(shape);
+    }
+
+    // ------------------------------------------------------------------ shapes
+
+    private static int[] baseShape(Random rnd) {
+        while (true) {
+            int rank = new int[] {0, 1, 2, 2, 3, 3}[rnd.nextInt(6)];
+            int[] s = new int[rank];
+            for (int d = 0; d < rank; d++) {
+                s[d] = rnd.nextInt(8) == 0 ? 1 : 2 + rnd.nextInt(3);
+            }
+            if (Shape.numel(s) <= MAX_NUMEL) {
+                return s;
+            }
+        }
+    }
+
+    /** A shape that broadcasts to {@code base}: a suffix of it, some dimensions set to 1. */
+    private static int[] inputShape(Random rnd, int[] base) {
+        int drop = rnd.nextInt(3) == 0 ? rnd.nextInt(base.length + 1) : 0;
+        int[] s = Arrays.copyOfRange(base, drop, base.length);
+        for (int d = 0; d < s.length; d++) {
+            if (rnd.nextInt(5) == 0) {
+                s[d] = 1;
+            }
+        }
+        return s;
+    }
+
+    /** NumPy broadcast of two shapes, or null when they do not broadcast. */
+    static int[] broadcast(int[] a, int[] b) {
+        int n = Math.max(a.length, b.length);
+        int[] s = new int[n];
+        for (int i = 0; i < n; i++) {
+            int x = i < n - a.length ? 1 : a[i - (n - a.length)];
+            int y = i < n - b.length ? 1 : b[i - (n - b.length)];
+            if (x != y && x != 1 && y != 1) {
+                return null;
+            }
+            s[i] = Math.max(x, y);
+        }
+        return s;
+    }
+
+    private static int[] matmulShape(int[] a, boolean ta, int[] b, boolean tb) {
+        if (b.length < 2 || b.length > 3) {
+            return null;
+        }
+        try {
+            return Tensor.matmulShape(a, ta, b, tb);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    private static int[] ones(int n) {
+        int[] s = new int[n];
+        Arrays.fill(s, 1);
+        return s;
+    }
+
+    private static boolean sameExcept(int[] t, int[] s, int axis) {
+        if (t.length != s.length) {
+            return false;
+        }
+        for (int d = 0; d < s.length; d++) {
+            if (d != axis && t[d] != s[d]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether a tensor of shape {@code t} can be scattered into shape {@code s} along {@code axis}. */
+    private static boolean fitsIndex(int[] t, int[] s, int axis) {
+        if (t.length != s.length) {
+            return false;
+        }
+        for (int d = 0; d < s.length; d++) {
+            if (d != axis && t[d] > s[d]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** A random subset of the axes of a rank-{@code rank} tensor, sometimes empty (all axes). */
+    private static int[] someAxes(Gen g, int rank) {
+        List<Integer> ax = new ArrayList<>();
+        for (int d = 0; d < rank; d++) {
+            if (g.rnd.nextBoolean()) {
+                ax.add(d);
+            }
+        }
+        return ax.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private static int divisor(Gen g, int n) {
+        List<Integer> ds = new ArrayList<>();
+        for (int d = 1; d <= n; d++) {
+            if (n % d == 0) {
+                ds.add(d);
+            }
+        }
+        return ds.get(g.rnd.nextInt(ds.size()));
+    }
+
+    /** A random shape of rank 0-4 with {@code n} elements. */
+    private static int[] factor(Gen g, int n) {
+        int rank = g.rnd.nextInt(5);
+        if (n > 1 && rank == 0) {
+            rank = 1;
+        }
+        int[] s = new int[rank];
+        int left = n;
+        for (int d = 0; d < rank - 1; d++) {
+            s[d] = divisor(g, left);
+            left /= s[d];
+        }
+        if (rank > 0) {
+            s[rank - 1] = left;
+        }
+        return s;
+    }
+
+    private static int[] shuffled(Gen g, int n) {
+        int[] p = new int[n];
+        for (int i = 0; i < n; i++) {
+            p[i] = i;
+        }
+        for (int i = n - 1; i > 0; i--) {
+            int j = g.rnd.nextInt(i + 1);
+            int t = p[i];
+            p[i] = p[j];
+            p[j] = t;
+        }
+        return p;
+    }
+
+    // ------------------------------------------------------------------ domains
+
+    static double min(Tensor t) {
+        double m = Double.POSITIVE_INFINITY;
+        for (double x : t.toDoubleArray()) {
+            m = Math.min(m, x);
+        }
+        return m;
+    }
+
+    static double max(Tensor t) {
+        double m = Double.NEGATIVE_INFINITY;
+        for (double x : t.toDoubleArray()) {
+            m = Math.max(m, x);
+        }
+        return m;
+    }
+
+    static double minAbs(Tensor t) {
+        double m = Double.POSITIVE_INFINITY;
+        for (double x : t.toDoubleArray()) {
+            m = Math.min(m, Math.abs(x));
+        }
+        return m;
+    }
+
+    static double maxAbs(Tensor t) {
+        return Math.max(max(t), -min(t));
+    }
+
+    /** True when every group of the reduction has exactly one element within MARGIN of its maximum. */
+    private static boolean maxIsUnique(Tensor x, int[] axes) {
+        int[] ax = axes.length == 0 ? allAxes(x.rank()) : axes;
+        if (ax.length == 0) {
+            return true;                  // rank 0: one element
+        }
+        Tensor m = x.max(true, ax);
+        Tensor near = m.sub(x).apply(BinaryOp.LT, MARGIN);
+        return max(near.sum(true, ax)) == 1;
+    }
+
+    private static int[] allAxes(int rank) {
+        int[] a = new int[rank];
+        for (int i = 0; i < rank; i++) {
+            a[i] = i;
+        }
+        return a;
+    }
+}
