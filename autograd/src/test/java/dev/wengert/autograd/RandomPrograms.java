@@ -608,17 +608,11 @@ final class RandomPrograms {
 
     /** NumPy broadcast of two shapes, or null when they do not broadcast. */
     static int[] broadcast(int[] a, int[] b) {
-        int n = Math.max(a.length, b.length);
-        int[] s = new int[n];
-        for (int i = 0; i < n; i++) {
-            int x = i < n - a.length ? 1 : a[i - (n - a.length)];
-            int y = i < n - b.length ? 1 : b[i - (n - b.length)];
-            if (x != y && x != 1 && y != 1) {
-                return null;
-            }
-            s[i] = Math.max(x, y);
+        try {
+            return Shape.broadcast("fuzz", a, b);
+        } catch (IllegalArgumentException e) {
+            return null;
         }
-        return s;
     }
 
     private static int[] matmulShape(int[] a, boolean ta, int[] b, boolean tb) {
