@@ -1,0 +1,84 @@
+package dev.wengert.tensor;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.core.importer.Location;
+import com.tngtech.archunit.junit.ArchTest;
+import com.tngtech.archunit.lang.ArchRule;
+import java.util.regex.Pattern;
+
+/**
+ * The dependency rules of Wengert's modules, checked by ArchUnit on compiled classes imported from the
+ * class path (package dev.wengert), without test classes ({@link ImportOption.DoNotIncludeTests} for
+ * test-classes directories, {@link DoNotIncludeTestJars} for the test jars modules depend on). Each
+ * module's {@code ArchitectureTest} checks the rules whose classes it sees: tensor names the rules about
+ * cuda-kernels and tensor; models checks all of them ({@code ArchTests.in(ArchitectureRules.class)}) on
+ * cuda-kernels, tensor, autograd and models; bench checks all of them on everything. (A rule whose
+ * subject classes are all absent fails, so tensor cannot take them all.)
+ */
+public final class ArchitectureRules {
+    private ArchitectureRules() {}
+
+    /** ND4J and JavaCPP (org.bytedeco) stay inside the CPU backend; bench's reference baselines call ND4J directly. */
+    @ArchTest
+    public static final ArchRule ND4J_ONLY_IN_THE_CPU_BACKEND = noClasses()
+            .that().resideInAPackage("dev.wengert..")
+            .and().resideOutsideOfPackages("dev.wengert.tensor.cpu..", "dev.wengert.bench..")
+            .should().dependOnClassesThat().resideInAnyPackage("org.nd4j..", "org.bytedeco..")
+            .because("ND4J is the CPU backend's implementation detail (bench's ND4J and SameDiff baselines excepted)");
+
+    /** JCuda stays inside the CUDA backend, benchmarks included. */
+    @ArchTest
+    public static final ArchRule JCUDA_ONLY_IN_THE_CUDA_BACKEND = noClasses()
+            .that().resideInAPackage("dev.wengert..")
+            .and().resideOutsideOfPackage("dev.wengert.tensor.cuda..")
+            .should().dependOnClassesThat().resideInAPackage("jcuda..")
+            .because("JCuda is the CUDA backend's implementation detail");
+
+    @ArchTest
+    public static final ArchRule CUDA_BACKEND_DOES_NOT_USE_THE_CPU_BACKEND = noClasses()
+            .that().resideInAPackage("dev.wengert.tensor.cuda..")
+            .should().dependOnClassesThat().resideInAPackage("dev.wengert.tensor.cpu..")
+            .because("the backends meet only through the Backend SPI");
+
+    @ArchTest
+    public static final ArchRule CPU_BACKEND_DOES_NOT_USE_THE_CUDA_BACKEND = noClasses()
+            .that().resideInAPackage("dev.wengert.tensor.cpu..")
+            .should().dependOnClassesThat().resideInAPackage("dev.wengert.tensor.cuda..")
+            .because("the backends meet only through the Backend SPI");
+
+    // No upward imports along cuda-kernels <- tensor <- autograd <- models <- bench.
+
+    @ArchTest
+    public static final ArchRule KERNELS_DEPEND_ON_NO_HIGHER_MODULE = noClasses()
+            .that().resideInAPackage("dev.wengert.cuda..")
+            .should().dependOnClassesThat().resideInAnyPackage(
+                    "dev.wengert.tensor..", "dev.wengert.autograd..", "dev.wengert.models..", "dev.wengert.bench..");
+
+    @ArchTest
+    public static final ArchRule TENSOR_DEPENDS_ON_NO_HIGHER_MODULE = noClasses()
+            .that().resideInAPackage("dev.wengert.tensor..")
+            .should().dependOnClassesThat().resideInAnyPackage(
+                    "dev.wengert.autograd..", "dev.wengert.models..", "dev.wengert.bench..");
+
+    @ArchTest
+    public static final ArchRule AUTOGRAD_DEPENDS_ON_NO_HIGHER_MODULE = noClasses()
+            .that().resideInAPackage("dev.wengert.autograd..")
+            .should().dependOnClassesThat().resideInAnyPackage("dev.wengert.models..", "dev.wengert.bench..");
+
+    @ArchTest
+    public static final ArchRule MODELS_DEPENDS_ON_NO_HIGHER_MODULE = noClasses()
+            .that().resideInAPackage("dev.wengert.models..")
+            .should().dependOnClassesThat().resideInAPackage("dev.wengert.bench..");
+
+    /** Leaves out other modules' test jars (wengert-tensor-*-tests.jar), which DoNotIncludeTests does not recognise. */
+    public static final class DoNotIncludeTestJars implements ImportOption {
+        private static final Pattern TEST_JAR = Pattern.compile(".*-tests\\.jar!/.*");
+
+        @Override
+        public boolean includes(Location location) {
+            return !location.matches(TEST_JAR);
+        }
+    }
+}
