@@ -1,10 +1,11 @@
 // Elementwise kernels: fill, random, unary, binary (same shape, scalar operand, general broadcast),
-// where, cast. Op codes follow dev.wengert.tensor.cuda.OpCodes.
+// where, cast. The two enums below are the op codes: the Java side (dev.wengert.tensor.cuda.OpCodes)
+// reads them from this file by name (U_<UnaryOp name>, B_<BinaryOp name>), so append or reorder freely.
 #pragma once
 #include "common.cuh"
 
 enum { U_NEG, U_EXP, U_LOG, U_SQRT, U_ABS, U_SIN, U_COS, U_TANH, U_SIGMOID, U_RELU, U_SIGN };
-enum { B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MAX, B_MIN, B_EQ, B_NE, B_LT, B_LE, B_GT, B_GE };
+enum { B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MAXIMUM, B_MINIMUM, B_EQ, B_NE, B_LT, B_LE, B_GT, B_GE };
 
 // ---------------------------------------------------------------- scalar semantics (match UnaryOp/BinaryOp.apply)
 
@@ -48,8 +49,8 @@ __device__ inline T binary_f(int op, T a, T b, Err*) {
         case B_MUL: return a * b;
         case B_DIV: return a / b;
         case B_POW: return f_pow(a, b);
-        case B_MAX: return max_nan(a, b);
-        case B_MIN: return min_nan(a, b);
+        case B_MAXIMUM: return max_nan(a, b);
+        case B_MINIMUM: return min_nan(a, b);
         case B_EQ: return a == b ? (T)1 : (T)0;
         case B_NE: return a != b ? (T)1 : (T)0;
         case B_LT: return a < b ? (T)1 : (T)0;
@@ -82,8 +83,8 @@ __device__ inline i64 binary_i(int op, i64 a, i64 b, Err* err) {
             }
             return (i64)r;
         }
-        case B_MAX: return a > b ? a : b;
-        case B_MIN: return a < b ? a : b;
+        case B_MAXIMUM: return a > b ? a : b;
+        case B_MINIMUM: return a < b ? a : b;
         case B_EQ: return a == b;
         case B_NE: return a != b;
         case B_LT: return a < b;
@@ -163,7 +164,7 @@ template <typename T, bool AS, bool BS>
 __device__ void binary_contig_t(int op, const T* a, const T* b, T* out, i64 n, Err* err) {
     switch (op) {
 #define B_CASE(code) case code: map2<T, AS, BS>(a, b, out, n, [err](T x, T y) { return binary_any(code, x, y, err); }); break;
-        B_CASE(B_ADD) B_CASE(B_SUB) B_CASE(B_MUL) B_CASE(B_DIV) B_CASE(B_POW) B_CASE(B_MAX) B_CASE(B_MIN)
+        B_CASE(B_ADD) B_CASE(B_SUB) B_CASE(B_MUL) B_CASE(B_DIV) B_CASE(B_POW) B_CASE(B_MAXIMUM) B_CASE(B_MINIMUM)
         B_CASE(B_EQ) B_CASE(B_NE) B_CASE(B_LT) B_CASE(B_LE) B_CASE(B_GT) B_CASE(B_GE)
 #undef B_CASE
     }
