@@ -1,16 +1,40 @@
 package dev.wengert.tensor;
 
-/** Elementwise unary primitives every backend implements. */
+import java.util.function.DoubleUnaryOperator;
+import java.util.function.LongUnaryOperator;
+
+/**
+ * Elementwise unary primitives every backend implements: one row per op with its name, its reference
+ * scalar semantics (what the CPU backend computes, and what every other backend is tested against) and,
+ * for the ops defined on int64 tensors, its exact integer semantics. The CUDA kernel of an op is the case
+ * of the same name in elementwise.cuh ({@code U_EXP} for {@link #EXP}), looked up by name.
+ */
 public enum UnaryOp {
-    NEG("neg"), EXP("exp"), LOG("log"), SQRT("sqrt"), ABS("abs"), SIN("sin"), COS("cos"),
-    TANH("tanh"), SIGMOID("sigmoid"), RELU("relu"),
+    NEG("neg", x -> -x, x -> -x),
+    EXP("exp", Math::exp),
+    LOG("log", Math::log),
+    SQRT("sqrt", Math::sqrt),
+    ABS("abs", Math::abs, Math::abs),
+    SIN("sin", Math::sin),
+    COS("cos", Math::cos),
+    TANH("tanh", Math::tanh),
+    SIGMOID("sigmoid", x -> x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
+    RELU("relu", x -> x > 0 ? x : 0, x -> Math.max(x, 0)),
     /** -1, 0 or 1; used by the derivative of abs. */
-    SIGN("sign");
+    SIGN("sign", Math::signum, Long::signum);
 
     private final String opName;
+    private final DoubleUnaryOperator real;
+    private final LongUnaryOperator integer;
 
-    UnaryOp(String opName) {
+    UnaryOp(String opName, DoubleUnaryOperator real) {
+        this(opName, real, null);
+    }
+
+    UnaryOp(String opName, DoubleUnaryOperator real, LongUnaryOperator integer) {
         this.opName = opName;
+        this.real = real;
+        this.integer = integer;
     }
 
     /** Name used in messages and Wengert lists. */
@@ -20,34 +44,19 @@ public enum UnaryOp {
 
     /** Reference scalar semantics; backends must agree with this (the contract tests check). */
     public double apply(double x) {
-        return switch (this) {
-            case NEG -> -x;
-            case EXP -> Math.exp(x);
-            case LOG -> Math.log(x);
-            case SQRT -> Math.sqrt(x);
-            case ABS -> Math.abs(x);
-            case SIN -> Math.sin(x);
-            case COS -> Math.cos(x);
-            case TANH -> Math.tanh(x);
-            case SIGMOID -> x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
-            case RELU -> x > 0 ? x : 0;
-            case SIGN -> Math.signum(x);
-        };
+        return real.applyAsDouble(x);
     }
 
     /** Integer semantics for int64 tensors (exact); only the ops that {@link #allowsIntegers()}. */
     public long apply(long x) {
-        return switch (this) {
-            case NEG -> -x;
-            case ABS -> Math.abs(x);
-            case RELU -> Math.max(x, 0);
-            case SIGN -> Long.signum(x);
-            default -> throw new IllegalArgumentException(opName + ": not defined for int64; cast to a float type first");
-        };
+        if (integer == null) {
+            throw new IllegalArgumentException(opName + ": not defined for int64; cast to a float type first");
+        }
+        return integer.applyAsLong(x);
     }
 
     /** True when the op is defined on int64 tensors. */
     public boolean allowsIntegers() {
-        return this == NEG || this == ABS || this == RELU || this == SIGN;
+        return integer != null;
     }
 }
