@@ -47,7 +47,7 @@ final class RandomPrograms {
     // ------------------------------------------------------------------ programs
 
     /** One op: {@code f} applied to the values numbered {@code args}; {@code text} prints it. */
-    record Step(Prim prim, String text, int[] args, Function<Var[], Var> f) {
+    record Step(Prim<?> prim, String text, int[] args, Function<Var[], Var> f) {
     }
 
     /** A generated program. Values 0..inputs-1 are the inputs, value inputs + j is step j's result. */
@@ -100,8 +100,8 @@ final class RandomPrograms {
         }
 
         /** The primitives the program applies (not counting the final weighting). */
-        List<Prim> prims() {
-            List<Prim> p = new ArrayList<>();
+        List<Prim<?>> prims() {
+            List<Prim<?>> p = new ArrayList<>();
             for (Step s : steps) {
                 p.add(s.prim());
             }
@@ -221,7 +221,7 @@ final class RandomPrograms {
     }
 
     /** THE recipe table, one entry per built-in primitive. */
-    static final Map<Prim, Recipe> RECIPES = new HashMap<>();
+    static final Map<Prim<?>, Recipe> RECIPES = new HashMap<>();
 
     static {
         // elementwise unary, with the operand's domain
@@ -431,7 +431,7 @@ final class RandomPrograms {
         });
     }
 
-    private static void unary(Prim p, Function<Var, Var> f, Predicate<Tensor> domain) {
+    private static void unary(Prim<?> p, Function<Var, Var> f, Predicate<Tensor> domain) {
         RECIPES.put(p, g -> {
             int a = g.pick(domain);
             return a < 0 ? null : new Step(p, p.name() + "(v" + a + ")", new int[] {a}, v -> f.apply(v[0]));
@@ -448,7 +448,7 @@ final class RandomPrograms {
         Var apply(Var a, Var b);
     }
 
-    private static void binary(Prim p, BinaryVarOp f, PairCondition cond) {
+    private static void binary(Prim<?> p, BinaryVarOp f, PairCondition cond) {
         RECIPES.put(p, g -> {
             int a = g.pick();
             int b = g.pick(t -> {
@@ -491,7 +491,7 @@ final class RandomPrograms {
             ranges[i] = "[" + lo + ", " + hi + "]";
             g.values.add(inputs[i]);
         }
-        List<Prim> prims = Rules.builtins();
+        List<Prim<?>> prims = Rules.builtins();
         List<Step> steps = new ArrayList<>();
         int nSteps = 3 + rnd.nextInt(10);
         for (int j = 0; j < nSteps; j++) {
@@ -540,7 +540,7 @@ final class RandomPrograms {
     }
 
     /** The recipe of {@code p}; fails naming the primitive when the table has none. */
-    static Recipe recipe(Prim p) {
+    static Recipe recipe(Prim<?> p) {
         Recipe r = RECIPES.get(p);
         if (r == null) {
             throw new IllegalStateException("random-program fuzzer: primitive '" + p + "' has no recipe; add one to "
