@@ -4,10 +4,13 @@
 #pragma once
 #include "common.cuh"
 
-enum { U_NEG, U_EXP, U_LOG, U_SQRT, U_ABS, U_SIN, U_COS, U_TANH, U_SIGMOID, U_RELU, U_SIGN };
+enum { U_NEG, U_EXP, U_LOG, U_SQRT, U_ABS, U_SIN, U_COS, U_TANH, U_SIGMOID, U_RELU, U_SIGN, U_ERF };
 enum { B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MAXIMUM, B_MINIMUM, B_EQ, B_NE, B_LT, B_LE, B_GT, B_GE };
 
 // ---------------------------------------------------------------- scalar semantics (match UnaryOp/BinaryOp.apply)
+
+__device__ __noinline__ float f_erf(float x) { return erff(x); }  // the CUDA math library's: 2 ulp
+__device__ __noinline__ double f_erf(double x) { return erf(x); }
 
 template <typename T>
 __device__ inline T unary_f(int op, T x) {
@@ -27,6 +30,7 @@ __device__ inline T unary_f(int op, T x) {
         }
         case U_RELU: return x > 0 ? x : (T)0;
         case U_SIGN: return x > 0 ? (T)1 : (x < 0 ? (T)-1 : x);  // keeps +-0 and NaN, as Math.signum
+        case U_ERF: return f_erf(x);
         default: return x;
     }
 }
@@ -134,7 +138,7 @@ __device__ void unary_t(int op, const T* x, T* out, i64 n) {
     switch (op) {
 #define U_CASE(code) case code: map1(x, out, n, [](T v) { return unary_any(code, v); }); break;
         U_CASE(U_NEG) U_CASE(U_EXP) U_CASE(U_LOG) U_CASE(U_SQRT) U_CASE(U_ABS) U_CASE(U_SIN)
-        U_CASE(U_COS) U_CASE(U_TANH) U_CASE(U_SIGMOID) U_CASE(U_RELU) U_CASE(U_SIGN)
+        U_CASE(U_COS) U_CASE(U_TANH) U_CASE(U_SIGMOID) U_CASE(U_RELU) U_CASE(U_SIGN) U_CASE(U_ERF)
 #undef U_CASE
     }
 }

@@ -333,6 +333,8 @@ public final class Prim<A> {
             Printer.prefix("sigmoid ", (x, y) -> new String[] {"(" + y + " × (1 - " + y + "))"}));
     public static final Prim<Void> RELU = Rules.elementwise("relu", UnaryOp.RELU,                                  // relu'(0) = 0
             (x, y) -> Var.constant(x.value().apply(BinaryOp.GT, 0.0)), Printer.prefix("relu ", null));
+    public static final Prim<Void> ERF = Rules.elementwise("erf", UnaryOp.ERF,                                    // 2/sqrt(pi) e^(-x^2)
+            (x, y) -> x.square().neg().exp().mul(2 / Math.sqrt(Math.PI)), Printer.prefix("erf ", (x, y) -> new String[] {"(2/√π × exp(-" + x[0] + "²))"}));
     public static final Prim<Var.Cast> CAST = define("cast", 1, Var.Cast.class).forward((in, a) -> in[0].cast(a.to())).linear()
             .vjp((g, o, in, a) -> new Var[] {g.cast(a.from())}).print(Printer.call("cast", (a, o) -> "to " + a.to())).build();
 

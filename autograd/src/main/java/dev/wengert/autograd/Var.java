@@ -381,6 +381,11 @@ public final class Var {
         return Prim.RELU.apply(this);
     }
 
+    /** The error function, 2/sqrt(pi) times the integral of e^(-t^2) from 0 to x (torch.erf). */
+    public Var erf() {
+        return Prim.ERF.apply(this);
+    }
+
     /** Converts between float types; the gradient is converted back. */
     public Var cast(DType target) {
         if (!target.isFloating() && requiresGrad) {

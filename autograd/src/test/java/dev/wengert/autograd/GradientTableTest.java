@@ -104,6 +104,7 @@ class GradientTableTest {
         unary(t, Prim.SIGMOID, Var::sigmoid, -4, 4);
         unary(t, Prim.RELU, Var::relu, 0.1, 2);
         unary(t, Prim.RELU, "relu-negative", Var::relu, -2, -0.1);
+        unary(t, Prim.ERF, Var::erf, -2, 2);
         unary(t, Prim.CAST, v -> v.cast(DType.FLOAT64).square(), -2, 2);  // float64 -> float64: float32 is too coarse for the checks
         int n = d();
         int m = d();
