@@ -1,5 +1,5 @@
-// Shared definitions for every Wengert kernel. The Java side (dev.wengert.tensor.cuda) mirrors the
-// op codes, the Geo layout and the error codes below; change them together.
+// Shared definitions for every Wengert kernel. The Java side (dev.wengert.tensor.cuda) reads the op
+// codes by name (OpCodes) and mirrors the Geo layout and the error codes below; change those together.
 #pragma once
 #include <stdint.h>
 #include <math.h>

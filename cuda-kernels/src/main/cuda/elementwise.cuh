@@ -1,12 +1,16 @@
 // Elementwise kernels: fill, random, unary, binary (same shape, scalar operand, general broadcast),
-// where, cast. Op codes follow dev.wengert.tensor.cuda.OpCodes.
+// where, cast. The two enums below are the op codes: the Java side (dev.wengert.tensor.cuda.OpCodes)
+// reads them from this file by name (U_<UnaryOp name>, B_<BinaryOp name>), so append or reorder freely.
 #pragma once
 #include "common.cuh"
 
-enum { U_NEG, U_EXP, U_LOG, U_SQRT, U_ABS, U_SIN, U_COS, U_TANH, U_SIGMOID, U_RELU, U_SIGN };
-enum { B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MAX, B_MIN, B_EQ, B_NE, B_LT, B_LE, B_GT, B_GE };
+enum { U_NEG, U_EXP, U_LOG, U_SQRT, U_ABS, U_SIN, U_COS, U_TANH, U_SIGMOID, U_RELU, U_SIGN, U_ERF };
+enum { B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MAXIMUM, B_MINIMUM, B_EQ, B_NE, B_LT, B_LE, B_GT, B_GE };
 
 // ---------------------------------------------------------------- scalar semantics (match UnaryOp/BinaryOp.apply)
+
+__device__ __noinline__ float f_erf(float x) { return erff(x); }  // the CUDA math library's: 2 ulp
+__device__ __noinline__ double f_erf(double x) { return erf(x); }
 
 template <typename T>
 __device__ inline T unary_f(int op, T x) {
@@ -26,6 +30,7 @@ __device__ inline T unary_f(int op, T x) {
         }
         case U_RELU: return x > 0 ? x : (T)0;
         case U_SIGN: return x > 0 ? (T)1 : (x < 0 ? (T)-1 : x);  // keeps +-0 and NaN, as Math.signum
+        case U_ERF: return f_erf(x);
         default: return x;
     }
 }
@@ -48,8 +53,8 @@ __device__ inline T binary_f(int op, T a, T b, Err*) {
         case B_MUL: return a * b;
         case B_DIV: return a / b;
         case B_POW: return f_pow(a, b);
-        case B_MAX: return max_nan(a, b);
-        case B_MIN: return min_nan(a, b);
+        case B_MAXIMUM: return max_nan(a, b);
+        case B_MINIMUM: return min_nan(a, b);
         case B_EQ: return a == b ? (T)1 : (T)0;
         case B_NE: return a != b ? (T)1 : (T)0;
         case B_LT: return a < b ? (T)1 : (T)0;
@@ -82,8 +87,8 @@ __device__ inline i64 binary_i(int op, i64 a, i64 b, Err* err) {
             }
             return (i64)r;
         }
-        case B_MAX: return a > b ? a : b;
-        case B_MIN: return a < b ? a : b;
+        case B_MAXIMUM: return a > b ? a : b;
+        case B_MINIMUM: return a < b ? a : b;
         case B_EQ: return a == b;
         case B_NE: return a != b;
         case B_LT: return a < b;
@@ -133,7 +138,7 @@ __device__ void unary_t(int op, const T* x, T* out, i64 n) {
     switch (op) {
 #define U_CASE(code) case code: map1(x, out, n, [](T v) { return unary_any(code, v); }); break;
         U_CASE(U_NEG) U_CASE(U_EXP) U_CASE(U_LOG) U_CASE(U_SQRT) U_CASE(U_ABS) U_CASE(U_SIN)
-        U_CASE(U_COS) U_CASE(U_TANH) U_CASE(U_SIGMOID) U_CASE(U_RELU) U_CASE(U_SIGN)
+        U_CASE(U_COS) U_CASE(U_TANH) U_CASE(U_SIGMOID) U_CASE(U_RELU) U_CASE(U_SIGN) U_CASE(U_ERF)
 #undef U_CASE
     }
 }
@@ -163,7 +168,7 @@ template <typename T, bool AS, bool BS>
 __device__ void binary_contig_t(int op, const T* a, const T* b, T* out, i64 n, Err* err) {
     switch (op) {
 #define B_CASE(code) case code: map2<T, AS, BS>(a, b, out, n, [err](T x, T y) { return binary_any(code, x, y, err); }); break;
-        B_CASE(B_ADD) B_CASE(B_SUB) B_CASE(B_MUL) B_CASE(B_DIV) B_CASE(B_POW) B_CASE(B_MAX) B_CASE(B_MIN)
+        B_CASE(B_ADD) B_CASE(B_SUB) B_CASE(B_MUL) B_CASE(B_DIV) B_CASE(B_POW) B_CASE(B_MAXIMUM) B_CASE(B_MINIMUM)
         B_CASE(B_EQ) B_CASE(B_NE) B_CASE(B_LT) B_CASE(B_LE) B_CASE(B_GT) B_CASE(B_GE)
 #undef B_CASE
     }

@@ -8,23 +8,23 @@ public final class Node {
     private static final java.util.concurrent.atomic.AtomicLong COUNTER = new java.util.concurrent.atomic.AtomicLong();
 
     final long id = COUNTER.incrementAndGet();
-    final Prim prim;
+    final Prim<?> prim;
     final Object attrs;
     private Var[] inputs;
     private Var output;
 
-    Node(Prim prim, Object attrs, Var[] inputs, Var output) {
+    Node(Prim<?> prim, Object attrs, Var[] inputs, Var output) {
         this.prim = prim;
         this.attrs = attrs;
         this.inputs = inputs;
         this.output = output;
     }
 
-    public Prim prim() {
+    public Prim<?> prim() {
         return prim;
     }
 
-    /** Primitive-specific attributes (axes, flags, index tensors); see {@link Rules}. */
+    /** The primitive's attributes: a record of its {@link Prim#attributeType()} (axes, flags, index tensors), or null. */
     public Object attrs() {
         return attrs;
     }

@@ -1,21 +1,100 @@
 package dev.wengert.autograd;
 
+import dev.wengert.tensor.BinaryOp;
+import dev.wengert.tensor.Shape;
+import dev.wengert.tensor.Tensor;
+import dev.wengert.tensor.UnaryOp;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 
 /**
- * The identity of a differentiable primitive: what a tape node records and what the rule table
- * ({@link Rules}) is keyed by. Built-in primitives are the constants below; a user may create a new one
- * and give it rules with {@link Rules#define}.
+ * A differentiable primitive, described once: its name, arity and attribute type (a record, or
+ * {@code Void} for none), how it computes its value on tensors, its vector-Jacobian product (reverse
+ * mode) and Jacobian-vector product (forward mode), how a Wengert list prints it, and, for an elementwise
+ * op, the backend op ({@link UnaryOp} / {@link BinaryOp}) its value runs, whose CUDA kernel is the case of
+ * the same name in elementwise.cuh. A tape {@link Node} records the descriptor; {@link Backward},
+ * {@link Forward}, {@link dev.wengert.autograd.trace.WengertList} and
+ * {@link dev.wengert.autograd.trace.GraphViz} ask it and switch on nothing, and every {@link Var}
+ * operation is a call of {@link #apply}.
+ *
+ * <p>The built-in primitives are the constants below, one definition each, built with the helpers of
+ * {@link Rules} by kind (elementwise from f'(x), binary from two partials, linear ops whose JVP is the op
+ * itself on the tangents, bilinear ones). A user may create a primitive with {@link #Prim(String)}, compute
+ * its value and record it with {@link Var#custom}, and give it rules with {@link Rules#define}.
+ *
+ * @param <A> the attribute type: a record of the op's parameters (axes, flags, index tensors), or {@code Void}
  */
-public final class Prim {
-    private final String name;
+public final class Prim<A> {
 
+    /** How a primitive computes its value from its inputs' values. */
+    @FunctionalInterface
+    public interface Impl<A> {
+        Tensor apply(Tensor[] in, A attrs);
+    }
+
+    /** The built-ins in definition order; declared before the constants, which add themselves. */
+    private static final List<Prim<?>> BUILTINS = new ArrayList<>();
+
+    private final String name;
+    private final int arity;
+    private final Class<A> attributeType;
+    private final Impl<A> impl;
+    private final Printer<A> printer;
+    private final Enum<?> backendOp;
+    private volatile Rules.Vjp<A> vjp;
+    private volatile Rules.Jvp<A> jvp;
+
+    /**
+     * A user-defined primitive: any arity and attributes, value computed by the caller ({@link Var#custom}),
+     * rules from {@link Rules#define}, printed as {@code name(v_1, v_2, attrs)}.
+     */
     public Prim(String name) {
+        this(name, -1, null, null, Printer.call(name), null);
+    }
+
+    private Prim(String name, int arity, Class<A> attributeType, Impl<A> impl, Printer<A> printer, Enum<?> backendOp) {
         this.name = Objects.requireNonNull(name);
+        this.arity = arity;
+        this.attributeType = attributeType;
+        this.impl = impl;
+        this.printer = printer;
+        this.backendOp = backendOp;
     }
 
     public String name() {
         return name;
+    }
+
+    /** Number of inputs, or -1 for any number (concat, user primitives). */
+    public int arity() {
+        return arity;
+    }
+
+    /** The attribute record type; {@code Void} when the op has none, null when any value is accepted (user primitives). */
+    public Class<A> attributeType() {
+        return attributeType;
+    }
+
+    /** How Wengert lists show the op. */
+    public Printer<A> printer() {
+        return printer;
+    }
+
+    /** The {@link UnaryOp} or {@link BinaryOp} the value runs on the backends, or null. */
+    public Enum<?> backendOp() {
+        return backendOp;
+    }
+
+    /** True when the primitive has a reverse-mode rule. */
+    public boolean hasVjp() {
+        return vjp != null;
+    }
+
+    /** True when the primitive has a forward-mode rule. */
+    public boolean hasJvp() {
+        return jvp != null;
     }
 
     @Override
@@ -23,39 +102,281 @@ public final class Prim {
         return name;
     }
 
-    // elementwise binary (broadcasting)
-    public static final Prim ADD = new Prim("add");
-    public static final Prim SUB = new Prim("sub");
-    public static final Prim MUL = new Prim("mul");
-    public static final Prim DIV = new Prim("div");
-    public static final Prim POW = new Prim("pow");
-    public static final Prim MAXIMUM = new Prim("maximum");
-    public static final Prim MINIMUM = new Prim("minimum");
-    public static final Prim WHERE = new Prim("where");
-    // elementwise unary
-    public static final Prim NEG = new Prim("neg");
-    public static final Prim EXP = new Prim("exp");
-    public static final Prim LOG = new Prim("log");
-    public static final Prim SQRT = new Prim("sqrt");
-    public static final Prim ABS = new Prim("abs");
-    public static final Prim SIN = new Prim("sin");
-    public static final Prim COS = new Prim("cos");
-    public static final Prim TANH = new Prim("tanh");
-    public static final Prim SIGMOID = new Prim("sigmoid");
-    public static final Prim RELU = new Prim("relu");
-    public static final Prim CAST = new Prim("cast");
-    // linear algebra and reductions
-    public static final Prim MATMUL = new Prim("matmul");
-    public static final Prim SUM = new Prim("sum");
-    public static final Prim MAX = new Prim("max");
-    public static final Prim LOG_SOFTMAX = new Prim("logSoftmax");
-    public static final Prim SOFTMAX_CROSS_ENTROPY = new Prim("softmaxCrossEntropy");
-    // movement
-    public static final Prim RESHAPE = new Prim("reshape");
-    public static final Prim PERMUTE = new Prim("permute");
-    public static final Prim SLICE = new Prim("slice");
-    public static final Prim CONCAT = new Prim("concat");
-    public static final Prim BROADCAST_TO = new Prim("broadcastTo");
-    public static final Prim GATHER = new Prim("gather");
-    public static final Prim SCATTER_ADD = new Prim("scatterAdd");
+    // ------------------------------------------------------------------ applying
+
+    /** The op's value on tensors (nothing recorded). */
+    public Tensor forward(A attrs, Tensor... in) {
+        if (impl == null) {
+            throw new UnsupportedOperationException(name + ": a user-defined primitive has no forward implementation; "
+                    + "compute its value and record it with Var.custom");
+        }
+        checkArity(in.length);
+        return impl.apply(in, attrs);
+    }
+
+    /** Applies a unary primitive without attributes. */
+    public Var apply(Var x) {
+        return apply(null, new Var[] {x});
+    }
+
+    /** Applies a binary primitive without attributes. */
+    public Var apply(Var a, Var b) {
+        return apply(null, new Var[] {a, b});
+    }
+
+    /** Computes the op's value and records it ({@link Var#record}): the one way a built-in op runs on variables. */
+    public Var apply(A attrs, Var... in) {
+        Tensor[] values = new Tensor[in.length];
+        for (int i = 0; i < in.length; i++) {
+            values[i] = in[i].value();
+        }
+        return Var.record(this, attrs, forward(attrs, values), in);
+    }
+
+    void check(Object attrs, int inputs) {
+        checkArity(inputs);
+        if (attributeType == null) {
+            return;
+        }
+        if (attributeType == Void.class ? attrs != null : !attributeType.isInstance(attrs)) {
+            throw new IllegalArgumentException(name + ": attributes must be " + (attributeType == Void.class ? "null"
+                    : "a " + attributeType.getSimpleName()) + ", got " + (attrs == null ? "null" : attrs.getClass().getSimpleName()));
+        }
+    }
+
+    private void checkArity(int inputs) {
+        if (arity >= 0 && inputs != arity) {
+            throw new IllegalArgumentException(name + ": takes " + arity + " input(s), got " + inputs);
+        }
+    }
+
+    // ------------------------------------------------------------------ rules (Rules.define, Rules.vjp/jvp)
+
+    void setRules(Rules.Vjp<A> vjp, Rules.Jvp<A> jvp) {
+        this.vjp = vjp;
+        this.jvp = jvp;
+    }
+
+    @SuppressWarnings("unchecked") // attributes are checked against attributeType when recorded
+    private A cast(Object attrs) {
+        return (A) attrs;
+    }
+
+    /** The inputs' adjoints, or null when there is no VJP rule. */
+    Var[] vjp(Var g, Var out, Var[] in, Object attrs) {
+        Rules.Vjp<A> r = vjp;
+        return r == null ? null : r.apply(g, out, in, cast(attrs));
+    }
+
+    /** The output's tangent, or null when there is no JVP rule. */
+    Var jvp(Var[] t, Var out, Var[] in, Object attrs) {
+        Rules.Jvp<A> r = jvp;
+        return r == null ? null : r.apply(t, out, in, cast(attrs));
+    }
+
+    /** The right-hand side of the Wengert list's {@code v_i = ...}. */
+    public String expression(String[] args, Object attrs, Var out) {
+        return printer.expression().of(args, cast(attrs), out);
+    }
+
+    /** The local partials as text, or null. */
+    public String[] partials(String[] args, String out) {
+        return printer.partials() == null ? null : printer.partials().of(args, out);
+    }
+
+    /** The built-in primitives, in definition order. */
+    static List<Prim<?>> builtinList() {
+        return List.copyOf(BUILTINS);
+    }
+
+    // ------------------------------------------------------------------ definitions
+
+    /** Starts the definition of a built-in. */
+    static <A> Builder<A> define(String name, int arity, Class<A> attributeType) {
+        return new Builder<>(name, arity, attributeType);
+    }
+
+    /** The parts of a built-in's descriptor; {@link #build()} registers it. */
+    static final class Builder<A> {
+        private final String name;
+        private final int arity;
+        private final Class<A> attributeType;
+        private Impl<A> impl;
+        private Enum<?> op;
+        private Rules.Vjp<A> vjp;
+        private Rules.Jvp<A> jvp;
+        private int jvpKind; // 0 given, 1 linear, 2 bilinear
+        private Printer<A> printer;
+
+        private Builder(String name, int arity, Class<A> attributeType) {
+            this.name = name;
+            this.arity = arity;
+            this.attributeType = attributeType;
+            this.printer = Printer.call(name);
+        }
+
+        Builder<A> forward(Impl<A> f) {
+            this.impl = f;
+            return this;
+        }
+
+        /** The value is the backend's elementwise unary op. */
+        Builder<A> forward(UnaryOp u) {
+            this.op = u;
+            this.impl = (in, a) -> in[0].apply(u);
+            return this;
+        }
+
+        /** The value is the backend's elementwise binary op (broadcasting). */
+        Builder<A> forward(BinaryOp b) {
+            this.op = b;
+            this.impl = (in, a) -> in[0].apply(b, in[1]);
+            return this;
+        }
+
+        Builder<A> vjp(Rules.Vjp<A> r) {
+            this.vjp = r;
+            return this;
+        }
+
+        Builder<A> jvp(Rules.Jvp<A> r) {
+            this.jvp = r;
+            return this;
+        }
+
+        /** Both rules. */
+        Builder<A> rules(Rules.Vjp<A> v, Rules.Jvp<A> j) {
+            return vjp(v).jvp(j);
+        }
+
+        /** A linear op: the JVP is the op itself applied to the tangents (zeros for inputs without one). */
+        Builder<A> linear() {
+            this.jvpKind = 1;
+            return this;
+        }
+
+        /** A bilinear op f(x, y): the JVP is f(tx, y) + f(x, ty), from the op itself. */
+        Builder<A> bilinear() {
+            this.jvpKind = 2;
+            return this;
+        }
+
+        Builder<A> print(Printer<A> p) {
+            this.printer = p;
+            return this;
+        }
+
+        Prim<A> build() {
+            Prim<A> p = new Prim<>(name, arity, attributeType, impl, printer, op);
+            p.setRules(vjp, switch (jvpKind) {
+                case 1 -> Rules.linearJvp(p);
+                case 2 -> Rules.bilinearJvp(p);
+                default -> jvp;
+            });
+            BUILTINS.add(p);
+            return p;
+        }
+    }
+
+    private static String reduction(Var.Reduction r, Var out) {
+        return "axes=" + Arrays.toString(r.axes()) + (r.keepDims() ? ", keepDims" : "");
+    }
+
+    private static String indexing(Var.Indexing ix, Var out) {
+        return "axis=" + ix.axis() + ", index=" + ix.index().describe().replace(" on cpu", "");
+    }
+
+    private static String outShape(Object attrs, Var out) {
+        return Shape.str(out.shape());
+    }
+
+    // ---------------------------------------------------------------- elementwise binary (broadcasting)
+    public static final Prim<Void> ADD = define("add", 2, Void.class).forward(BinaryOp.ADD).linear()
+            .vjp((g, o, in, a) -> new Var[] {Rules.unbroadcast(g, in[0]), Rules.unbroadcast(g, in[1])})
+            .print(Printer.infix("+", (x, y) -> new String[] {"1", "1"})).build();
+    public static final Prim<Void> SUB = define("sub", 2, Void.class).forward(BinaryOp.SUB).linear()
+            .vjp((g, o, in, a) -> new Var[] {Rules.unbroadcast(g, in[0]), Rules.need(in, 1) ? Rules.unbroadcast(g.neg(), in[1]) : null})
+            .print(Printer.infix("-", (x, y) -> new String[] {"1", "-1"})).build();
+    public static final Prim<Void> MUL = Rules.binary("mul", BinaryOp.MUL, (a, b, y) -> b, (a, b, y) -> a,
+            Printer.infix("×", (x, y) -> new String[] {x[1], x[0]}));
+    public static final Prim<Void> DIV = Rules.binary("div", BinaryOp.DIV,
+            (a, b, y) -> Var.scalarLike(1, b).div(b), (a, b, y) -> y.div(b).neg(),                    // 1/b, -a/b^2
+            Printer.infix("/", (x, y) -> new String[] {"(1/" + x[1] + ")", "(-" + y + "/" + x[1] + ")"}));
+    public static final Prim<Void> POW = Rules.binary("pow", BinaryOp.POW, Rules::powBase, Rules::powExponent,
+            Printer.infix("^", (x, y) -> new String[] {"(" + x[1] + " × " + x[0] + " ^ (" + x[1] + " - 1))", "(" + y + " × ln " + x[0] + ")"}));
+    public static final Prim<Void> MAXIMUM = Rules.binary("maximum", BinaryOp.MAXIMUM,        // ties share equally, NaN: both
+            (a, b, y) -> Rules.share(a, b), (a, b, y) -> Rules.share(b, a), Printer.call("maximum"));
+    public static final Prim<Void> MINIMUM = Rules.binary("minimum", BinaryOp.MINIMUM,
+            (a, b, y) -> Rules.share(b, a), (a, b, y) -> Rules.share(a, b), Printer.call("minimum"));
+    public static final Prim<Var.Cond> WHERE = define("where", 2, Var.Cond.class)
+            .forward((in, a) -> Tensor.where(a.cond(), in[0], in[1])).vjp(Rules::whereVjp).linear()
+            .print(Printer.call("where", (a, o) -> "cond=" + a.cond().describe().replace(" on cpu", ""))).build();
+
+    // ---------------------------------------------------------------- elementwise unary
+    public static final Prim<Void> NEG = define("neg", 1, Void.class).forward(UnaryOp.NEG).linear()
+            .vjp((g, o, in, a) -> new Var[] {g.neg()}).print(Printer.prefix("-", (x, y) -> new String[] {"-1"})).build();
+    public static final Prim<Void> EXP = Rules.elementwise("exp", UnaryOp.EXP, (x, y) -> y,                       // d e^x = e^x
+            Printer.prefix("exp ", (x, y) -> new String[] {y}));
+    public static final Prim<Void> LOG = Rules.elementwise("log", UnaryOp.LOG, (x, y) -> Var.scalarLike(1, x).div(x),  // 1/x
+            Printer.prefix("ln ", (x, y) -> new String[] {"(1/" + x[0] + ")"}));
+    public static final Prim<Void> SQRT = Rules.elementwise("sqrt", UnaryOp.SQRT, (x, y) -> Var.scalarLike(0.5, y).div(y), // 1/(2 sqrt x)
+            Printer.prefix("sqrt ", (x, y) -> new String[] {"(0.5/" + y + ")"}));
+    public static final Prim<Void> ABS = Rules.elementwise("abs", UnaryOp.ABS, (x, y) -> Var.constant(x.value().sign()), // abs'(0) = 0
+            new Printer<>((x, a, o) -> "|" + x[0] + "|", null));
+    public static final Prim<Void> SIN = Rules.elementwise("sin", UnaryOp.SIN, (x, y) -> x.cos(),
+            Printer.prefix("sin ", (x, y) -> new String[] {"cos " + x[0]}));
+    public static final Prim<Void> COS = Rules.elementwise("cos", UnaryOp.COS, (x, y) -> x.sin().neg(),
+            Printer.prefix("cos ", (x, y) -> new String[] {"(-sin " + x[0] + ")"}));
+    public static final Prim<Void> TANH = Rules.elementwise("tanh", UnaryOp.TANH, (x, y) -> y.square().rsub(1),       // 1 - tanh^2
+            Printer.prefix("tanh ", (x, y) -> new String[] {"(1 - " + y + "²)"}));
+    public static final Prim<Void> SIGMOID = Rules.elementwise("sigmoid", UnaryOp.SIGMOID, (x, y) -> y.mul(y.rsub(1)), // s (1 - s)
+            Printer.prefix("sigmoid ", (x, y) -> new String[] {"(" + y + " × (1 - " + y + "))"}));
+    public static final Prim<Void> RELU = Rules.elementwise("relu", UnaryOp.RELU,                                  // relu'(0) = 0
+            (x, y) -> Var.constant(x.value().apply(BinaryOp.GT, 0.0)), Printer.prefix("relu ", null));
+    public static final Prim<Void> ERF = Rules.elementwise("erf", UnaryOp.ERF,                                    // 2/sqrt(pi) e^(-x^2)
+            (x, y) -> x.square().neg().exp().mul(2 / Math.sqrt(Math.PI)), Printer.prefix("erf ", (x, y) -> new String[] {"(2/√π × exp(-" + x[0] + "²))"}));
+    public static final Prim<Var.Cast> CAST = define("cast", 1, Var.Cast.class).forward((in, a) -> in[0].cast(a.to())).linear()
+            .vjp((g, o, in, a) -> new Var[] {g.cast(a.from())}).print(Printer.call("cast", (a, o) -> "to " + a.to())).build();
+
+    // ---------------------------------------------------------------- linear algebra and reductions
+    public static final Prim<Var.Transposes> MATMUL = define("matmul", 2, Var.Transposes.class)
+            .forward((in, a) -> in[0].matmul(a.left(), in[1], a.right())).vjp(Rules::matmulVjp).bilinear()
+            .print(new Printer<>((x, a, o) -> x[0] + (a.left() ? "ᵀ" : "") + " @ " + x[1] + (a.right() ? "ᵀ" : ""), null)).build();
+    public static final Prim<Var.Reduction> SUM = define("sum", 1, Var.Reduction.class)
+            .forward((in, a) -> in[0].sum(a.keepDims(), a.axes())).vjp(Rules::sumVjp).linear()
+            .print(Printer.call("sum", Prim::reduction)).build();
+    public static final Prim<Var.Reduction> MAX = define("max", 1, Var.Reduction.class)
+            .forward((in, a) -> in[0].max(a.keepDims(), a.axes())).rules(Rules::maxVjp, Rules::maxJvp)
+            .print(Printer.call("max", Prim::reduction)).build();
+    public static final Prim<Var.Axis> LOG_SOFTMAX = define("logSoftmax", 1, Var.Axis.class)
+            .forward((in, a) -> in[0].logSoftmax(a.axis())).rules(Rules::logSoftmaxVjp, Rules::logSoftmaxJvp)
+            .print(Printer.call("logSoftmax", (a, o) -> "axis=" + a.axis())).build();
+    public static final Prim<Var.Labels> SOFTMAX_CROSS_ENTROPY = define("softmaxCrossEntropy", 1, Var.Labels.class)
+            .forward((in, a) -> in[0].softmaxCrossEntropy(a.labels())).rules(Rules::crossEntropyVjp, Rules::crossEntropyJvp)
+            .print(Printer.call("softmaxCrossEntropy", (a, o) -> "labels=" + a.labels().describe().replace(" on cpu", ""))).build();
+
+    // ---------------------------------------------------------------- movement (all linear)
+    public static final Prim<Var.Dims> RESHAPE = define("reshape", 1, Var.Dims.class)
+            .forward((in, a) -> in[0].reshape(a.shape())).vjp((g, o, in, a) -> new Var[] {g.reshape(in[0].shape())}).linear()
+            .print(Printer.call("reshape", Prim::outShape)).build();
+    public static final Prim<Var.Permutation> PERMUTE = define("permute", 1, Var.Permutation.class)
+            .forward((in, a) -> in[0].permute(a.perm())).vjp((g, o, in, a) -> new Var[] {g.permute(Rules.inverse(a.perm()))}).linear()
+            .print(Printer.call("permute", (a, o) -> Arrays.toString(a.perm()))).build();
+    public static final Prim<Var.Slice> SLICE = define("slice", 1, Var.Slice.class)
+            .forward((in, a) -> in[0].slice(a.axis(), a.start(), a.end())).vjp(Rules::sliceVjp).linear()
+            .print(Printer.call("slice", (a, o) -> "axis=" + a.axis() + ", " + a.start() + ":" + a.end())).build();
+    public static final Prim<Var.Axis> CONCAT = define("concat", -1, Var.Axis.class)
+            .forward((in, a) -> Tensor.concat(a.axis(), in)).vjp(Rules::concatVjp).linear()
+            .print(Printer.call("concat", (a, o) -> "axis=" + a.axis())).build();
+    public static final Prim<Var.Dims> BROADCAST_TO = define("broadcastTo", 1, Var.Dims.class)
+            .forward((in, a) -> in[0].broadcastTo(a.shape())).vjp((g, o, in, a) -> new Var[] {Rules.unbroadcast(g, in[0])}).linear()
+            .print(Printer.call("broadcastTo", Prim::outShape)).build();
+    public static final Prim<Var.Indexing> GATHER = define("gather", 1, Var.Indexing.class)
+            .forward((in, a) -> in[0].gather(a.axis(), a.index())).linear()
+            .vjp((g, o, in, a) -> new Var[] {Rules.zerosLike(in[0]).scatterAdd(a.axis(), a.index(), g)})
+            .print(Printer.call("gather", Prim::indexing)).build();
+    public static final Prim<Var.Indexing> SCATTER_ADD = define("scatterAdd", 2, Var.Indexing.class)
+            .forward((in, a) -> in[0].scatterAdd(a.axis(), a.index(), in[1])).linear()
+            .vjp((g, o, in, a) -> new Var[] {g, Rules.need(in, 1) ? g.gather(a.axis(), a.index()) : null})
+            .print(Printer.call("scatterAdd", Prim::indexing)).build();
 }

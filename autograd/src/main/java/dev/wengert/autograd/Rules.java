@@ -1,34 +1,37 @@
 package dev.wengert.autograd;
 
-import dev.wengert.tensor.DType;
+import dev.wengert.tensor.BinaryOp;
 import dev.wengert.tensor.Shape;
 import dev.wengert.tensor.Tensor;
+import dev.wengert.tensor.UnaryOp;
 import java.util.Arrays;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * THE table of derivative rules: for every primitive, its vector-Jacobian product (reverse mode) and its
- * Jacobian-vector product (forward mode), side by side. Rules are written with {@link Var} operations,
- * so the backward pass can itself be recorded and differentiated again (higher order). Masks used by
- * piecewise rules (relu, abs, max) are constants: their own derivative is zero almost everywhere.
+ * The derivative rules and the helpers that build {@link Prim} descriptors by kind: every primitive's
+ * vector-Jacobian product (reverse mode) and Jacobian-vector product (forward mode) are given where the
+ * primitive is defined ({@link Prim}'s constants), with the longer rules here. Rules are written with
+ * {@link Var} operations, so the backward pass can itself be recorded and differentiated again (higher
+ * order). Masks used by piecewise rules (relu, abs, max) are constants: their own derivative is zero almost
+ * everywhere.
  *
- * <p>Helpers by kind of op keep each entry to a line or two: {@link #elementwise} derives both rules of
- * a unary op from one derivative, {@link #binary} does the same from two partial derivatives, and
- * {@link #unbroadcast} (written once) sums a gradient back to an input's broadcast shape.
+ * <p>Helpers by kind of op keep each definition to a line or two: {@link #elementwise} derives both rules
+ * of a unary op from one derivative, {@link #binary} does the same from two partial derivatives, a linear
+ * op's JVP is the op itself applied to the tangents ({@link #linearJvp}; JAX's linear primitives) and a
+ * bilinear op's is f(tx, y) + f(x, ty) ({@link #bilinearJvp}), and {@link #unbroadcast} (written once)
+ * sums a gradient back to an input's broadcast shape.
  */
 public final class Rules {
 
     /** Reverse-mode rule: gradients for each input (null where an input needs none) given the output's adjoint. */
     @FunctionalInterface
-    public interface Vjp {
-        Var[] apply(Var g, Var out, Var[] in, Object attrs);
+    public interface Vjp<A> {
+        Var[] apply(Var g, Var out, Var[] in, A attrs);
     }
 
     /** Forward-mode rule: the output's tangent given the inputs' tangents (null means zero). */
     @FunctionalInterface
-    public interface Jvp {
-        Var apply(Var[] t, Var out, Var[] in, Object attrs);
+    public interface Jvp<A> {
+        Var apply(Var[] t, Var out, Var[] in, A attrs);
     }
 
     /** f'(x) of an elementwise op, from its input and output. */
@@ -43,82 +46,7 @@ public final class Rules {
         Var of(Var a, Var b, Var out);
     }
 
-    private record Entry(Vjp vjp, Jvp jvp) {
-    }
-
-    private static final Map<Prim, Entry> TABLE = new ConcurrentHashMap<>();
-
-    /** The primitives this class registers itself, by name; see {@link #builtins()}. */
-    private static final java.util.List<Prim> BUILTINS;
-
     private Rules() {
-    }
-
-    static {
-        // ---------------------------------------------------------------- linear ops
-        define(Prim.ADD, (g, o, in, a) -> new Var[] {unbroadcast(g, in[0]), unbroadcast(g, in[1])},
-                (t, o, in, a) -> orZero(t[0], in[0]).add(orZero(t[1], in[1])));
-        define(Prim.SUB, (g, o, in, a) -> new Var[] {unbroadcast(g, in[0]), need(in, 1) ? unbroadcast(g.neg(), in[1]) : null},
-                (t, o, in, a) -> orZero(t[0], in[0]).sub(orZero(t[1], in[1])));
-        define(Prim.NEG, (g, o, in, a) -> new Var[] {g.neg()}, (t, o, in, a) -> t[0].neg());
-        define(Prim.CAST, (g, o, in, a) -> new Var[] {g.cast((DType) a)}, (t, o, in, a) -> t[0].cast(o.dtype()));
-        define(Prim.SUM, Rules::sumVjp, (t, o, in, a) -> t[0].sum(((Var.Reduction) a).keepDims(), ((Var.Reduction) a).axes()));
-        define(Prim.RESHAPE, (g, o, in, a) -> new Var[] {g.reshape(in[0].shape())}, (t, o, in, a) -> t[0].reshape(o.shape()));
-        define(Prim.PERMUTE, (g, o, in, a) -> new Var[] {g.permute(inverse((int[]) a))}, (t, o, in, a) -> t[0].permute((int[]) a));
-        define(Prim.SLICE, Rules::sliceVjp, (t, o, in, a) -> t[0].slice(((int[]) a)[0], ((int[]) a)[1], ((int[]) a)[2]));
-        define(Prim.CONCAT, Rules::concatVjp, (t, o, in, a) -> Var.concat((Integer) a, orZeros(t, in)));
-        define(Prim.BROADCAST_TO, (g, o, in, a) -> new Var[] {unbroadcast(g, in[0])}, (t, o, in, a) -> t[0].broadcastTo(o.shape()));
-        define(Prim.GATHER, (g, o, in, a) -> new Var[] {zerosLike(in[0]).scatterAdd(idx(a).axis(), idx(a).index(), g)},
-                (t, o, in, a) -> t[0].gather(idx(a).axis(), idx(a).index()));
-        define(Prim.SCATTER_ADD, (g, o, in, a) -> new Var[] {g, need(in, 1) ? g.gather(idx(a).axis(), idx(a).index()) : null},
-                (t, o, in, a) -> orZero(t[0], in[0]).scatterAdd(idx(a).axis(), idx(a).index(), orZero(t[1], in[1])));
-        define(Prim.WHERE, Rules::whereVjp,
-                (t, o, in, a) -> Var.where((Tensor) a, orZero(t[0], in[0]), orZero(t[1], in[1])));
-
-        // ---------------------------------------------------------------- bilinear
-        define(Prim.MATMUL, Rules::matmulVjp, (t, o, in, a) -> {
-            boolean[] tr = (boolean[]) a;
-            Var left = t[0] == null ? null : t[0].matmul(tr[0], in[1], tr[1]);
-            Var right = t[1] == null ? null : in[0].matmul(tr[0], t[1], tr[1]);
-            return left == null ? right : right == null ? left : left.add(right);
-        });
-
-        // ---------------------------------------------------------------- elementwise, from f'(x)
-        elementwise(Prim.EXP, (x, y) -> y);                                   // d e^x = e^x
-        elementwise(Prim.LOG, (x, y) -> Var.scalarLike(1, x).div(x));                   // d ln x = 1/x
-        elementwise(Prim.SQRT, (x, y) -> Var.scalarLike(0.5, y).div(y));                // d sqrt x = 1/(2 sqrt x)
-        elementwise(Prim.SIN, (x, y) -> x.cos());
-        elementwise(Prim.COS, (x, y) -> x.sin().neg());
-        elementwise(Prim.TANH, (x, y) -> y.square().rsub(1));                 // 1 - tanh^2
-        elementwise(Prim.SIGMOID, (x, y) -> y.mul(y.rsub(1)));                // s (1 - s)
-        elementwise(Prim.ABS, (x, y) -> Var.constant(x.value().sign()));      // abs'(0) = 0, as PyTorch
-        elementwise(Prim.RELU, (x, y) -> mask(x.value().apply(dev.wengert.tensor.BinaryOp.GT, 0.0))); // relu'(0) = 0
-
-        // ---------------------------------------------------------------- elementwise binary, from partials
-        binary(Prim.MUL, (a, b, y) -> b, (a, b, y) -> a);
-        binary(Prim.DIV, (a, b, y) -> Var.scalarLike(1, b).div(b), (a, b, y) -> y.div(b).neg());          // 1/b, -a/b^2
-        binary(Prim.POW, Rules::powBase, Rules::powExponent);                          // see powBase, powExponent
-        binary(Prim.MAXIMUM, (a, b, y) -> share(a, b), (a, b, y) -> share(b, a));      // ties share equally, NaN: both
-        binary(Prim.MINIMUM, (a, b, y) -> share(b, a), (a, b, y) -> share(a, b));
-
-        // ---------------------------------------------------------------- reductions with a choice
-        define(Prim.MAX, Rules::maxVjp, (t, o, in, a) -> {
-            Var.Reduction r = (Var.Reduction) a;
-            return t[0].mul(maxWeights(in[0], o, r)).sum(r.keepDims(), r.axes());
-        });
-        define(Prim.SOFTMAX_CROSS_ENTROPY, Rules::crossEntropyVjp,                 // fused; see crossEntropyVjp
-                (t, o, in, a) -> softmaxMinusOneHot(in[0], (Tensor) a).mul(t[0]).sum(false, 1));
-        define(Prim.LOG_SOFTMAX, (g, o, in, a) -> {                          // g - softmax * sum(g)
-            int ax = (Integer) a;
-            return new Var[] {g.sub(o.exp().mul(g.sum(true, ax)))};
-        }, (t, o, in, a) -> {
-            int ax = (Integer) a;
-            return t[0].sub(o.exp().mul(t[0]).sum(true, ax));
-        });
-
-        java.util.List<Prim> builtins = new java.util.ArrayList<>(TABLE.keySet());
-        builtins.sort(java.util.Comparator.comparing(Prim::name));
-        BUILTINS = java.util.List.copyOf(builtins);
     }
 
     /**
@@ -126,45 +54,63 @@ public final class Rules {
      * as one fused pass; a recorded backward (create-graph, for higher order) builds the same formula from
      * differentiable primitives.
      */
-    private static Var[] crossEntropyVjp(Var g, Var out, Var[] in, Object a) {
-        Tensor labels = (Tensor) a;
+    static Var[] crossEntropyVjp(Var g, Var out, Var[] in, Var.Labels a) {
+        Tensor labels = a.labels();
         if (!Grad.isEnabled()) {
             return new Var[] {Var.constant(in[0].value().softmaxCrossEntropyGrad(labels, g.value()))};
         }
         return new Var[] {softmaxMinusOneHot(in[0], labels).mul(g.reshape(g.shape()[0], 1))};
     }
 
+    static Var crossEntropyJvp(Var[] t, Var out, Var[] in, Var.Labels a) {
+        return softmaxMinusOneHot(in[0], a.labels()).mul(t[0]).sum(false, 1);
+    }
+
     private static Var softmaxMinusOneHot(Var logits, Tensor labels) {
         return logits.softmax(1).sub(Var.constant(labels.oneHot(logits.shape()[1], logits.dtype())));
     }
 
-    /**
-     * Registers (or replaces) the rules of a primitive. Either may be null: a missing rule fails loudly
-     * with the primitive's name when it is needed.
-     */
-    public static void define(Prim prim, Vjp vjp, Jvp jvp) {
-        TABLE.put(prim, new Entry(vjp, jvp));
+    /** log-softmax: g - softmax * sum(g) along the axis. */
+    static Var[] logSoftmaxVjp(Var g, Var out, Var[] in, Var.Axis a) {
+        return new Var[] {g.sub(out.exp().mul(g.sum(true, a.axis())))};
+    }
+
+    static Var logSoftmaxJvp(Var[] t, Var out, Var[] in, Var.Axis a) {
+        return t[0].sub(out.exp().mul(t[0]).sum(true, a.axis()));
+    }
+
+    static Var maxJvp(Var[] t, Var out, Var[] in, Var.Reduction r) {
+        return t[0].mul(maxWeights(in[0], out, r)).sum(r.keepDims(), r.axes());
     }
 
     /**
-     * The built-in primitives: every primitive this table defines rules for before any user
-     * {@link #define}, sorted by name (a stable order, so that a seeded generator drawing from it, such as
-     * the random-program fuzzer, is reproducible). Primitives defined later by users are not included.
+     * Gives (or replaces) the rules of a primitive. Either may be null: a missing rule fails loudly with the
+     * primitive's name when it is needed.
      */
-    public static java.util.List<Prim> builtins() {
-        return BUILTINS;
+    public static <A> void define(Prim<A> prim, Vjp<A> vjp, Jvp<A> jvp) {
+        prim.setRules(vjp, jvp);
+    }
+
+    /**
+     * The built-in primitives: {@link Prim}'s constants, sorted by name (a stable order, so that a seeded
+     * generator drawing from it, such as the random-program fuzzer, is reproducible). Primitives created by
+     * users are not included.
+     */
+    public static java.util.List<Prim<?>> builtins() {
+        java.util.List<Prim<?>> builtins = new java.util.ArrayList<>(Prim.builtinList());
+        builtins.sort(java.util.Comparator.comparing(Prim::name));
+        return java.util.List.copyOf(builtins);
     }
 
     /** True when {@code prim} has a reverse-mode rule. */
-    public static boolean hasVjp(Prim prim) {
-        Entry e = TABLE.get(prim);
-        return e != null && e.vjp != null;
+    public static boolean hasVjp(Prim<?> prim) {
+        return prim.hasVjp();
     }
 
     static Var[] vjp(Node node, Var g) {
-        Entry e = TABLE.get(node.prim());
         Var[] in = node.inputs();
-        if (e == null || e.vjp == null) {
+        Var[] grads = node.prim().vjp(g, node.output(), in, node.attrs());
+        if (grads == null) {
             int arg = 0;
             while (arg < in.length && !in[arg].requiresGrad()) {
                 arg++;
@@ -172,12 +118,11 @@ public final class Rules {
             throw new UnsupportedOperationException("backward: no VJP rule for primitive '" + node.prim() + "' (argument "
                     + arg + " requires grad); define one with Rules.define, or detach() that input");
         }
-        return e.vjp.apply(g, node.output(), in, node.attrs());
+        return grads;
     }
 
-    static Var jvp(Prim prim, Object attrs, Var[] in, Var out) {
-        Entry e = TABLE.get(prim);
-        if (e == null || e.jvp == null) {
+    static Var jvp(Prim<?> prim, Object attrs, Var[] in, Var out) {
+        if (!prim.hasJvp()) {
             throw new UnsupportedOperationException("jvp: no JVP rule for primitive '" + prim
                     + "'; define one with Rules.define");
         }
@@ -186,27 +131,43 @@ public final class Rules {
             t[i] = in[i].tangent();
         }
         try (Forward.Suspension s = Forward.suspend()) {
-            return e.jvp.apply(t, out, in, attrs);
+            return prim.jvp(t, out, in, attrs);
         }
     }
 
     // ------------------------------------------------------------------ helpers by kind
 
-    /** Unary elementwise op: VJP g f'(x), JVP t f'(x), from the one derivative. */
-    static void elementwise(Prim p, Derivative d) {
-        define(p, (g, o, in, a) -> new Var[] {g.mul(d.of(in[0], o))}, (t, o, in, a) -> t[0].mul(d.of(in[0], o)));
+    /** Unary elementwise op running {@code op}: VJP g f'(x), JVP t f'(x), from the one derivative. */
+    static Prim<Void> elementwise(String name, UnaryOp op, Derivative d, Printer<Void> printer) {
+        return Prim.define(name, 1, Void.class).forward(op).print(printer)
+                .rules((g, o, in, a) -> new Var[] {g.mul(d.of(in[0], o))}, (t, o, in, a) -> t[0].mul(d.of(in[0], o)))
+                .build();
     }
 
-    /** Binary elementwise op with broadcasting, from its two partial derivatives. */
-    static void binary(Prim p, Partial da, Partial db) {
-        define(p, (g, o, in, a) -> new Var[] {
+    /** Binary elementwise op running {@code op} with broadcasting, from its two partial derivatives. */
+    static Prim<Void> binary(String name, BinaryOp op, Partial da, Partial db, Printer<Void> printer) {
+        return Prim.define(name, 2, Void.class).forward(op).print(printer).rules((g, o, in, a) -> new Var[] {
             need(in, 0) ? unbroadcast(g.mul(da.of(in[0], in[1], o)), in[0]) : null,
             need(in, 1) ? unbroadcast(g.mul(db.of(in[0], in[1], o)), in[1]) : null,
         }, (t, o, in, a) -> {
             Var left = t[0] == null ? null : t[0].mul(da.of(in[0], in[1], o));
             Var right = t[1] == null ? null : t[1].mul(db.of(in[0], in[1], o));
             return left == null ? right : right == null ? left : left.add(right);
-        });
+        }).build();
+    }
+
+    /** The JVP of a linear op: the op applied to the tangents, zeros standing for inputs without one. */
+    static <A> Jvp<A> linearJvp(Prim<A> p) {
+        return (t, o, in, a) -> p.apply(a, orZeros(t, in));
+    }
+
+    /** The JVP of a bilinear op f(x, y): f(tx, y) + f(x, ty), the terms without a tangent left out. */
+    static <A> Jvp<A> bilinearJvp(Prim<A> p) {
+        return (t, o, in, a) -> {
+            Var left = t[0] == null ? null : p.apply(a, t[0], in[1]);
+            Var right = t[1] == null ? null : p.apply(a, in[0], t[1]);
+            return left == null ? right : right == null ? left : left.add(right);
+        };
     }
 
     /**
@@ -231,12 +192,8 @@ public final class Rules {
         return summed.reshape(target);
     }
 
-    private static boolean need(Var[] in, int i) {
+    static boolean need(Var[] in, int i) {
         return in[i].requiresGrad();
-    }
-
-    private static Var.Indexing idx(Object a) {
-        return (Var.Indexing) a;
     }
 
     static Var zerosLike(Var v) {
@@ -255,18 +212,14 @@ public final class Rules {
         return out;
     }
 
-    private static Var mask(Tensor m) {
-        return Var.constant(m);
-    }
-
     /**
      * The share of maximum(a, b)'s gradient that goes to a (a constant): 0 where a < b, 1/2 where a == b,
      * else 1, so where a or b is NaN (the result is NaN) both get the full gradient, as in PyTorch.
      */
-    private static Var share(Var a, Var b) {
+    static Var share(Var a, Var b) {
         Tensor lt = b.value().gt(a.value());
         Tensor eq = a.value().eq(b.value());
-        return Var.constant(eq.mul(-0.5).apply(dev.wengert.tensor.BinaryOp.SUB, lt).add(1.0));
+        return Var.constant(eq.mul(-0.5).apply(BinaryOp.SUB, lt).add(1.0));
     }
 
     /**
@@ -275,8 +228,8 @@ public final class Rules {
      * that no derivative of this rule (second order, forward over reverse) multiplies a 0 by an infinity:
      * d/da a^1 = a^0 then has second derivative 0 at a == 0, not 0 * 0^-1.
      */
-    private static Var powBase(Var a, Var b, Var y) {
-        Tensor zero = b.value().apply(dev.wengert.tensor.BinaryOp.EQ, 0.0);
+    static Var powBase(Var a, Var b, Var y) {
+        Tensor zero = b.value().apply(BinaryOp.EQ, 0.0);
         if (!any(zero)) {
             return b.mul(a.pow(b.sub(1)));
         }
@@ -290,9 +243,9 @@ public final class Rules {
      * as in PyTorch and {@link dev.wengert.autograd.forward.Dual#pow(dev.wengert.autograd.forward.Dual)}:
      * a^b of a negative base is not real-differentiable in b.
      */
-    private static Var powExponent(Var a, Var b, Var y) {
-        Tensor zero = a.value().apply(dev.wengert.tensor.BinaryOp.EQ, 0.0)
-                .mul(b.value().apply(dev.wengert.tensor.BinaryOp.GE, 0.0));
+    static Var powExponent(Var a, Var b, Var y) {
+        Tensor zero = a.value().apply(BinaryOp.EQ, 0.0)
+                .mul(b.value().apply(BinaryOp.GE, 0.0));
         if (!any(zero)) {
             return y.mul(a.log());
         }
@@ -304,7 +257,7 @@ public final class Rules {
         return mask.numel() > 0 && mask.max().item() != 0;
     }
 
-    private static int[] inverse(int[] perm) {
+    static int[] inverse(int[] perm) {
         int[] inv = new int[perm.length];
         for (int i = 0; i < perm.length; i++) {
             inv[perm[i]] = i;
@@ -316,8 +269,7 @@ public final class Rules {
         return r.keepDims() ? g : g.reshape(Shape.reducedKeepDims(in.shape(), r.axes()));
     }
 
-    private static Var[] sumVjp(Var g, Var out, Var[] in, Object a) {
-        Var.Reduction r = (Var.Reduction) a;
+    static Var[] sumVjp(Var g, Var out, Var[] in, Var.Reduction r) {
         return new Var[] {keepDimsShape(g, in[0], r).broadcastTo(in[0].shape())};
     }
 
@@ -328,22 +280,20 @@ public final class Rules {
         return Var.constant(hits.div(hits.sum(true, r.axes())));
     }
 
-    private static Var[] maxVjp(Var g, Var out, Var[] in, Object a) {
-        Var.Reduction r = (Var.Reduction) a;
+    static Var[] maxVjp(Var g, Var out, Var[] in, Var.Reduction r) {
         return new Var[] {keepDimsShape(g, in[0], r).mul(maxWeights(in[0], out, r))};
     }
 
-    private static Var[] sliceVjp(Var g, Var out, Var[] in, Object a) {
-        int[] s = (int[]) a;
-        int axis = s[0];
+    static Var[] sliceVjp(Var g, Var out, Var[] in, Var.Slice s) {
+        int axis = s.axis();
         int size = in[0].shape()[axis];
         java.util.List<Var> parts = new java.util.ArrayList<>();
-        if (s[1] > 0) {
-            parts.add(zerosAlong(in[0], axis, s[1]));
+        if (s.start() > 0) {
+            parts.add(zerosAlong(in[0], axis, s.start()));
         }
         parts.add(g);
-        if (s[2] < size) {
-            parts.add(zerosAlong(in[0], axis, size - s[2]));
+        if (s.end() < size) {
+            parts.add(zerosAlong(in[0], axis, size - s.end()));
         }
         return new Var[] {parts.size() == 1 ? g : Var.concat(axis, parts.toArray(new Var[0]))};
     }
@@ -354,8 +304,8 @@ public final class Rules {
         return Var.constant(Tensor.on(like.value().device()).zeros(like.dtype(), shape));
     }
 
-    private static Var[] concatVjp(Var g, Var out, Var[] in, Object a) {
-        int axis = (Integer) a;
+    static Var[] concatVjp(Var g, Var out, Var[] in, Var.Axis a) {
+        int axis = a.axis();
         Var[] grads = new Var[in.length];
         int at = 0;
         for (int i = 0; i < in.length; i++) {
@@ -366,8 +316,8 @@ public final class Rules {
         return grads;
     }
 
-    private static Var[] whereVjp(Var g, Var out, Var[] in, Object a) {
-        Tensor cond = (Tensor) a;
+    static Var[] whereVjp(Var g, Var out, Var[] in, Var.Cond a) {
+        Tensor cond = a.cond();
         Var zero = zerosLike(g);
         return new Var[] {
             need(in, 0) ? unbroadcast(Var.where(cond, g, zero), in[0]) : null,
@@ -379,9 +329,9 @@ public final class Rules {
      * C = op(A) op(B): dA = g op(B)^T (transposed back when A was), dB = op(A)^T g (likewise). A 2-D
      * operand shared by a batch gets the sum over the batch.
      */
-    private static Var[] matmulVjp(Var g, Var out, Var[] in, Object a) {
-        boolean ta = ((boolean[]) a)[0];
-        boolean tb = ((boolean[]) a)[1];
+    static Var[] matmulVjp(Var g, Var out, Var[] in, Var.Transposes a) {
+        boolean ta = a.left();
+        boolean tb = a.right();
         Var x = in[0];
         Var y = in[1];
         Var dx = null;

@@ -3,7 +3,6 @@ package dev.wengert.autograd;
 import dev.wengert.tensor.DType;
 import dev.wengert.tensor.Shape;
 import dev.wengert.tensor.Tensor;
-import dev.wengert.tensor.UnaryOp;
 
 /**
  * A tensor value that takes part in differentiation. Operations on variables compute their value at
@@ -250,7 +249,8 @@ public final class Var {
      * Records the result of a primitive: {@code value} computed from {@code inputs}. This is the single
      * funnel every differentiable operation goes through; it knows no op.
      */
-    static Var record(Prim prim, Object attrs, Tensor value, Var... inputs) {
+    static Var record(Prim<?> prim, Object attrs, Tensor value, Var... inputs) {
+        prim.check(attrs, inputs.length);
         boolean needs = false;
         boolean tangents = false;
         for (Var in : inputs) {
@@ -272,22 +272,14 @@ public final class Var {
      * Records a user-defined primitive whose value was computed by the caller. Its derivative rules come
      * from {@link Rules#define}; backward fails with the primitive's name when it has none.
      */
-    public static Var custom(Prim prim, Object attrs, Tensor value, Var... inputs) {
+    public static <A> Var custom(Prim<A> prim, A attrs, Tensor value, Var... inputs) {
         return record(prim, attrs, value, inputs);
-    }
-
-    private Var unary(Prim p, UnaryOp op) {
-        return record(p, null, value.apply(op), this);
-    }
-
-    private Var binary(Prim p, dev.wengert.tensor.BinaryOp op, Var o) {
-        return record(p, null, value.apply(op, o.value), this, o);
     }
 
     // ------------------------------------------------------------------ elementwise
 
     public Var add(Var o) {
-        return binary(Prim.ADD, dev.wengert.tensor.BinaryOp.ADD, o);
+        return Prim.ADD.apply(this, o);
     }
 
     public Var add(double c) {
@@ -295,7 +287,7 @@ public final class Var {
     }
 
     public Var sub(Var o) {
-        return binary(Prim.SUB, dev.wengert.tensor.BinaryOp.SUB, o);
+        return Prim.SUB.apply(this, o);
     }
 
     public Var sub(double c) {
@@ -308,7 +300,7 @@ public final class Var {
     }
 
     public Var mul(Var o) {
-        return binary(Prim.MUL, dev.wengert.tensor.BinaryOp.MUL, o);
+        return Prim.MUL.apply(this, o);
     }
 
     public Var mul(double c) {
@@ -316,7 +308,7 @@ public final class Var {
     }
 
     public Var div(Var o) {
-        return binary(Prim.DIV, dev.wengert.tensor.BinaryOp.DIV, o);
+        return Prim.DIV.apply(this, o);
     }
 
     public Var div(double c) {
@@ -324,7 +316,7 @@ public final class Var {
     }
 
     public Var pow(Var o) {
-        return binary(Prim.POW, dev.wengert.tensor.BinaryOp.POW, o);
+        return Prim.POW.apply(this, o);
     }
 
     public Var pow(double c) {
@@ -332,11 +324,11 @@ public final class Var {
     }
 
     public Var maximum(Var o) {
-        return binary(Prim.MAXIMUM, dev.wengert.tensor.BinaryOp.MAXIMUM, o);
+        return Prim.MAXIMUM.apply(this, o);
     }
 
     public Var minimum(Var o) {
-        return binary(Prim.MINIMUM, dev.wengert.tensor.BinaryOp.MINIMUM, o);
+        return Prim.MINIMUM.apply(this, o);
     }
 
     /** this * this. */
@@ -346,47 +338,52 @@ public final class Var {
 
     /** cond != 0 ? a : b; differentiable in a and b, not in the condition. */
     public static Var where(Tensor cond, Var a, Var b) {
-        return record(Prim.WHERE, cond, Tensor.where(cond, a.value, b.value), a, b);
+        return Prim.WHERE.apply(new Cond(cond), a, b);
     }
 
     public Var neg() {
-        return unary(Prim.NEG, UnaryOp.NEG);
+        return Prim.NEG.apply(this);
     }
 
     public Var exp() {
-        return unary(Prim.EXP, UnaryOp.EXP);
+        return Prim.EXP.apply(this);
     }
 
     public Var log() {
-        return unary(Prim.LOG, UnaryOp.LOG);
+        return Prim.LOG.apply(this);
     }
 
     public Var sqrt() {
-        return unary(Prim.SQRT, UnaryOp.SQRT);
+        return Prim.SQRT.apply(this);
     }
 
     public Var abs() {
-        return unary(Prim.ABS, UnaryOp.ABS);
+        return Prim.ABS.apply(this);
     }
 
     public Var sin() {
-        return unary(Prim.SIN, UnaryOp.SIN);
+        return Prim.SIN.apply(this);
     }
 
     public Var cos() {
-        return unary(Prim.COS, UnaryOp.COS);
+        return Prim.COS.apply(this);
     }
 
     public Var tanh() {
-        return unary(Prim.TANH, UnaryOp.TANH);
+        return Prim.TANH.apply(this);
     }
 
     public Var sigmoid() {
-        return unary(Prim.SIGMOID, UnaryOp.SIGMOID);
+        return Prim.SIGMOID.apply(this);
     }
 
     public Var relu() {
-        return unary(Prim.RELU, UnaryOp.RELU);
+        return Prim.RELU.apply(this);
+    }
+
+    /** The error function, 2/sqrt(pi) times the integral of e^(-t^2) from 0 to x (torch.erf). */
+    public Var erf() {
+        return Prim.ERF.apply(this);
     }
 
     /** Converts between float types; the gradient is converted back. */
@@ -395,7 +392,7 @@ public final class Var {
             throw new IllegalArgumentException("cast: casting a variable that requires grad to " + target
                     + " would cut the gradient; detach() it first");
         }
-        return record(Prim.CAST, value.dtype(), value.cast(target), this);
+        return Prim.CAST.apply(new Cast(value.dtype(), target), this);
     }
 
     // ------------------------------------------------------------------ linear algebra and reductions
@@ -406,8 +403,7 @@ public final class Var {
 
     /** op(this) @ op(o), transposing the last two dimensions of a flagged operand without a copy. */
     public Var matmul(boolean transposeThis, Var o, boolean transposeOther) {
-        return record(Prim.MATMUL, new boolean[] {transposeThis, transposeOther},
-                value.matmul(transposeThis, o.value, transposeOther), this, o);
+        return Prim.MATMUL.apply(new Transposes(transposeThis, transposeOther), this, o);
     }
 
     /** Sum of all elements. */
@@ -418,7 +414,7 @@ public final class Var {
     /** Sum along {@code axes} (all when empty). */
     public Var sum(boolean keepDims, int... axes) {
         int[] ax = Shape.axes("sum", axes, value.rank());
-        return record(Prim.SUM, new Reduction(ax, keepDims), value.sum(keepDims, ax), this);
+        return Prim.SUM.apply(new Reduction(ax, keepDims), this);
     }
 
     public Var mean() {
@@ -438,7 +434,7 @@ public final class Var {
     /** Maximum along {@code axes}; ties share the gradient equally. */
     public Var max(boolean keepDims, int... axes) {
         int[] ax = Shape.axes("max", axes, value.rank());
-        return record(Prim.MAX, new Reduction(ax, keepDims), value.max(keepDims, ax), this);
+        return Prim.MAX.apply(new Reduction(ax, keepDims), this);
     }
 
     public Var max() {
@@ -448,7 +444,7 @@ public final class Var {
     /** Numerically stable log-softmax (a fused primitive; tested against its composition). */
     public Var logSoftmax(int axis) {
         int a = Shape.axis("logSoftmax", axis, value.rank());
-        return record(Prim.LOG_SOFTMAX, a, value.logSoftmax(a), this);
+        return Prim.LOG_SOFTMAX.apply(new Axis(a), this);
     }
 
     /**
@@ -457,7 +453,7 @@ public final class Var {
      * tested against logSoftmax + gather. Not differentiable in the labels.
      */
     public Var softmaxCrossEntropy(Tensor labels) {
-        return record(Prim.SOFTMAX_CROSS_ENTROPY, labels, value.softmaxCrossEntropy(labels), this);
+        return Prim.SOFTMAX_CROSS_ENTROPY.apply(new Labels(labels), this);
     }
 
     /** Softmax, composed as exp(logSoftmax). */
@@ -483,7 +479,7 @@ public final class Var {
     // ------------------------------------------------------------------ movement
 
     public Var reshape(int... shape) {
-        return record(Prim.RESHAPE, null, value.reshape(shape), this);
+        return Prim.RESHAPE.apply(new Dims(shape.clone()), this);
     }
 
     public Var permute(int... perm) {
@@ -491,7 +487,7 @@ public final class Var {
         for (int i = 0; i < p.length; i++) {
             p[i] = Shape.axis("permute", perm[i], value.rank());
         }
-        return record(Prim.PERMUTE, p, value.permute(p), this);
+        return Prim.PERMUTE.apply(new Permutation(p), this);
     }
 
     /** Swaps the last two dimensions. */
@@ -511,32 +507,28 @@ public final class Var {
 
     public Var slice(int axis, int start, int end) {
         int a = Shape.axis("slice", axis, value.rank());
-        return record(Prim.SLICE, new int[] {a, start, end}, value.slice(a, start, end), this);
+        return Prim.SLICE.apply(new Slice(a, start, end), this);
     }
 
     public static Var concat(int axis, Var... parts) {
-        Tensor[] ts = new Tensor[parts.length];
-        for (int i = 0; i < parts.length; i++) {
-            ts[i] = parts[i].value;
-        }
-        Tensor out = Tensor.concat(axis, ts);
-        return record(Prim.CONCAT, Shape.axis("concat", axis, out.rank()), out, parts);
+        int a = parts.length == 0 ? axis : Shape.axis("concat", axis, parts[0].value.rank());
+        return Prim.CONCAT.apply(new Axis(a), parts);
     }
 
     public Var broadcastTo(int... shape) {
-        return record(Prim.BROADCAST_TO, null, value.broadcastTo(shape), this);
+        return Prim.BROADCAST_TO.apply(new Dims(shape.clone()), this);
     }
 
     /** torch.gather along {@code axis} with an int64 index (not differentiable in the index). */
     public Var gather(int axis, Tensor index) {
         int a = Shape.axis("gather", axis, value.rank());
-        return record(Prim.GATHER, new Indexing(a, index), value.gather(a, index), this);
+        return Prim.GATHER.apply(new Indexing(a, index), this);
     }
 
     /** A copy of this with {@code src} added at {@code index} along {@code axis}; linear in both. */
     public Var scatterAdd(int axis, Tensor index, Var src) {
         int a = Shape.axis("scatterAdd", axis, value.rank());
-        return record(Prim.SCATTER_ADD, new Indexing(a, index), value.scatterAdd(a, index, src.value), this, src);
+        return Prim.SCATTER_ADD.apply(new Indexing(a, index), this, src);
     }
 
     @Override
@@ -544,11 +536,45 @@ public final class Var {
         return "Var(" + (name != null ? name + " = " : "") + value + (requiresGrad ? ", requiresGrad" : "") + ")";
     }
 
+    // ------------------------------------------------------------------ attributes of the primitives (Prim)
+
     /** Attributes of SUM and MAX. */
     public record Reduction(int[] axes, boolean keepDims) {
     }
 
     /** Attributes of GATHER and SCATTER_ADD. */
     public record Indexing(int axis, Tensor index) {
+    }
+
+    /** Attributes of LOG_SOFTMAX and CONCAT: the (non-negative) axis. */
+    public record Axis(int axis) {
+    }
+
+    /** Attributes of SLICE: elements start..end-1 along axis. */
+    public record Slice(int axis, int start, int end) {
+    }
+
+    /** Attributes of PERMUTE. */
+    public record Permutation(int[] perm) {
+    }
+
+    /** Attributes of RESHAPE and BROADCAST_TO: the requested shape. */
+    public record Dims(int[] shape) {
+    }
+
+    /** Attributes of MATMUL: whether the last two dimensions of the left / right operand are transposed. */
+    public record Transposes(boolean left, boolean right) {
+    }
+
+    /** Attributes of WHERE: the condition (not differentiable). */
+    public record Cond(Tensor cond) {
+    }
+
+    /** Attributes of SOFTMAX_CROSS_ENTROPY: the int64 class labels (not differentiable). */
+    public record Labels(Tensor labels) {
+    }
+
+    /** Attributes of CAST: the source and target dtypes (the gradient goes back to the source's). */
+    public record Cast(DType from, DType to) {
     }
 }

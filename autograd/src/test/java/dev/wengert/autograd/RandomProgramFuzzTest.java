@@ -58,7 +58,7 @@ class RandomProgramFuzzTest {
     @Test
     void everyBuiltinPrimitiveHasARecipe() {
         List<String> missing = new ArrayList<>();
-        for (Prim p : Rules.builtins()) {
+        for (Prim<?> p : Rules.builtins()) {
             if (!RandomPrograms.RECIPES.containsKey(p)) {
                 missing.add(p.name());
             }
@@ -84,7 +84,7 @@ class RandomProgramFuzzTest {
         }
         String path = threshold <= 1 ? "CPU, ND4J path (threshold " + threshold + ")" : "CPU, Java kernels (ND4J threshold " + threshold + ")";
         Map<String, Integer> uses = new LinkedHashMap<>();
-        for (Prim p : Rules.builtins()) {
+        for (Prim<?> p : Rules.builtins()) {
             uses.put(p.name(), 0);
         }
         List<String> failures = new ArrayList<>();
@@ -97,7 +97,7 @@ class RandomProgramFuzzTest {
             RandomPrograms.Program program = null;
             try (Scope s = Scope.open()) {
                 program = RandomPrograms.generate(seed);
-                for (Prim p : program.prims()) {
+                for (Prim<?> p : program.prims()) {
                     uses.merge(p.name(), 1, Integer::sum);
                 }
                 ops += program.steps.size();

@@ -5,6 +5,7 @@ import dev.wengert.tensor.DType;
 import dev.wengert.tensor.Device;
 import dev.wengert.tensor.Shape;
 import dev.wengert.tensor.Tensor;
+import dev.wengert.tensor.UnaryOp;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -22,10 +23,11 @@ import java.util.function.Predicate;
  * <p>Ops are drawn from {@link Rules#builtins()}, the primitive table itself; how to apply each primitive
  * (arity, attributes, shapes, input domain) is its entry in {@link #RECIPES}, the one table to extend
  * when a primitive is added (a test fails for a built-in primitive without one). The table is not derived
- * from {@link GradientTableTest}'s Spec rows: their ranges are sampling boxes for all inputs jointly (exp
- * is sampled in [-2, 2], division in [0.5, 2] for numerator and denominator alike, maximum without any
- * notion of its kink), while a recipe needs a predicate on the operand it is offered, which in a program
- * is usually an intermediate value.
+ * from {@link GradientTableTest}'s Spec rows in general: their ranges are sampling boxes for all inputs
+ * jointly (division in [0.5, 2] for numerator and denominator alike, maximum without any notion of its
+ * kink), while a recipe needs a predicate on the operand it is offered, which in a program is usually an
+ * intermediate value. For a smooth elementwise unary op the two agree, so such an op without an entry
+ * takes its domain from its rows ({@link #derivedUnaryRecipes}).
  *
  * <p>The program is built on concrete values: each drawn op is evaluated at the program's point and
  * redrawn (another primitive, other operands) when an operand is outside the op's domain, within
@@ -47,7 +49,7 @@ final class RandomPrograms {
     // ------------------------------------------------------------------ programs
 
     /** One op: {@code f} applied to the values numbered {@code args}; {@code text} prints it. */
-    record Step(Prim prim, String text, int[] args, Function<Var[], Var> f) {
+    record Step(Prim<?> prim, String text, int[] args, Function<Var[], Var> f) {
     }
 
     /** A generated program. Values 0..inputs-1 are the inputs, value inputs + j is step j's result. */
@@ -100,8 +102,8 @@ final class RandomPrograms {
         }
 
         /** The primitives the program applies (not counting the final weighting). */
-        List<Prim> prims() {
-            List<Prim> p = new ArrayList<>();
+        List<Prim<?>> prims() {
+            List<Prim<?>> p = new ArrayList<>();
             for (Step s : steps) {
                 p.add(s.prim());
             }
@@ -221,7 +223,7 @@ final class RandomPrograms {
     }
 
     /** THE recipe table, one entry per built-in primitive. */
-    static final Map<Prim, Recipe> RECIPES = new HashMap<>();
+    static final Map<Prim<?>, Recipe> RECIPES = new HashMap<>();
 
     static {
         // elementwise unary, with the operand's domain
@@ -429,9 +431,26 @@ final class RandomPrograms {
                     + Arrays.toString(index.toLongArray()) + ", v" + src + ")", new int[] {a, src},
                     v -> v[0].scatterAdd(axis, index, v[1]));
         });
+        derivedUnaryRecipes();
     }
 
-    private static void unary(Prim p, Function<Var, Var> f, Predicate<Tensor> domain) {
+    /**
+     * An elementwise unary primitive (its backend op is a {@link UnaryOp}) without a recipe above gets one from
+     * its {@link GradientTableTest} rows: for one operand a row's sampling range is a domain on that operand,
+     * so the primitive applies to a value lying within one of its rows' ranges. Adding such a primitive
+     * therefore needs its gradient-table row only; a primitive with a kink or a joint domain needs an entry above.
+     */
+    private static void derivedUnaryRecipes() {
+        Map<Prim<?>, List<double[]>> ranges = new HashMap<>();
+        GradientTableTest.table().forEach(s -> {
+            if (s.prim() != null && s.prim().backendOp() instanceof UnaryOp && s.shapes().length == 1 && !RECIPES.containsKey(s.prim())) {
+                ranges.computeIfAbsent(s.prim(), k -> new ArrayList<>()).add(new double[] {s.lo(), s.hi()});
+            }
+        });
+        ranges.forEach((p, r) -> unary(p, p::apply, t -> r.stream().anyMatch(lh -> min(t) >= lh[0] && max(t) <= lh[1])));
+    }
+
+    private static void unary(Prim<?> p, Function<Var, Var> f, Predicate<Tensor> domain) {
         RECIPES.put(p, g -> {
             int a = g.pick(domain);
             return a < 0 ? null : new Step(p, p.name() + "(v" + a + ")", new int[] {a}, v -> f.apply(v[0]));
@@ -448,7 +467,7 @@ final class RandomPrograms {
         Var apply(Var a, Var b);
     }
 
-    private static void binary(Prim p, BinaryVarOp f, PairCondition cond) {
+    private static void binary(Prim<?> p, BinaryVarOp f, PairCondition cond) {
         RECIPES.put(p, g -> {
             int a = g.pick();
             int b = g.pick(t -> {
@@ -491,7 +510,7 @@ final class RandomPrograms {
             ranges[i] = "[" + lo + ", " + hi + "]";
             g.values.add(inputs[i]);
         }
-        List<Prim> prims = Rules.builtins();
+        List<Prim<?>> prims = Rules.builtins();
         List<Step> steps = new ArrayList<>();
         int nSteps = 3 + rnd.nextInt(10);
         for (int j = 0; j < nSteps; j++) {
@@ -540,7 +559,7 @@ final class RandomPrograms {
     }
 
     /** The recipe of {@code p}; fails naming the primitive when the table has none. */
-    static Recipe recipe(Prim p) {
+    static Recipe recipe(Prim<?> p) {
         Recipe r = RECIPES.get(p);
         if (r == null) {
             throw new IllegalStateException("random-program fuzzer: primitive '" + p + "' has no recipe; add one to "

@@ -2,13 +2,11 @@ package dev.wengert.autograd.trace;
 
 import dev.wengert.autograd.Backward;
 import dev.wengert.autograd.Node;
-import dev.wengert.autograd.Prim;
 import dev.wengert.autograd.Var;
 import dev.wengert.tensor.Shape;
 import dev.wengert.tensor.Tensor;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.IdentityHashMap;
@@ -264,64 +262,18 @@ public final class WengertList {
 
     // ------------------------------------------------------------------ notation
 
-    /** The right-hand side of v_i = ... for a node. */
+    /** The right-hand side of v_i = ... for a node, as its primitive prints it ({@link dev.wengert.autograd.Printer}). */
     private String expression(Node n) {
+        return n.prim().expression(operands(n), n.attrs(), n.output());
+    }
+
+    private String[] operands(Node n) {
         Var[] in = n.inputs();
         String[] a = new String[in.length];
         for (int i = 0; i < in.length; i++) {
             a[i] = operand(in[i]);
         }
-        Prim p = n.prim();
-        Object at = n.attrs();
-        if (p == Prim.ADD) {
-            return a[0] + " + " + a[1];
-        } else if (p == Prim.SUB) {
-            return a[0] + " - " + a[1];
-        } else if (p == Prim.MUL) {
-            return a[0] + " × " + a[1];
-        } else if (p == Prim.DIV) {
-            return a[0] + " / " + a[1];
-        } else if (p == Prim.POW) {
-            return a[0] + " ^ " + a[1];
-        } else if (p == Prim.NEG) {
-            return "-" + a[0];
-        } else if (p == Prim.LOG) {
-            return "ln " + a[0];
-        } else if (p == Prim.ABS) {
-            return "|" + a[0] + "|";
-        } else if (p == Prim.EXP || p == Prim.SIN || p == Prim.COS || p == Prim.SQRT || p == Prim.TANH
-                || p == Prim.SIGMOID || p == Prim.RELU) {
-            return p.name() + " " + a[0];
-        } else if (p == Prim.MATMUL) {
-            boolean[] tr = (boolean[]) at;
-            return a[0] + (tr[0] ? "ᵀ" : "") + " @ " + a[1] + (tr[1] ? "ᵀ" : "");
-        }
-        String attrs = attributes(n);
-        return p.name() + "(" + String.join(", ", a) + (attrs.isEmpty() ? "" : ", " + attrs) + ")";
-    }
-
-    private static String attributes(Node n) {
-        Object at = n.attrs();
-        Prim p = n.prim();
-        if (at instanceof Var.Reduction r) {
-            return "axes=" + Arrays.toString(r.axes()) + (r.keepDims() ? ", keepDims" : "");
-        } else if (at instanceof Var.Indexing ix) {
-            return "axis=" + ix.axis() + ", index=" + ix.index().describe().replace(" on cpu", "");
-        } else if (p == Prim.RESHAPE || p == Prim.BROADCAST_TO) {
-            return Shape.str(n.output().shape());
-        } else if (p == Prim.PERMUTE) {
-            return Arrays.toString((int[]) at);
-        } else if (p == Prim.SLICE) {
-            int[] s = (int[]) at;
-            return "axis=" + s[0] + ", " + s[1] + ":" + s[2];
-        } else if (p == Prim.LOG_SOFTMAX || p == Prim.CONCAT) {
-            return "axis=" + at;
-        } else if (p == Prim.CAST) {
-            return "to " + n.output().dtype();
-        } else if (at instanceof Tensor t) {
-            return "cond=" + t.describe().replace(" on cpu", "");
-        }
-        return at == null ? "" : String.valueOf(at);
+        return a;
     }
 
     private String operand(Var v) {
@@ -330,45 +282,11 @@ public final class WengertList {
     }
 
     /**
-     * Local partial derivatives ∂v_i/∂(input j) as text for the scalar primitives, or null: then the
-     * trace writes ∂v_i/∂v_j.
+     * Local partial derivatives ∂v_i/∂(input j) as text, as the primitive prints them for one-element nodes,
+     * or null: then the trace writes ∂v_i/∂v_j.
      */
     private String[] partials(Node n) {
-        Var[] in = n.inputs();
-        String a = operand(in[0]);
-        String b = in.length > 1 ? operand(in[1]) : null;
-        String y = nameOf(n.output());
-        Prim p = n.prim();
-        if (!scalarNode(n)) {
-            return null;
-        } else if (p == Prim.ADD) {
-            return new String[] {"1", "1"};
-        } else if (p == Prim.SUB) {
-            return new String[] {"1", "-1"};
-        } else if (p == Prim.MUL) {
-            return new String[] {b, a};
-        } else if (p == Prim.DIV) {
-            return new String[] {"(1/" + b + ")", "(-" + y + "/" + b + ")"};
-        } else if (p == Prim.POW) {
-            return new String[] {"(" + b + " × " + a + " ^ (" + b + " - 1))", "(" + y + " × ln " + a + ")"};
-        } else if (p == Prim.NEG) {
-            return new String[] {"-1"};
-        } else if (p == Prim.LOG) {
-            return new String[] {"(1/" + a + ")"};
-        } else if (p == Prim.EXP) {
-            return new String[] {y};
-        } else if (p == Prim.SIN) {
-            return new String[] {"cos " + a};
-        } else if (p == Prim.COS) {
-            return new String[] {"(-sin " + a + ")"};
-        } else if (p == Prim.SQRT) {
-            return new String[] {"(0.5/" + y + ")"};
-        } else if (p == Prim.TANH) {
-            return new String[] {"(1 - " + y + "²)"};
-        } else if (p == Prim.SIGMOID) {
-            return new String[] {"(" + y + " × (1 - " + y + "))"};
-        }
-        return null;
+        return scalarNode(n) ? n.prim().partials(operands(n), nameOf(n.output())) : null;
     }
 
     private static boolean scalarNode(Node n) {

@@ -279,24 +279,33 @@ class CudaHostLogicTest {
         return values;
     }
 
+    /**
+     * Every Java op has the .cuh constant of its name (U_EXP for UnaryOp.EXP), and OpCodes, which reads the
+     * sources packaged with the fatbin, gives its value: the two enums cannot drift, and an op added on one
+     * side only fails here.
+     */
     @Test
     void opCodesMatchTheKernelEnums() throws IOException {
         String ew = source("elementwise.cuh");
+        assertEquals(ew, OpCodes.source("elementwise.cuh"), "OpCodes reads the packaged copy of src/main/cuda");
         Map<String, Integer> u = cEnum(ew, "U_");
         assertEquals(UnaryOp.values().length, u.size(), "unary ops " + u);
         for (UnaryOp op : UnaryOp.values()) {
+            assertNotNull(u.get(op.name()), "elementwise.cuh has no U_" + op.name() + " for UnaryOp." + op.name());
             assertEquals(u.get(op.name()), OpCodes.of(op), "U_" + op.name());
         }
         Map<String, Integer> b = cEnum(ew, "B_");
         assertEquals(BinaryOp.values().length, b.size(), "binary ops " + b);
         for (BinaryOp op : BinaryOp.values()) {
-            String c = op.name().replace("MAXIMUM", "MAX").replace("MINIMUM", "MIN");
-            assertEquals(b.get(c), OpCodes.of(op), "B_" + c);
+            assertNotNull(b.get(op.name()), "elementwise.cuh has no B_" + op.name() + " for BinaryOp." + op.name());
+            assertEquals(b.get(op.name()), OpCodes.of(op), "B_" + op.name());
         }
         Map<String, Integer> red = cEnum(source("reduce.cuh"), "R_");
+        assertEquals(ReduceOp.values().length, red.size(), "reductions " + red);
         for (ReduceOp op : ReduceOp.values()) {
             assertEquals(red.get(op.name()), OpCodes.of(op), "R_" + op.name());
         }
+        assertEquals(Map.of("A", 0, "B", 7, "C", 8), OpCodes.cEnum("enum { Q_A, Q_B = 7, Q_C };", "Q_"));
         Map<String, Integer> act = cEnum(source("fused.cuh"), "ACT_");
         for (CudaFused.Activation a : CudaFused.Activation.values()) {
             assertEquals(act.get(a.name()), a.ordinal(), "ACT_" + a.name() + " is passed as the ordinal");
