@@ -79,7 +79,6 @@ public interface Backend {
     /** Fused, numerically stable log-softmax along {@code axis}: x - max - log(sum(exp(x - max))). */
     void logSoftmax(Tensor x, int axis, Tensor out);
 
-    /** This backend's fused operations; the composed reference ones unless it has kernels of its own. */
     /**
      * True for a backend that runs on a simulator (the CUDA simulator of cuda-kernels): correct results,
      * but no timing of it is a device figure, and automatic device choice never picks it.
@@ -88,8 +87,22 @@ public interface Backend {
         return false;
     }
 
+    /** This backend's fused operations; the composed reference ones unless it has kernels of its own. */
     default FusedOps fused() {
         return ComposedFusedOps.INSTANCE;
+    }
+
+    /** The fused kernels this backend accelerates (none unless it registers some). */
+    default FusedKernels fusedKernels() {
+        return FusedKernels.NONE;
+    }
+
+    /**
+     * This backend's implementation of the fused kernel {@code key}, or empty where it has none: the caller
+     * then runs its own composed version.
+     */
+    default <F> java.util.Optional<F> fused(FusedKernel<F> key) {
+        return fusedKernels().get(key);
     }
 
     /** Memory figures for this backend. */

@@ -1,8 +1,12 @@
 package dev.wengert.models.optim;
 
 import dev.wengert.autograd.Var;
+import dev.wengert.tensor.BinaryOp;
+import dev.wengert.tensor.FusedKernel;
+import dev.wengert.tensor.Scope;
 import dev.wengert.tensor.Tensor;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Adam (Kingma and Ba) as in PyTorch's {@code torch.optim.Adam}, or AdamW (Loshchilov and Hutter) with
@@ -49,6 +53,51 @@ public final class Adam extends Optimizer {
 
     @Override
     protected void update(int i, Tensor w, Tensor g) {
-        w.backend().fused().adam(w, g, m[i], v[i], lr(), beta1, beta2, eps, weightDecay, steps(), decoupled);
+        apply(w, g, m[i], v[i], lr(), beta1, beta2, eps, weightDecay, steps(), decoupled);
+    }
+
+    /**
+     * One Adam (decoupled = false: L2, g = grad + weightDecay * param) or AdamW (decoupled = true: param *=
+     * 1 - lr * weightDecay first) update of one tensor at 1-based {@code step}: m = b1 m + (1 - b1) g,
+     * v = b2 v + (1 - b2) g^2, param -= lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps). param, m and v are
+     * modified (m and v start at zero), grad is not. Runs the backend's fused kernel {@link FusedKernel#ADAM}
+     * where it has one (one launch on CUDA), and {@link #applyComposed} otherwise.
+     */
+    public static void apply(Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2,
+                             double eps, double weightDecay, long step, boolean decoupled) {
+        Optional<FusedKernel.Adam> fused = param.backend().fused(FusedKernel.ADAM);
+        if (fused.isPresent()) {
+            fused.get().step(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step, decoupled);
+        } else {
+            applyComposed(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step, decoupled);
+        }
+    }
+
+    /**
+     * {@link #apply} from tensor operations: what a backend without the fused kernel runs, and the reference
+     * the fused kernels are tested against. Temporaries live in a scope of their own.
+     */
+    public static void applyComposed(Tensor w, Tensor g, Tensor m, Tensor v, double lr, double beta1, double beta2,
+                                     double eps, double weightDecay, long step, boolean decoupled) {
+        try (Scope s = Scope.open()) {
+            double bc1 = 1 - Math.pow(beta1, step);
+            double sqrtBc2 = Math.sqrt(1 - Math.pow(beta2, step));
+            Tensor d = g;
+            if (weightDecay != 0) {
+                if (decoupled) {
+                    w.applyInPlace(BinaryOp.MUL, 1 - lr * weightDecay);
+                } else {
+                    d = w.mul(weightDecay).applyInPlace(BinaryOp.ADD, g);
+                }
+            }
+            Tensor scratch = d.mul(d).applyInPlace(BinaryOp.MUL, 1 - beta2);
+            v.applyInPlace(BinaryOp.MUL, beta2).applyInPlace(BinaryOp.ADD, scratch);
+            scratch.assign(d).applyInPlace(BinaryOp.MUL, 1 - beta1);
+            m.applyInPlace(BinaryOp.MUL, beta1).applyInPlace(BinaryOp.ADD, scratch);
+            // lr (m / bc1) / (sqrt(v) / sqrtBc2 + eps) = (lr sqrtBc2 / bc1) m / (sqrt(v) + eps sqrtBc2)
+            Tensor denom = v.sqrt().applyInPlace(BinaryOp.ADD, eps * sqrtBc2);
+            scratch.assign(m).applyInPlace(BinaryOp.DIV, denom).applyInPlace(BinaryOp.MUL, lr * sqrtBc2 / bc1);
+            w.applyInPlace(BinaryOp.SUB, scratch);
+        }
     }
 }

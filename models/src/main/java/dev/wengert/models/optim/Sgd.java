@@ -1,8 +1,12 @@
 package dev.wengert.models.optim;
 
 import dev.wengert.autograd.Var;
+import dev.wengert.tensor.BinaryOp;
+import dev.wengert.tensor.FusedKernel;
+import dev.wengert.tensor.Scope;
 import dev.wengert.tensor.Tensor;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Stochastic gradient descent as in PyTorch's {@code torch.optim.SGD} (dampening 0):
@@ -35,9 +39,44 @@ public final class Sgd extends Optimizer {
         }
     }
 
-    /** One step through the backend's fused update (a single kernel on CUDA; composed elsewhere). */
     @Override
     protected void update(int i, Tensor w, Tensor g) {
-        w.backend().fused().sgd(w, g, buffers[i], lr(), momentum, weightDecay, nesterov);
+        apply(w, g, buffers[i], lr(), momentum, weightDecay, nesterov);
+    }
+
+    /**
+     * One SGD update of one tensor (dampening 0): d = grad + weightDecay * param; with a velocity (modified,
+     * starts at zero) v = momentum * v + d and d = nesterov ? d + momentum * v : v; without one (null) d as is;
+     * param (modified) -= lr * d. With a velocity it runs the backend's fused kernel
+     * {@link FusedKernel#SGD_MOMENTUM} where the backend has one (one launch on CUDA), and {@link #applyComposed}
+     * otherwise. grad is not modified.
+     */
+    public static void apply(Tensor param, Tensor grad, Tensor velocity, double lr, double momentum, double weightDecay,
+                             boolean nesterov) {
+        if (velocity != null) {
+            Optional<FusedKernel.SgdMomentum> fused = param.backend().fused(FusedKernel.SGD_MOMENTUM);
+            if (fused.isPresent()) {
+                fused.get().step(param, grad, velocity, lr, momentum, weightDecay, nesterov);
+                return;
+            }
+        }
+        applyComposed(param, grad, velocity, lr, momentum, weightDecay, nesterov);
+    }
+
+    /**
+     * {@link #apply} from tensor operations: what a backend without the fused kernel runs (and plain SGD
+     * everywhere), and the reference the fused kernels are tested against. Temporaries live in a scope of
+     * their own.
+     */
+    public static void applyComposed(Tensor w, Tensor g, Tensor velocity, double lr, double momentum,
+                                     double weightDecay, boolean nesterov) {
+        try (Scope s = Scope.open()) {
+            Tensor d = weightDecay == 0 ? g : w.mul(weightDecay).applyInPlace(BinaryOp.ADD, g);
+            if (velocity != null) {
+                velocity.applyInPlace(BinaryOp.MUL, momentum).applyInPlace(BinaryOp.ADD, d);
+                d = nesterov ? velocity.mul(momentum).applyInPlace(BinaryOp.ADD, d) : velocity;
+            }
+            w.applyInPlace(BinaryOp.SUB, d.mul(lr));
+        }
     }
 }

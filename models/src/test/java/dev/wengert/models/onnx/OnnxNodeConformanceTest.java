@@ -6,6 +6,8 @@ import dev.wengert.autograd.Var;
 import dev.wengert.models.loss.Losses;
 import dev.wengert.models.onnx.OnnxProto.Node;
 import dev.wengert.models.onnx.OnnxProto.TensorData;
+import dev.wengert.models.optim.Adam;
+import dev.wengert.models.optim.Sgd;
 import dev.wengert.tensor.DType;
 import dev.wengert.tensor.Scope;
 import dev.wengert.tensor.Tensor;
@@ -627,7 +629,7 @@ class OnnxNodeConformanceTest {
                 case "nesterov" -> true;
                 default -> throw new NotApplicable("mode " + mode);
             };
-            via = "Sgd's update kernel (FusedOps.sgd: momentum = alpha, weight decay = norm_coefficient, "
+            via = "Sgd's update (Sgd.apply: momentum = alpha, weight decay = norm_coefficient, "
                     + "velocity = V; beta' = 1 since T = 0)";
             List<Tensor> xs = new ArrayList<>();
             List<Tensor> vs = new ArrayList<>();
@@ -635,7 +637,7 @@ class OnnxNodeConformanceTest {
                 Tensor x = in(2 + i).copy();
                 Tensor g = in(2 + n + i);
                 Tensor v = in(2 + 2 * n + i).copy();
-                x.backend().fused().sgd(x, g, v, r, alpha, norm, nesterov);
+                Sgd.apply(x, g, v, r, alpha, norm, nesterov);
                 xs.add(x);
                 vs.add(v);
             }
@@ -671,14 +673,14 @@ class OnnxNodeConformanceTest {
             if (t > 0) {
                 step = t;
                 wengertEps = eps / Math.sqrt(1 - Math.pow(beta, t));
-                via = "Adam's update kernel (FusedOps.adam at step T, eps = epsilon / sqrt(1 - beta^T))";
+                via = "Adam's update (Adam.apply at step T, eps = epsilon / sqrt(1 - beta^T))";
             } else {
                 step = Long.MAX_VALUE;
                 if (Math.pow(alpha, step) != 0 || Math.pow(beta, step) != 0) {
                     throw new NotApplicable("T = 0 (no bias correction) with alpha or beta too close to 1 to reach it");
                 }
                 wengertEps = eps;
-                via = "Adam's update kernel (FusedOps.adam, beta1 = alpha, beta2 = beta, weight decay = norm_coefficient,"
+                via = "Adam's update (Adam.apply, beta1 = alpha, beta2 = beta, weight decay = norm_coefficient,"
                         + " m = V, v = H; T = 0, no bias correction: step count Long.MAX_VALUE, so both corrections are"
                         + " exactly 1)";
             }
@@ -690,7 +692,7 @@ class OnnxNodeConformanceTest {
                 Tensor g = in(2 + n + i);
                 Tensor v = in(2 + 2 * n + i).copy();
                 Tensor h = in(2 + 3 * n + i).copy();
-                x.backend().fused().adam(x, g, v, h, r, alpha, beta, wengertEps, norm, step, false);
+                Adam.apply(x, g, v, h, r, alpha, beta, wengertEps, norm, step, false);
                 xs.add(x);
                 vs.add(v);
                 hs.add(h);

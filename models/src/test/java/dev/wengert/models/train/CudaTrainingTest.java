@@ -6,13 +6,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.wengert.models.data.BatchLoader;
 import dev.wengert.models.data.MnistData;
 import dev.wengert.models.nn.Sequential;
+import dev.wengert.models.optim.Adam;
 import dev.wengert.models.optim.Sgd;
 import dev.wengert.models.zoo.ModelSpec;
+import dev.wengert.tensor.Backends;
 import dev.wengert.tensor.CudaTestDevice;
 import dev.wengert.tensor.DType;
 import dev.wengert.tensor.Device;
+import dev.wengert.tensor.FusedKernel;
 import dev.wengert.tensor.LeakCheck;
 import dev.wengert.tensor.Scope;
+import dev.wengert.tensor.Tensor;
+import dev.wengert.tensor.TensorFactory;
 import java.io.IOException;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -71,5 +76,61 @@ class CudaTrainingTest {
     @Test
     void mlpMatchesTheCpu() throws IOException {
         sameAccuracyAsTheCpu(ModelSpec.mlp(784, new int[] {512, 256}, 10), 0.05, 0.85);
+    }
+
+    private static void assertClose(Tensor expected, Tensor actual, double tol, String what) {
+        double[] e = expected.toDoubleArray();
+        double[] a = actual.toDoubleArray();
+        for (int i = 0; i < e.length; i++) {
+            assertTrue(Math.abs(e[i] - a[i]) <= tol * Math.max(1, Math.abs(e[i])), what + " element " + i + ": " + e[i] + " vs " + a[i]);
+        }
+    }
+
+    /**
+     * CUDA registers the optimizers' fused kernels; each matches its optimizer's composed update (the fallback
+     * of a backend without it) on the same device, and the optimizer's {@code apply} runs the kernel.
+     */
+    @Test
+    void fusedOptimizerKernelsMatchTheOptimizersComposedUpdates() {
+        Device device = CudaTestDevice.DEVICE;
+        TensorFactory on = Tensor.on(device);
+        FusedKernel.SgdMomentum sgd = Backends.of(device).fused(FusedKernel.SGD_MOMENTUM).orElseThrow();
+        FusedKernel.Adam adam = Backends.of(device).fused(FusedKernel.ADAM).orElseThrow();
+        try (Scope s = Scope.open()) {
+            for (int variant = 0; variant < 3; variant++) {
+                boolean nesterov = variant == 1;
+                double wd = variant == 2 ? 0.01 : 0;
+                Tensor w1 = on.uniform(-1, 1, 1 + variant, DType.FLOAT64, 300, 130);
+                Tensor w2 = w1.copy();
+                Tensor w3 = w1.copy();
+                Tensor v1 = on.uniform(-1, 1, 11 + variant, DType.FLOAT64, 300, 130);
+                Tensor v2 = v1.copy();
+                Tensor v3 = v1.copy();
+                Tensor g = on.uniform(-1, 1, 21 + variant, DType.FLOAT64, 300, 130);
+                sgd.step(w1, g, v1, 0.1, 0.9, wd, nesterov);
+                Sgd.applyComposed(w2, g, v2, 0.1, 0.9, wd, nesterov);
+                Sgd.apply(w3, g, v3, 0.1, 0.9, wd, nesterov);
+                assertClose(w2, w1, 1e-12, "sgd param");
+                assertClose(v2, v1, 1e-12, "sgd velocity");
+                assertClose(w1, w3, 0, "Sgd.apply runs the kernel");
+            }
+            for (boolean decoupled : new boolean[] {false, true}) {
+                Tensor w1 = on.uniform(-1, 1, 31, DType.FLOAT64, 40, 30);
+                Tensor w2 = w1.copy();
+                Tensor w3 = w1.copy();
+                Tensor[] m = {on.zeros(DType.FLOAT64, 40, 30), on.zeros(DType.FLOAT64, 40, 30), on.zeros(DType.FLOAT64, 40, 30)};
+                Tensor[] v = {on.zeros(DType.FLOAT64, 40, 30), on.zeros(DType.FLOAT64, 40, 30), on.zeros(DType.FLOAT64, 40, 30)};
+                for (int step = 1; step <= 3; step++) {
+                    Tensor g = on.uniform(-1, 1, 40 + step, DType.FLOAT64, 40, 30);
+                    adam.step(w1, g, m[0], v[0], 1e-2, 0.9, 0.999, 1e-8, 0.01, step, decoupled);
+                    Adam.applyComposed(w2, g, m[1], v[1], 1e-2, 0.9, 0.999, 1e-8, 0.01, step, decoupled);
+                    Adam.apply(w3, g, m[2], v[2], 1e-2, 0.9, 0.999, 1e-8, 0.01, step, decoupled);
+                }
+                assertClose(w2, w1, 1e-12, "adam param");
+                assertClose(m[1], m[0], 1e-12, "adam m");
+                assertClose(v[1], v[0], 1e-12, "adam v");
+                assertClose(w1, w3, 0, "Adam.apply runs the kernel");
+            }
+        }
     }
 }

@@ -5,6 +5,8 @@ import dev.wengert.tensor.BinaryOp;
 import dev.wengert.tensor.CounterRandom;
 import dev.wengert.tensor.DType;
 import dev.wengert.tensor.Device;
+import dev.wengert.tensor.FusedKernel;
+import dev.wengert.tensor.FusedKernels;
 import dev.wengert.tensor.MemoryStats;
 import dev.wengert.tensor.RandomKind;
 import dev.wengert.tensor.ReduceOp;
@@ -571,6 +573,16 @@ public final class CpuBackend implements Backend {
     @Override
     public dev.wengert.tensor.FusedOps fused() {
         return CpuFusedOps.INSTANCE;
+    }
+
+    /** The CPU's one-pass Java softmax cross-entropy; the optimizers' composed updates already run large steps in ND4J. */
+    private static final FusedKernels FUSED = FusedKernels.NONE
+            .with(FusedKernel.SOFTMAX_XENT_FWD, CpuFusedOps.INSTANCE::softmaxCrossEntropy)
+            .with(FusedKernel.SOFTMAX_XENT_BWD, CpuFusedOps.INSTANCE::softmaxCrossEntropyBackward);
+
+    @Override
+    public FusedKernels fusedKernels() {
+        return FUSED;
     }
 
     @Override

@@ -11,6 +11,8 @@ import dev.wengert.tensor.Backend;
 import dev.wengert.tensor.BinaryOp;
 import dev.wengert.tensor.DType;
 import dev.wengert.tensor.Device;
+import dev.wengert.tensor.FusedKernel;
+import dev.wengert.tensor.FusedKernels;
 import dev.wengert.tensor.MemoryStats;
 import dev.wengert.tensor.RandomKind;
 import dev.wengert.tensor.ReduceOp;
@@ -460,6 +462,18 @@ public final class CudaBackend implements Backend {
     @Override
     public dev.wengert.tensor.FusedOps fused() {
         return CudaFusedOps.INSTANCE;
+    }
+
+    /** The kernels of fused.cuh ({@link CudaFused}). */
+    private static final FusedKernels FUSED = FusedKernels.NONE
+            .with(FusedKernel.SOFTMAX_XENT_FWD, CudaFused::softmaxCrossEntropy)
+            .with(FusedKernel.SOFTMAX_XENT_BWD, CudaFused::softmaxCrossEntropyBackward)
+            .with(FusedKernel.SGD_MOMENTUM, CudaFused::sgdMomentum)
+            .with(FusedKernel.ADAM, CudaFused::adam);
+
+    @Override
+    public FusedKernels fusedKernels() {
+        return FUSED;
     }
 
     @Override

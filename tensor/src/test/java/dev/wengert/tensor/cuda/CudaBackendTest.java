@@ -11,6 +11,7 @@ import dev.wengert.tensor.CounterRandom;
 import dev.wengert.tensor.CudaTestDevice;
 import dev.wengert.tensor.DType;
 import dev.wengert.tensor.Device;
+import dev.wengert.tensor.FusedKernel;
 import dev.wengert.tensor.LeakCheck;
 import dev.wengert.tensor.MemoryStats;
 import dev.wengert.tensor.RandomKind;
@@ -179,6 +180,13 @@ class CudaBackendTest extends BackendContractTest {
         Ref once = Ref.matmul(Ref.of(a), false, Ref.of(b), false);
         out.backend().matmul(a, false, b, false, out, true);
         close(Ref.binary(dev.wengert.tensor.BinaryOp.ADD, once, once), out, 1e-12);
+    }
+
+    /** CUDA registers a kernel for every fused kernel key: its users never fall back to a composed version. */
+    @Test
+    void registersAllFourFusedKernels() {
+        assertEquals(List.of(FusedKernel.SOFTMAX_XENT_FWD, FusedKernel.SOFTMAX_XENT_BWD, FusedKernel.SGD_MOMENTUM,
+                FusedKernel.ADAM), List.copyOf(Backends.of(DEVICE).fusedKernels().keys()));
     }
 
     @Test

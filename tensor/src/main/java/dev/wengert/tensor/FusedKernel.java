@@ -1,0 +1,109 @@
+package dev.wengert.tensor;
+
+import java.util.Objects;
+
+/**
+ * The name and signature of an optional fused kernel: one pass that replaces a chain of tensor operations.
+ * A backend registers implementations for the kernels it accelerates ({@link FusedKernels}) and
+ * {@link Backend#fused(FusedKernel)} looks one up; the kernel's user (an optimizer, the cross-entropy
+ * primitive) runs its own composed version, written with {@link Tensor} operations, where the backend has
+ * none, and tests each registered kernel against that fallback. This layer names kernels and says what they
+ * compute; it holds no fallback.
+ *
+ * <p>As with the {@link Backend} SPI, the caller checks shapes, dtypes and devices before it calls a kernel,
+ * every operand lives on the backend's device, and only the arguments described as modified are written.
+ *
+ * @param <F> the functional interface a kernel implements
+ */
+public final class FusedKernel<F> {
+
+    /** {@link #SOFTMAX_XENT_FWD}'s signature. */
+    @FunctionalInterface
+    public interface SoftmaxXentForward {
+        /**
+         * loss (modified, [rows]) = logsumexp(logits[r, :]) - logits[r, labels[r]] for float logits
+         * [rows, classes] and int64 labels [rows]: softmax cross-entropy per row, stable for large logits.
+         * A label outside [0, classes) throws {@link IndexOutOfBoundsException} (a device reports it at its next
+         * synchronising read).
+         */
+        void run(Tensor logits, Tensor labels, Tensor loss);
+    }
+
+    /** {@link #SOFTMAX_XENT_BWD}'s signature. */
+    @FunctionalInterface
+    public interface SoftmaxXentBackward {
+        /**
+         * grad (modified, shaped like logits) = (softmax(logits) - oneHot(labels)) * gradLoss[r] * scale, where
+         * gradLoss is the upstream gradient per row ([rows]) or a scalar shared by all rows. Labels as in
+         * {@link SoftmaxXentForward}.
+         */
+        void run(Tensor logits, Tensor labels, Tensor gradLoss, double scale, Tensor grad);
+    }
+
+    /** {@link #SGD_MOMENTUM}'s signature. */
+    @FunctionalInterface
+    public interface SgdMomentum {
+        /**
+         * One PyTorch SGD step with momentum (dampening 0): g = grad + weightDecay * param;
+         * velocity (modified) = momentum * velocity + g; param (modified) -= lr * (nesterov ? g + momentum *
+         * velocity : velocity). grad is not modified; all four are float tensors of one shape and dtype.
+         */
+        void step(Tensor param, Tensor grad, Tensor velocity, double lr, double momentum, double weightDecay,
+                  boolean nesterov);
+    }
+
+    /** {@link #ADAM}'s signature. */
+    @FunctionalInterface
+    public interface Adam {
+        /**
+         * One PyTorch Adam step (decoupled = false: L2, g = grad + weightDecay * param) or AdamW step
+         * (decoupled = true: param *= 1 - lr * weightDecay first, g = grad) at 1-based {@code step}:
+         * m (modified) = b1 m + (1 - b1) g, v (modified) = b2 v + (1 - b2) g^2, param (modified) -=
+         * lr (m / (1 - b1^step)) / (sqrt(v / (1 - b2^step)) + eps). grad is not modified.
+         */
+        void step(Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps,
+                  double weightDecay, long step, boolean decoupled);
+    }
+
+    /** The cross-entropy primitive's forward pass (autograd's softmaxCrossEntropy). */
+    public static final FusedKernel<SoftmaxXentForward> SOFTMAX_XENT_FWD =
+            new FusedKernel<>("softmax_xent_fwd", SoftmaxXentForward.class);
+    /** The cross-entropy primitive's backward pass (autograd's softmaxCrossEntropyGrad). */
+    public static final FusedKernel<SoftmaxXentBackward> SOFTMAX_XENT_BWD =
+            new FusedKernel<>("softmax_xent_bwd", SoftmaxXentBackward.class);
+    /** Sgd's update with a velocity (models' optim.Sgd). */
+    public static final FusedKernel<SgdMomentum> SGD_MOMENTUM = new FusedKernel<>("sgd_momentum", SgdMomentum.class);
+    /** Adam's and AdamW's update (models' optim.Adam). */
+    public static final FusedKernel<Adam> ADAM = new FusedKernel<>("adam", Adam.class);
+
+    private final String name;
+    private final Class<F> type;
+
+    private FusedKernel(String name, Class<F> type) {
+        this.name = Objects.requireNonNull(name);
+        this.type = Objects.requireNonNull(type);
+    }
+
+    /**
+     * A new kernel key (for a backend and a user outside this library). Keys are compared by identity: declare
+     * each once, as a constant.
+     */
+    public static <F> FusedKernel<F> of(String name, Class<F> type) {
+        return new FusedKernel<>(name, type);
+    }
+
+    /** The kernel's name, for messages and listings. */
+    public String name() {
+        return name;
+    }
+
+    /** The functional interface implementations of this kernel implement. */
+    public Class<F> type() {
+        return type;
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+}
