@@ -286,6 +286,10 @@ public final class Prim<A> {
         return "axis=" + ix.axis() + ", index=" + ix.index().describe().replace(" on cpu", "");
     }
 
+    private static String labels(Var.Labels l, Var out) {
+        return "labels=" + l.labels().describe().replace(" on cpu", "");
+    }
+
     private static String outShape(Object attrs, Var out) {
         return Shape.str(out.shape());
     }
@@ -352,8 +356,13 @@ public final class Prim<A> {
             .forward((in, a) -> in[0].logSoftmax(a.axis())).rules(Rules::logSoftmaxVjp, Rules::logSoftmaxJvp)
             .print(Printer.call("logSoftmax", (a, o) -> "axis=" + a.axis())).build();
     public static final Prim<Var.Labels> SOFTMAX_CROSS_ENTROPY = define("softmaxCrossEntropy", 1, Var.Labels.class)
-            .forward((in, a) -> in[0].softmaxCrossEntropy(a.labels())).rules(Rules::crossEntropyVjp, Rules::crossEntropyJvp)
-            .print(Printer.call("softmaxCrossEntropy", (a, o) -> "labels=" + a.labels().describe().replace(" on cpu", ""))).build();
+            .forward((in, a) -> SoftmaxCrossEntropy.loss(in[0], a.labels())).rules(Rules::crossEntropyVjp, Rules::crossEntropyJvp)
+            .print(Printer.call("softmaxCrossEntropy", Prim::labels)).build();
+    /** The VJP of SOFTMAX_CROSS_ENTROPY: (logits, upstream [rows]) -> (softmax(logits) - oneHot(labels)) upstream[r]. */
+    public static final Prim<Var.Labels> SOFTMAX_CROSS_ENTROPY_GRAD = define("softmaxCrossEntropyGrad", 2, Var.Labels.class)
+            .forward((in, a) -> SoftmaxCrossEntropy.grad(in[0], a.labels(), in[1]))
+            .rules(Rules::crossEntropyGradVjp, Rules::crossEntropyGradJvp)
+            .print(Printer.call("softmaxCrossEntropyGrad", Prim::labels)).build();
 
     // ---------------------------------------------------------------- movement (all linear)
     public static final Prim<Var.Dims> RESHAPE = define("reshape", 1, Var.Dims.class)

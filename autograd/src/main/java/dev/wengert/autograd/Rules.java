@@ -50,24 +50,56 @@ public final class Rules {
     }
 
     /**
-     * d loss[r] / d logits[r, c] = softmax(logits)[r, c] - [c == labels[r]]. A first-order backward runs it
-     * as one fused pass; a recorded backward (create-graph, for higher order) builds the same formula from
-     * differentiable primitives.
+     * d loss[r] / d logits[r, c] = (softmax(logits)[r, c] - [c == labels[r]]) g[r]: the backward primitive
+     * {@link Prim#SOFTMAX_CROSS_ENTROPY_GRAD} (the backend's fused pass), recorded like any other when the
+     * backward is (create-graph) and then differentiated by its own rules below.
      */
     static Var[] crossEntropyVjp(Var g, Var out, Var[] in, Var.Labels a) {
-        Tensor labels = a.labels();
-        if (!Grad.isEnabled()) {
-            return new Var[] {Var.constant(in[0].value().softmaxCrossEntropyGrad(labels, g.value()))};
-        }
-        return new Var[] {softmaxMinusOneHot(in[0], labels).mul(g.reshape(g.shape()[0], 1))};
+        return new Var[] {Prim.SOFTMAX_CROSS_ENTROPY_GRAD.apply(a, in[0], g)};
     }
 
     static Var crossEntropyJvp(Var[] t, Var out, Var[] in, Var.Labels a) {
         return softmaxMinusOneHot(in[0], a.labels()).mul(t[0]).sum(false, 1);
     }
 
+    /**
+     * The cross-entropy gradient y = (p - oneHot) u[r] with p = softmax(x), for the adjoint h of y:
+     * d/dx = p (s - sum(s p)) row by row with s = h u[r] (softmax's VJP), d/du[r] = sum over c of h (p - oneHot).
+     */
+    static Var[] crossEntropyGradVjp(Var h, Var out, Var[] in, Var.Labels a) {
+        Var x = in[0];
+        Var u = in[1];
+        Var p = x.softmax(1);
+        Var dx = null;
+        if (need(in, 0)) {
+            Var s = h.mul(u.reshape(u.shape()[0], 1));
+            dx = p.mul(s.sub(s.mul(p).sum(true, 1)));
+        }
+        Var du = need(in, 1) ? p.sub(oneHot(x, a.labels())).mul(h).sum(false, 1) : null;
+        return new Var[] {dx, du};
+    }
+
+    static Var crossEntropyGradJvp(Var[] t, Var out, Var[] in, Var.Labels a) {
+        Var x = in[0];
+        Var u = in[1].reshape(in[1].shape()[0], 1);
+        Var p = x.softmax(1);
+        Var tangent = null;
+        if (t[0] != null) {
+            tangent = p.mul(t[0].sub(t[0].mul(p).sum(true, 1))).mul(u);
+        }
+        if (t[1] != null) {
+            Var fromU = p.sub(oneHot(x, a.labels())).mul(t[1].reshape(t[1].shape()[0], 1));
+            tangent = tangent == null ? fromU : tangent.add(fromU);
+        }
+        return tangent;
+    }
+
     private static Var softmaxMinusOneHot(Var logits, Tensor labels) {
-        return logits.softmax(1).sub(Var.constant(labels.oneHot(logits.shape()[1], logits.dtype())));
+        return logits.softmax(1).sub(oneHot(logits, labels));
+    }
+
+    private static Var oneHot(Var logits, Tensor labels) {
+        return Var.constant(labels.oneHot(logits.shape()[1], logits.dtype()));
     }
 
     /** log-softmax: g - softmax * sum(g) along the axis. */

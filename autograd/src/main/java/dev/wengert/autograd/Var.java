@@ -570,7 +570,7 @@ public final class Var {
     public record Cond(Tensor cond) {
     }
 
-    /** Attributes of SOFTMAX_CROSS_ENTROPY: the int64 class labels (not differentiable). */
+    /** Attributes of SOFTMAX_CROSS_ENTROPY and SOFTMAX_CROSS_ENTROPY_GRAD: the int64 class labels (not differentiable). */
     public record Labels(Tensor labels) {
     }
 

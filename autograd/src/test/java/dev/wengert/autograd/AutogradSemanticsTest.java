@@ -185,8 +185,9 @@ class AutogradSemanticsTest {
         Var fused = a.softmaxCrossEntropy(labels).mean();
         Var composed = b.logSoftmax(1).gather(1, column).mean().neg();
         assertEquals(composed.item(), fused.item(), 1e-12);
-        fused.backward(null, true, true);            // recorded: the composed formula, differentiable again
+        fused.backward(null, true, true);            // recorded: the backward primitive, differentiable again
         composed.backward(null, true, true);
+        assertEquals(Prim.SOFTMAX_CROSS_ENTROPY_GRAD, a.grad().node().prim(), "the VJP is a primitive of its own");
         assertArrayEquals(b.gradTensor().toDoubleArray(), a.gradTensor().toDoubleArray(), 1e-12);
         Tensor w = Tensor.randn(9, DType.FLOAT64, 5, 4);
         Var ga = a.grad().mul(Var.constant(w)).sum();
@@ -197,7 +198,7 @@ class AutogradSemanticsTest {
         gb.backward();
         assertArrayEquals(b.gradTensor().toDoubleArray(), a.gradTensor().toDoubleArray(), 1e-12, "Hessian-vector products agree");
         Var c = Var.param(data);
-        c.softmaxCrossEntropy(labels).mean().backward();  // first order: the fused backward pass
+        c.softmaxCrossEntropy(labels).mean().backward();  // first order: the same primitive, not recorded
         Var d = Var.param(data);
         d.logSoftmax(1).gather(1, column).mean().neg().backward();
         assertArrayEquals(d.gradTensor().toDoubleArray(), c.gradTensor().toDoubleArray(), 1e-12);

@@ -1,10 +1,15 @@
 package dev.wengert.autograd;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.wengert.tensor.Backends;
 import dev.wengert.tensor.DType;
+import dev.wengert.tensor.FusedKernel;
 import dev.wengert.tensor.ScopePerTest;
 import dev.wengert.tensor.Tensor;
+import dev.wengert.tensor.TensorFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -127,6 +132,8 @@ class GradientTableTest {
         t.add(new Spec(Prim.LOG_SOFTMAX, "logSoftmax-1", v -> v[0].logSoftmax(1), new int[][] {{n, m, k}}, -3, 3));
         t.add(new Spec(null, "softmax", v -> v[0].softmax(-1), new int[][] {{n, m}}, -3, 3));
         t.add(new Spec(Prim.SOFTMAX_CROSS_ENTROPY, "softmaxCrossEntropy", v -> v[0].softmaxCrossEntropy(labels(n, m, v[0]).reshape(n)), new int[][] {{n, m}}, -3, 3));
+        t.add(new Spec(Prim.SOFTMAX_CROSS_ENTROPY_GRAD, "softmaxCrossEntropyGrad", v -> Prim.SOFTMAX_CROSS_ENTROPY_GRAD.apply(
+                new Var.Labels(labels(n, m, v[0]).reshape(n)), v[0], v[1]), new int[][] {{n, m}, {n}}, -3, 3));
         t.add(new Spec(null, "logSumExp", v -> v[0].logSumExp(false, 1), new int[][] {{n, m}}, -3, 3));
         t.add(new Spec(Prim.RESHAPE, "reshape", v -> v[0].reshape(-1).mul(v[0].reshape(-1)), new int[][] {{n, m}}, -1, 1));
         t.add(new Spec(Prim.PERMUTE, "permute", v -> v[0].permute(2, 0, 1), new int[][] {{n, m, k}}, -1, 1));
@@ -185,5 +192,47 @@ class GradientTableTest {
         }
         GradCheck.Result r = GradCheck.check(spec.f(), STEP, inputs);
         assertTrue(r.passes(TOLERANCE), spec + ": " + r);
+    }
+
+    /**
+     * The backend's cross-entropy kernels (the CPU's Java pass, CUDA's fused.cuh) against the composed fallback
+     * next to the primitive ({@link SoftmaxCrossEntropy}), in both float dtypes, with a row of logits of +-1000
+     * and both upstream forms; and the primitive runs the kernel.
+     */
+    @Test
+    void crossEntropyKernelsMatchTheComposedFallback() {
+        var fwd = Backends.of(device()).fused(FusedKernel.SOFTMAX_XENT_FWD);
+        var bwd = Backends.of(device()).fused(FusedKernel.SOFTMAX_XENT_BWD);
+        org.junit.jupiter.api.Assumptions.assumeTrue(fwd.isPresent() && bwd.isPresent(), device() + " has no cross-entropy kernels");
+        TensorFactory on = Tensor.on(device());
+        for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            double tol = dtype == DType.FLOAT32 ? 1e-4 : 1e-12;
+            Tensor logits = Tensor.concat(0, on.uniform(-5, 5, 3, DType.FLOAT64, 7, 10),
+                    on.of(new double[] {1000, -1000, 0, 0, 0, 0, 0, 0, 0, 999}, 1, 10)).cast(dtype);
+            Tensor labels = on.of(new long[] {0, 3, 9, 2, 2, 5, 1, 9});
+            Tensor a = on.zeros(dtype, 8);
+            Tensor b = on.zeros(dtype, 8);
+            fwd.get().run(logits, labels, a);
+            SoftmaxCrossEntropy.composedLoss(logits, labels, b);
+            assertClose(b, a, tol, dtype + " loss");
+            assertEquals(1 + Math.log1p(Math.exp(-1)), a.toDoubleArray()[7], tol, "stable for logits of 1000: lse - 999");
+            assertArrayEquals(a.toDoubleArray(), SoftmaxCrossEntropy.loss(logits, labels).toDoubleArray(), "the primitive runs the kernel");
+            for (Tensor upstream : new Tensor[] {on.uniform(0.5, 2, 4, dtype, 8), on.full(0.25, dtype)}) {
+                Tensor ga = on.zeros(dtype, 8, 10);
+                Tensor gb = on.zeros(dtype, 8, 10);
+                bwd.get().run(logits, labels, upstream, 0.5, ga);
+                SoftmaxCrossEntropy.composedGrad(logits, labels, upstream, 0.5, gb);
+                assertClose(gb, ga, tol, dtype + " gradient, upstream " + upstream.describe());
+            }
+        }
+    }
+
+    private static void assertClose(Tensor expected, Tensor actual, double tol, String what) {
+        double[] e = expected.toDoubleArray();
+        double[] a = actual.toDoubleArray();
+        assertEquals(e.length, a.length, what);
+        for (int i = 0; i < e.length; i++) {
+            assertTrue(Math.abs(e[i] - a[i]) <= tol * Math.max(1, Math.abs(e[i])), what + " element " + i + ": " + e[i] + " vs " + a[i]);
+        }
     }
 }

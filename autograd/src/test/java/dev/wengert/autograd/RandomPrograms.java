@@ -333,6 +333,24 @@ final class RandomPrograms {
                     + Arrays.toString(labels.toLongArray()) + ")", new int[] {a},
                     v -> (reshape ? v[0].reshape(rows, classes) : v[0]).softmaxCrossEntropy(labels));
         });
+        RECIPES.put(Prim.SOFTMAX_CROSS_ENTROPY_GRAD, g -> {   // logits [rows, classes] (reshaped), upstream [rows]
+            int a = g.pick(t -> t.numel() > 1);
+            if (a < 0) {
+                return null;
+            }
+            int n = g.value(a).numel();
+            int u = g.pick(t -> t.numel() < n && n % t.numel() == 0);   // two classes or more
+            if (u < 0) {
+                return null;
+            }
+            int rows = g.value(u).numel();
+            int classes = n / rows;
+            Tensor labels = g.indices(classes, rows);
+            return new Step(Prim.SOFTMAX_CROSS_ENTROPY_GRAD, "softmaxCrossEntropyGrad(reshape(v" + a + ", [" + rows + ", "
+                    + classes + "]), reshape(v" + u + ", [" + rows + "]), labels " + Arrays.toString(labels.toLongArray()) + ")",
+                    new int[] {a, u}, v -> Prim.SOFTMAX_CROSS_ENTROPY_GRAD.apply(new Var.Labels(labels),
+                            v[0].reshape(rows, classes), v[1].reshape(rows)));
+        });
 
         // movement
         RECIPES.put(Prim.RESHAPE, g -> {

@@ -1,0 +1,88 @@
+package dev.wengert.autograd;
+
+import dev.wengert.tensor.DType;
+import dev.wengert.tensor.FusedKernel;
+import dev.wengert.tensor.Scope;
+import dev.wengert.tensor.Tensor;
+import java.util.Arrays;
+import java.util.Optional;
+
+/**
+ * The tensor computations of the cross-entropy primitives ({@link Prim#SOFTMAX_CROSS_ENTROPY} and its VJP,
+ * {@link Prim#SOFTMAX_CROSS_ENTROPY_GRAD}): operand checks, then the backend's fused kernel
+ * ({@link FusedKernel#SOFTMAX_XENT_FWD}, {@link FusedKernel#SOFTMAX_XENT_BWD}) where it has one, and the
+ * composed version here, written with tensor operations, where it has none. The composed versions are
+ * also the reference the kernels are tested against.
+ */
+final class SoftmaxCrossEntropy {
+    private SoftmaxCrossEntropy() {
+    }
+
+    /** loss[r] = logsumexp(logits[r, :]) - logits[r, labels[r]] for float logits [rows, classes], int64 labels [rows]. */
+    static Tensor loss(Tensor logits, Tensor labels) {
+        check("softmaxCrossEntropy", logits, labels);
+        Tensor loss = Tensor.empty(logits.backend(), logits.dtype(), logits.dim(0));
+        Optional<FusedKernel.SoftmaxXentForward> fused = logits.backend().fused(FusedKernel.SOFTMAX_XENT_FWD);
+        if (fused.isPresent()) {
+            fused.get().run(logits, labels, loss);
+        } else {
+            composedLoss(logits, labels, loss);
+        }
+        return loss;
+    }
+
+    /** (softmax(logits) - oneHot(labels)) * gradLoss[r]: the gradient of {@link #loss} for the upstream gradLoss [rows]. */
+    static Tensor grad(Tensor logits, Tensor labels, Tensor gradLoss) {
+        check("softmaxCrossEntropyGrad", logits, labels);
+        Tensor.checkCompatible("softmaxCrossEntropyGrad", logits, gradLoss);
+        if (!Arrays.equals(gradLoss.shape(), new int[] {logits.dim(0)})) {
+            throw new IllegalArgumentException("softmaxCrossEntropyGrad: upstream gradient " + gradLoss.describe()
+                    + " must be [" + logits.dim(0) + "], the loss's shape");
+        }
+        Tensor grad = Tensor.empty(logits.backend(), logits.dtype(), logits.shape());
+        Optional<FusedKernel.SoftmaxXentBackward> fused = logits.backend().fused(FusedKernel.SOFTMAX_XENT_BWD);
+        if (fused.isPresent()) {
+            fused.get().run(logits, labels, gradLoss, 1.0, grad);
+        } else {
+            composedGrad(logits, labels, gradLoss, 1.0, grad);
+        }
+        return grad;
+    }
+
+    /** {@link FusedKernel.SoftmaxXentForward} composed: loss (modified) = -gather(logSoftmax(logits), labels). */
+    static void composedLoss(Tensor logits, Tensor labels, Tensor loss) {
+        try (Scope s = Scope.open()) {
+            int rows = logits.dim(0);
+            Tensor picked = logits.logSoftmax(1).gather(1, labels.reshape(rows, 1)).reshape(rows);
+            loss.assign(picked.neg());
+        }
+    }
+
+    /**
+     * {@link FusedKernel.SoftmaxXentBackward} composed: grad (modified) = (softmax(logits) - oneHot(labels)) *
+     * gradLoss * scale, gradLoss per row ([rows]) or a scalar.
+     */
+    static void composedGrad(Tensor logits, Tensor labels, Tensor gradLoss, double scale, Tensor grad) {
+        try (Scope s = Scope.open()) {
+            int rows = logits.dim(0);
+            Tensor diff = logits.softmax(1).sub(labels.oneHot(logits.dim(1), logits.dtype()));
+            Tensor upstream = gradLoss.rank() == 0 ? gradLoss : gradLoss.reshape(rows, 1);
+            grad.assign(diff.mul(upstream).mul(scale));
+        }
+    }
+
+    private static void check(String op, Tensor logits, Tensor labels) {
+        logits.ensureOpen(op);
+        labels.ensureOpen(op);
+        if (logits.rank() != 2 || !logits.dtype().isFloating()) {
+            throw new IllegalArgumentException(op + ": logits must be a float [rows, classes] tensor, got " + logits.describe());
+        }
+        if (labels.dtype() != DType.INT64 || !Arrays.equals(labels.shape(), new int[] {logits.dim(0)})) {
+            throw new IllegalArgumentException(op + ": labels must be int64 [" + logits.dim(0) + "], got " + labels.describe());
+        }
+        if (!labels.device().equals(logits.device())) {
+            throw new IllegalArgumentException(op + ": labels are on " + labels.device() + " but the logits on "
+                    + logits.device() + "; move them with to(" + logits.device() + ")");
+        }
+    }
+}
