@@ -5,7 +5,8 @@ package dev.wengert.tensor;
  * and devices and allocates outputs before it calls a backend, so every method may assume valid,
  * contiguous, row-major operands that live on this backend's device. Every method writes only its
  * {@code out} argument (documented otherwise where it accumulates); inputs are never modified.
- * Everything else (mean, softmax, cross-entropy, layers) is composed above this interface.
+ * Everything else (mean, softmax, cross-entropy, layers) is composed above this interface; optional fused
+ * kernels a backend accelerates are looked up by name ({@link #fused(FusedKernel)}).
  */
 public interface Backend {
 
@@ -85,11 +86,6 @@ public interface Backend {
      */
     default boolean isSimulated() {
         return false;
-    }
-
-    /** This backend's fused operations; the composed reference ones unless it has kernels of its own. */
-    default FusedOps fused() {
-        return ComposedFusedOps.INSTANCE;
     }
 
     /** The fused kernels this backend accelerates (none unless it registers some). */

@@ -910,48 +910,6 @@ public final class Tensor implements AutoCloseable {
         }
     }
 
-    /**
-     * Softmax cross-entropy per row, fused: loss[r] = logsumexp(this[r, :]) - this[r, labels[r]] for
-     * logits [rows, classes] and int64 labels [rows]. Stable for large logits.
-     */
-    public Tensor softmaxCrossEntropy(Tensor labels) {
-        checkCrossEntropy("softmaxCrossEntropy", labels);
-        Tensor loss = emptyLike(dtype, new int[] {shape[0]});
-        backend.fused().softmaxCrossEntropy(this, labels, loss);
-        return loss;
-    }
-
-    /**
-     * The gradient of {@link #softmaxCrossEntropy} with respect to these logits, fused:
-     * (softmax(this) - oneHot(labels)) * gradLoss[r], for an upstream gradient per row ([rows]) or a scalar.
-     */
-    public Tensor softmaxCrossEntropyGrad(Tensor labels, Tensor gradLoss) {
-        checkCrossEntropy("softmaxCrossEntropyGrad", labels);
-        checkCompatible("softmaxCrossEntropyGrad", this, gradLoss);
-        if (gradLoss.numel() != 1 && !Arrays.equals(gradLoss.shape, new int[] {shape[0]})) {
-            throw new IllegalArgumentException("softmaxCrossEntropyGrad: upstream gradient " + gradLoss.describe()
-                    + " must be a scalar or [" + shape[0] + "]");
-        }
-        Tensor grad = emptyLike(dtype, shape);
-        backend.fused().softmaxCrossEntropyBackward(this, labels, gradLoss, 1.0, grad);
-        return grad;
-    }
-
-    private void checkCrossEntropy(String op, Tensor labels) {
-        ensureOpen(op);
-        labels.ensureOpen(op);
-        if (shape.length != 2 || !dtype.isFloating()) {
-            throw new IllegalArgumentException(op + ": logits must be a float [rows, classes] tensor, got " + describe());
-        }
-        if (labels.dtype != DType.INT64 || !Arrays.equals(labels.shape, new int[] {shape[0]})) {
-            throw new IllegalArgumentException(op + ": labels must be int64 [" + shape[0] + "], got " + labels.describe());
-        }
-        if (!labels.device().equals(device())) {
-            throw new IllegalArgumentException(op + ": labels are on " + labels.device() + " but the logits on " + device()
-                    + "; move them with to(" + device() + ")");
-        }
-    }
-
     // ------------------------------------------------------------------ checks and printing
 
     /**

@@ -570,15 +570,10 @@ public final class CpuBackend implements Backend {
         return Math.log1p(rest);
     }
 
-    @Override
-    public dev.wengert.tensor.FusedOps fused() {
-        return CpuFusedOps.INSTANCE;
-    }
-
     /** The CPU's one-pass Java softmax cross-entropy; the optimizers' composed updates already run large steps in ND4J. */
     private static final FusedKernels FUSED = FusedKernels.NONE
-            .with(FusedKernel.SOFTMAX_XENT_FWD, CpuFusedOps.INSTANCE::softmaxCrossEntropy)
-            .with(FusedKernel.SOFTMAX_XENT_BWD, CpuFusedOps.INSTANCE::softmaxCrossEntropyBackward);
+            .with(FusedKernel.SOFTMAX_XENT_FWD, CpuFused::softmaxCrossEntropy)
+            .with(FusedKernel.SOFTMAX_XENT_BWD, CpuFused::softmaxCrossEntropyBackward);
 
     @Override
     public FusedKernels fusedKernels() {

@@ -459,11 +459,6 @@ public final class CudaBackend implements Backend {
 
     // ------------------------------------------------------------------ memory
 
-    @Override
-    public dev.wengert.tensor.FusedOps fused() {
-        return CudaFusedOps.INSTANCE;
-    }
-
     /** The kernels of fused.cuh ({@link CudaFused}). */
     private static final FusedKernels FUSED = FusedKernels.NONE
             .with(FusedKernel.SOFTMAX_XENT_FWD, CudaFused::softmaxCrossEntropy)

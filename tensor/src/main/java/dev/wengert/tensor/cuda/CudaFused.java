@@ -8,8 +8,9 @@ import java.util.Arrays;
 /**
  * The fused kernels the models need (fused.cuh), on tensors of a {@link CudaBackend}: each replaces a
  * chain of primitives and is tested against that chain. Arguments are not modified unless their
- * description says "modified". These are not (yet) part of the backend SPI; see the report that came
- * with this package for the proposed {@code FusedOps} interface.
+ * description says "modified". {@link CudaBackend} registers the cross-entropy and optimizer kernels as
+ * its implementations of {@link dev.wengert.tensor.FusedKernel}'s keys; {@link #biasActivation} has no
+ * key (no user yet).
  */
 public final class CudaFused {
     /** Activation applied by {@link #biasActivation}; codes match ACT_* in fused.cuh. */

@@ -1,7 +1,6 @@
 package dev.wengert.tensor.cpu;
 
-import dev.wengert.tensor.ComposedFusedOps;
-import dev.wengert.tensor.FusedOps;
+import dev.wengert.tensor.FusedKernel;
 import dev.wengert.tensor.Tensor;
 
 /**
@@ -10,17 +9,16 @@ import dev.wengert.tensor.Tensor;
  * threshold the exponentials go to ND4J (Math.exp costs about 20 ns): the loss through the backend's
  * log-softmax (the same formula as the Java pass), the gradient through ND4J's softmax, and only the
  * per-row label work stays in Java. The loss is log(sum exp(x - max)) - (x_label - max), never
- * (max + log sum) - x_label, whose rounding grows with |max|. The optimizer updates
- * use the composed ones, whose large elementwise steps already run in ND4J.
+ * (max + log sum) - x_label, whose rounding grows with |max|. Registered by {@link CpuBackend} as
+ * {@link FusedKernel#SOFTMAX_XENT_FWD} and {@link FusedKernel#SOFTMAX_XENT_BWD}; the CPU registers no
+ * optimizer kernel: the optimizers' composed updates already run their large elementwise steps in ND4J.
  */
-final class CpuFusedOps implements FusedOps {
-    static final CpuFusedOps INSTANCE = new CpuFusedOps();
-
-    private CpuFusedOps() {
+final class CpuFused {
+    private CpuFused() {
     }
 
-    @Override
-    public void softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor loss) {
+    /** {@link FusedKernel.SoftmaxXentForward}. */
+    static void softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor loss) {
         if (logits.numel() >= Nd4jKernels.LARGE) { // ND4J's vectorised log-softmax, then one pick per row
             try (Tensor logp = Tensor.empty(logits.backend(), logits.dtype(), logits.shape())) {
                 Nd4jKernels.logSoftmax(logits, 1, logp);
@@ -47,8 +45,8 @@ final class CpuFusedOps implements FusedOps {
         }
     }
 
-    @Override
-    public void softmaxCrossEntropyBackward(Tensor logits, Tensor labels, Tensor gradLoss, double scale, Tensor grad) {
+    /** {@link FusedKernel.SoftmaxXentBackward}. */
+    static void softmaxCrossEntropyBackward(Tensor logits, Tensor labels, Tensor gradLoss, double scale, Tensor grad) {
         if (logits.numel() >= Nd4jKernels.LARGE) { // ND4J's softmax into grad, then in place: - one-hot, * upstream
             Nd4jKernels.softmaxRows(logits, grad);
             Buf g = CpuBackend.buf(grad);
@@ -98,16 +96,5 @@ final class CpuFusedOps implements FusedOps {
             throw new IndexOutOfBoundsException("softmaxCrossEntropy: label " + c + " of row " + row + " is outside [0, " + classes + ")");
         }
         return (int) c;
-    }
-
-    @Override
-    public void sgd(Tensor param, Tensor grad, Tensor velocity, double lr, double momentum, double weightDecay, boolean nesterov) {
-        ComposedFusedOps.INSTANCE.sgd(param, grad, velocity, lr, momentum, weightDecay, nesterov);
-    }
-
-    @Override
-    public void adam(Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps,
-                     double weightDecay, long step, boolean decoupled) {
-        ComposedFusedOps.INSTANCE.adam(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step, decoupled);
     }
 }
