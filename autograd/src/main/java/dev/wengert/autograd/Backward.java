@@ -5,7 +5,6 @@ import dev.wengert.tensor.Tensor;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.IdentityHashMap;
@@ -13,16 +12,23 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The reverse sweep. It knows no primitive: it orders the nodes reachable from the output (creation
- * order is topological), and for each node, latest first, asks {@link Rules} for the inputs' adjoints
- * and sums them over every use of a value (the multi-parent sum). Leaves and retained variables
- * accumulate their adjoints into {@link Var#grad()}.
+ * The reverse sweep. It knows no primitive: it orders the nodes reachable from the output
+ * ({@link #topologicalOrder}: creation order is topological), and for each node, latest first, asks
+ * {@link Rules} for the inputs' adjoints and sums them over every use of a value (the multi-parent sum).
+ * One sweep serves both entry points: {@link Var#backward()} accumulates the leaves' adjoints (and those of
+ * retained variables) into {@link Var#grad()}, {@link #grad} returns the adjoints it is asked for. A leaf's
+ * gradient is complete once the sweep has processed its last consumer (the earliest-created node that uses
+ * it), and {@link Listener#gradientReady} says so then, before the sweep goes on.
  */
 public final class Backward {
 
-    /** Observes each adjoint as it is completed, for adjoint traces. */
+    /** Observes each adjoint as it is completed, for adjoint traces, and each leaf whose gradient is complete. */
     @FunctionalInterface
     public interface Listener {
+        /**
+         * An adjoint: a non-leaf's, complete, when the sweep reaches its node; a leaf's, one contribution at a
+         * time, just before it is added into the leaf's gradient.
+         */
         void adjoint(Var v, Var adjoint);
 
         /**
@@ -32,6 +38,45 @@ public final class Backward {
          */
         default void contribution(Node node, int inputIndex, Var contribution) {
         }
+
+        /**
+         * {@code leaf}'s gradient for this pass is complete: every contribution of the pass has been added into
+         * {@link Var#grad()} and none will follow. Called once per pass for each leaf that received a
+         * contribution, right after the sweep processed the leaf's last consumer (the earliest-created node
+         * that uses it), so in reverse topological order of those consumers: the leaves nearest the output
+         * first. This is where a data-parallel trainer starts a gradient's all-reduce while the sweep goes on
+         * with the layers below; the action may read and overwrite the gradient in place (the sweep will not
+         * touch it again in this pass). The default ignores it.
+         */
+        default void gradientReady(Var leaf) {
+        }
+
+        /** A listener that only runs {@code action} on each leaf whose gradient is complete ({@link #gradientReady}). */
+        static Listener onGradientReady(java.util.function.Consumer<Var> action) {
+            java.util.Objects.requireNonNull(action, "action");
+            return new Listener() {
+                @Override
+                public void adjoint(Var v, Var adjoint) {
+                }
+
+                @Override
+                public void gradientReady(Var leaf) {
+                    action.accept(leaf);
+                }
+            };
+        }
+    }
+
+    /** What a sweep does with the adjoints it computes: accumulate them ({@link #run}) or return some ({@link #grad}). */
+    private interface Sink {
+        /** A non-leaf's adjoint, complete: every consumer of {@code v} was created later and swept before. */
+        void interior(Var v, Var adjoint);
+
+        /** One contribution to a leaf's adjoint. */
+        void leafContribution(Var leaf, Var contribution);
+
+        /** The leaf's last contribution of this sweep was given. */
+        void leafDone(Var leaf);
     }
 
     private Backward() {
@@ -43,26 +88,62 @@ public final class Backward {
                     + " does not depend on any variable that requires grad (was it computed under Grad.noGrad(), or from constants only?)");
         }
         Var seed = seed("backward", root, cotangent);
-        List<Node> order = topologicalOrder(root);
-        Map<Var, Var> adjoints = new IdentityHashMap<>();
-        adjoints.put(root, seed);
         List<Var> claimed = new ArrayList<>();   // gradients this pass holds (see Var's threads rule)
         try (Grad.Mode mode = Grad.set(createGraph)) {
-            if (root.isLeaf()) {
-                finish(root, seed, createGraph, listener, claimed);
-                return;
+            sweep(root, seed, retainGraph, listener, new Sink() {
+                @Override
+                public void interior(Var v, Var adjoint) {
+                    if (v.retainsGrad()) {
+                        finish(v, adjoint, createGraph, listener, claimed);
+                    } else if (listener != null) {
+                        listener.adjoint(v, adjoint);
+                    }
+                }
+
+                @Override
+                public void leafContribution(Var leaf, Var contribution) {
+                    finish(leaf, contribution, createGraph, listener, claimed);
+                }
+
+                @Override
+                public void leafDone(Var leaf) {
+                    if (listener != null) {
+                        listener.gradientReady(leaf);
+                    }
+                }
+            });
+        } finally {
+            // the leaves stay claimed until the step's scope closes (the optimizer reads them), else until now
+            if (!claimed.isEmpty() && !Scope.runAtClose(() -> claimed.forEach(Var::releaseGrad))) {
+                claimed.forEach(Var::releaseGrad);
             }
-            for (Node node : order) {
-                Var out = node.output();
-                Var g = adjoints.remove(out);
-                if (g == null) {
-                    continue;
-                }
-                if (out.retainsGrad()) {
-                    finish(out, g, createGraph, listener, claimed);
-                } else if (listener != null) {
-                    listener.adjoint(out, g);
-                }
+        }
+    }
+
+    /**
+     * The one reverse sweep: seeds {@code root} with {@code seed}, then for each node, latest first, takes its
+     * output's summed adjoint, runs the VJP rule and sends each input its contribution: a non-leaf's are summed
+     * here until its own node comes, a leaf's go to the sink at once, and once a leaf's last consumer is done
+     * the sink hears that the leaf is complete. Frees each processed node unless {@code retainGraph}.
+     */
+    private static void sweep(Var root, Var seed, boolean retainGraph, Listener listener, Sink sink) {
+        if (root.isLeaf()) {
+            sink.leafContribution(root, seed);
+            sink.leafDone(root);
+            return;
+        }
+        List<Node> order = topologicalOrder(root);
+        Map<Node, List<Var>> leavesDoneAt = lastConsumers(order);
+        Map<Var, Var> adjoints = new IdentityHashMap<>();
+        Map<Var, Boolean> pending = new IdentityHashMap<>();   // leaves with a contribution, not yet done
+        adjoints.put(root, seed);
+        for (int k = order.size() - 1; k >= 0; k--) {
+            Node node = order.get(k);
+            List<Var> done = leavesDoneAt.get(node);   // read before the node may be freed
+            Var out = node.output();
+            Var g = adjoints.remove(out);
+            if (g != null) {
+                sink.interior(out, g);
                 Var[] in = node.inputs();
                 Var[] grads = Rules.vjp(node, g);
                 for (int i = 0; i < in.length; i++) {
@@ -73,7 +154,8 @@ public final class Backward {
                         listener.contribution(node, i, grads[i]);
                     }
                     if (in[i].isLeaf()) {
-                        finish(in[i], grads[i], createGraph, listener, claimed);
+                        sink.leafContribution(in[i], grads[i]);
+                        pending.put(in[i], Boolean.TRUE);
                     } else {
                         adjoints.merge(in[i], grads[i], Var::add);
                     }
@@ -82,12 +164,31 @@ public final class Backward {
                     node.free();
                 }
             }
-        } finally {
-            // the leaves stay claimed until the step's scope closes (the optimizer reads them), else until now
-            if (!claimed.isEmpty() && !Scope.runAtClose(() -> claimed.forEach(Var::releaseGrad))) {
-                claimed.forEach(Var::releaseGrad);
+            if (done != null) {
+                for (Var leaf : done) {
+                    if (pending.remove(leaf) != null) {
+                        sink.leafDone(leaf);
+                    }
+                }
             }
         }
+    }
+
+    /**
+     * For each node, the leaves (that require grad) whose last consumer in a sweep it is: the earliest-created
+     * node that takes the leaf as an input, since the sweep goes latest first.
+     */
+    private static Map<Node, List<Var>> lastConsumers(List<Node> order) {
+        Map<Var, Boolean> seen = new IdentityHashMap<>();
+        Map<Node, List<Var>> doneAt = new IdentityHashMap<>();
+        for (Node node : order) {                   // creation order: the first consumer met is the last swept
+            for (Var in : node.inputs()) {
+                if (in.isLeaf() && in.requiresGrad() && seen.put(in, Boolean.TRUE) == null) {
+                    doneAt.computeIfAbsent(node, n -> new ArrayList<>(2)).add(in);
+                }
+            }
+        }
+        return doneAt;
     }
 
     /** The cotangent that starts a sweep: ones for a one-element output, else the checked {@code cotangent}. */
@@ -130,27 +231,24 @@ public final class Backward {
         Var[] result = new Var[wrt.length];
         if (output.requiresGrad()) {
             Var seed = seed("grad", output, cotangent);
-            Map<Var, Var> adjoints = new IdentityHashMap<>();
-            adjoints.put(output, seed);
+            Map<Var, Var> leafSums = new IdentityHashMap<>();
             try (Grad.Mode mode = Grad.set(createGraph)) {
-                for (Node node : topologicalOrder(output)) {
-                    Var out = node.output();
-                    Var g = adjoints.remove(out);
-                    if (g == null) {
-                        continue;
+                sweep(output, seed, true, null, new Sink() {
+                    @Override
+                    public void interior(Var v, Var adjoint) {
+                        collect(v, adjoint, wrt, result);
                     }
-                    collect(out, g, wrt, result);       // final: every consumer of out was created later
-                    Var[] in = node.inputs();
-                    Var[] grads = Rules.vjp(node, g);
-                    for (int i = 0; i < in.length; i++) {
-                        if (in[i].requiresGrad() && grads[i] != null) {
-                            adjoints.merge(in[i], grads[i], Var::add);
-                        }
+
+                    @Override
+                    public void leafContribution(Var leaf, Var contribution) {
+                        leafSums.merge(leaf, contribution, Var::add);
                     }
-                }
-                for (Map.Entry<Var, Var> leaf : adjoints.entrySet()) {   // only leaves are left
-                    collect(leaf.getKey(), leaf.getValue(), wrt, result);
-                }
+
+                    @Override
+                    public void leafDone(Var leaf) {
+                        collect(leaf, leafSums.remove(leaf), wrt, result);
+                    }
+                });
             }
         }
         for (int i = 0; i < wrt.length; i++) {
@@ -179,26 +277,31 @@ public final class Backward {
         v.accumulate(g, createGraph);
     }
 
-    /** Nodes reachable from {@code root}, latest first. */
-    static List<Node> topologicalOrder(Var root) {
+    /**
+     * The recorded nodes reachable from {@code output}, in creation order: a topological order (every node
+     * comes after the nodes that produced its inputs). The reverse sweep walks it backwards, and
+     * {@link dev.wengert.autograd.trace.WengertList} numbers its lines v_1, v_2, ... by it. Empty for a leaf.
+     *
+     * @throws IllegalStateException when a backward pass without retainGraph has freed part of the graph
+     */
+    public static List<Node> topologicalOrder(Var output) {
         List<Node> nodes = new ArrayList<>();
         Map<Node, Boolean> seen = new IdentityHashMap<>();
         Deque<Var> stack = new ArrayDeque<>();
-        stack.push(root);
+        stack.push(output);
         while (!stack.isEmpty()) {
             Node n = stack.pop().node();
             if (n == null || seen.put(n, Boolean.TRUE) != null) {
                 continue;
             }
             nodes.add(n);
-            for (Var in : n.inputs()) {
-                if (in.requiresGrad()) {
+            for (Var in : n.inputs()) {         // throws, naming the primitive, when a backward freed n
+                if (!in.isLeaf()) {
                     stack.push(in);
                 }
             }
         }
         nodes.sort(Comparator.comparingLong(Node::id));
-        Collections.reverse(nodes);
         return nodes;
     }
 }

@@ -1,5 +1,6 @@
 package dev.wengert.autograd;
 
+import dev.wengert.autograd.numeric.NumericDiff;
 import dev.wengert.tensor.DType;
 import dev.wengert.tensor.Scope;
 import dev.wengert.tensor.Tensor;
@@ -11,7 +12,8 @@ import java.util.logging.Logger;
  * Compares analytic derivatives with central finite differences. The function may return any shape;
  * it is reduced to a scalar with a fixed random cotangent w (checking w . J, so every output element
  * counts). Reverse mode is checked through {@link Var#backward}, forward mode through the JVP rules
- * (one pass per input element), both against (L(x + h e_i) - L(x - h e_i)) / 2h.
+ * (one pass per input element), both against the central difference (L(x + h e_i) - L(x - h e_i)) / 2h of
+ * {@link NumericDiff#centralDifference}, the finite-difference routine NumericDiff uses too.
  *
  * <p>Run it in float64: in float32 the finite differences themselves are only good to about 1e-3,
  * and a warning says so.
@@ -168,9 +170,9 @@ public final class GradCheck {
         return Tensor.on(like.device()).of(data, like.shape()).reshape(like.shape()).cast(like.dtype());
     }
 
+    /** d (w . f) / d x_e by the central difference of {@link NumericDiff}, step h·max(1, |x_e|). */
     private static double numericPartial(Function<Var[], Var> f, Tensor[] inputs, int i, int e, double[] x, double h, Tensor w) {
-        double step = h * Math.max(1, Math.abs(x[e]));
-        return (loss(f, inputs, i, x, e, x[e] + step, w) - loss(f, inputs, i, x, e, x[e] - step, w)) / (2 * step);
+        return NumericDiff.derivative(v -> loss(f, inputs, i, x, e, v, w), x[e], NumericDiff.step(h, x[e]));
     }
 
     /** w . (J e_i) by forward mode. */

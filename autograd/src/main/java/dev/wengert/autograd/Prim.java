@@ -21,8 +21,9 @@ import java.util.Objects;
  *
  * <p>The built-in primitives are the constants below, one definition each, built with the helpers of
  * {@link Rules} by kind (elementwise from f'(x), binary from two partials, linear ops whose JVP is the op
- * itself on the tangents, bilinear ones). A user may create a primitive with {@link #Prim(String)}, compute
- * its value and record it with {@link Var#custom}, and give it rules with {@link Rules#define}.
+ * itself on the tangents, bilinear ones); their rules are fixed. A user adds a primitive of their own: create
+ * it with {@link #Prim(String)}, give it rules with {@link Rules#define}, and record each use with
+ * {@link Var#custom} (its value computed by the caller); docs/design.md has an example.
  *
  * @param <A> the attribute type: a record of the op's parameters (axes, flags, index tensors), or {@code Void}
  */
@@ -85,6 +86,11 @@ public final class Prim<A> {
     /** The {@link UnaryOp} or {@link BinaryOp} the value runs on the backends, or null. */
     public Enum<?> backendOp() {
         return backendOp;
+    }
+
+    /** True for the built-in primitives ({@link Prim}'s constants), whose rules cannot be replaced. */
+    public boolean isBuiltin() {
+        return BUILTINS.contains(this);
     }
 
     /** True when the primitive has a reverse-mode rule. */

@@ -116,10 +116,21 @@ public final class Rules {
     }
 
     /**
-     * Gives (or replaces) the rules of a primitive. Either may be null: a missing rule fails loudly with the
-     * primitive's name when it is needed.
+     * Gives (or replaces) the rules of a user-defined primitive: one created with {@link Prim#Prim(String)}
+     * and recorded with {@link Var#custom}. Either rule may be null: a missing rule fails loudly with the
+     * primitive's name when it is needed. The rules of the built-in primitives are part of the library and
+     * cannot be replaced (that would change every user of the primitive in the process): to differentiate an
+     * operation another way, define a primitive of your own.
+     *
+     * @throws IllegalArgumentException when {@code prim} is a built-in primitive
      */
     public static <A> void define(Prim<A> prim, Vjp<A> vjp, Jvp<A> jvp) {
+        if (prim.isBuiltin()) {
+            throw new IllegalArgumentException("Rules.define: '" + prim + "' is a built-in primitive; its rules cannot be "
+                    + "replaced. To give an operation rules of your own, define a new primitive: new Prim<>(\"myOp\"), "
+                    + "Rules.define(myOp, vjp, jvp), and record each use with Var.custom(myOp, attrs, value, inputs) "
+                    + "(see Var.custom and docs/design.md, 'User-defined primitives')");
+        }
         prim.setRules(vjp, jvp);
     }
 

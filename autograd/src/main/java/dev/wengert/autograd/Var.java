@@ -269,8 +269,22 @@ public final class Var {
     }
 
     /**
-     * Records a user-defined primitive whose value was computed by the caller. Its derivative rules come
-     * from {@link Rules#define}; backward fails with the primitive's name when it has none.
+     * Records a user-defined primitive whose value was computed by the caller: the registration API for new
+     * primitives. Create the primitive once ({@code new Prim<>("cube")}), give it rules with
+     * {@link Rules#define} (written with {@code Var} operations, they can be differentiated again), then record
+     * each use:
+     * <pre>{@code
+     * static final Prim<Void> CUBE = new Prim<>("cube");
+     * static {
+     *     Rules.define(CUBE, (g, out, in, a) -> new Var[] {g.mul(in[0].square().mul(3))},   // reverse mode
+     *             (t, out, in, a) -> t[0].mul(in[0].square().mul(3)));                       // forward mode
+     * }
+     * static Var cube(Var x) {
+     *     return Var.custom(CUBE, null, x.value().pow(3), x);
+     * }
+     * }</pre>
+     * Backward fails with the primitive's name when it has no rule. The built-in primitives' rules cannot be
+     * replaced ({@link Rules#define} refuses them).
      */
     public static <A> Var custom(Prim<A> prim, A attrs, Tensor value, Var... inputs) {
         return record(prim, attrs, value, inputs);

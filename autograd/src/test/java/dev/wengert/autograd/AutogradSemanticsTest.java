@@ -133,6 +133,44 @@ class AutogradSemanticsTest {
     }
 
     @Test
+    void builtInRulesCannotBeReplacedProcessWide() {
+        for (Prim<?> builtin : Rules.builtins()) {
+            assertTrue(builtin.isBuiltin(), builtin.name());
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Rules.define(builtin, null, null));
+            assertTrue(e.getMessage().contains("'" + builtin.name() + "' is a built-in primitive")
+                    && e.getMessage().contains("Var.custom") && e.getMessage().contains("new Prim"), e.getMessage());
+            assertTrue(builtin.hasVjp() && builtin.hasJvp(), builtin.name() + ": its rules are untouched");
+        }
+        Var x = scalar(0.5);
+        x.exp().backward();
+        assertEquals(Math.exp(0.5), x.gradTensor().item(), 1e-15, "exp still differentiates as before");
+        assertFalse(new Prim<>("mine").isBuiltin());
+    }
+
+    /** The example of Var.custom's Javadoc and docs/design.md ("User-defined primitives"). */
+    private static final Prim<Void> CUBE = new Prim<>("cube");
+
+    static {
+        Rules.define(CUBE, (g, out, in, a) -> new Var[] {g.mul(in[0].square().mul(3))},
+                (t, out, in, a) -> t[0].mul(in[0].square().mul(3)));
+    }
+
+    static Var cube(Var x) {
+        return Var.custom(CUBE, null, x.value().pow(3), x);
+    }
+
+    @Test
+    void aUserDefinedPrimitiveIsDifferentiableToAnyOrderInBothModes() {
+        Tensor x = Tensor.of(new double[] {0.5, -1.25, 2.0});
+        assertTrue(GradCheck.check(v -> cube(v[0]), 1e-6, x).passes(1e-7));
+        assertTrue(GradCheck.checkSecondOrder(v -> cube(v[0]), 1e-6, x).passes(1e-6));
+        Var p = Var.param(x);
+        Var[] g = Backward.grad(cube(p).sum(), null, true, p);
+        Var[] h = Backward.grad(g[0].sum(), null, false, p);
+        assertArrayEquals(new double[] {3.0, -7.5, 12.0}, h[0].value().toDoubleArray(), 1e-12);  // 6x
+    }
+
+    @Test
     void integerInputsCannotRequireGrad() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Var.param(Tensor.of(new long[] {1, 2})));
         assertTrue(e.getMessage().contains("integer") && e.getMessage().contains("int64"), e.getMessage());

@@ -12,8 +12,6 @@ public record Device(Kind kind, int index) {
 
     public static final Device CPU = new Device(Kind.CPU, 0);
 
-    private static volatile Device defaultDevice = CPU;
-
     public Device {
         Objects.requireNonNull(kind, "kind");
         if (index < 0 || (kind == Kind.CPU && index != 0)) {
@@ -45,14 +43,13 @@ public record Device(Kind kind, int index) {
         throw new IllegalArgumentException("unknown device '" + text + "': use cpu, cuda or cuda:N");
     }
 
-    /** Device used by factory methods that do not name one; {@link #CPU} unless changed. */
+    /**
+     * The device of the factory methods that do not name one ({@code Tensor.zeros(...)}, {@code Tensor.of(...)}):
+     * always {@link #CPU}. There is no process-wide setter: code that works on another device names it,
+     * {@code Tensor.on(device).zeros(...)}, or derives it from a tensor it has ({@code t.device()}).
+     */
     public static Device defaultDevice() {
-        return defaultDevice;
-    }
-
-    /** Changes the device used by factory methods that do not name one (process-wide). */
-    public static void setDefaultDevice(Device device) {
-        defaultDevice = Objects.requireNonNull(device, "device");
+        return CPU;
     }
 
     @Override

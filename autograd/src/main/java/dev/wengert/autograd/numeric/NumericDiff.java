@@ -4,6 +4,7 @@ import dev.wengert.tensor.Scope;
 import dev.wengert.tensor.Tensor;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.function.DoubleFunction;
 import java.util.function.Function;
 import java.util.function.DoubleUnaryOperator;
 import java.util.function.ToDoubleFunction;
@@ -30,6 +31,9 @@ import java.util.function.ToDoubleFunction;
  * exactly these, scaled by max(1, |x|) so that x ± h actually differs from x for large |x|.
  * Even at its best, numeric differentiation loses about a third to a half of the significant
  * digits, and a gradient in n dimensions costs 2n evaluations — the two reasons AD exists.
+ *
+ * <p>Every first derivative here, and the numeric side of {@link dev.wengert.autograd.GradCheck}, is one
+ * routine, {@link #centralDifference}, with steps from {@link #step}.
  *
  * <p>All methods are stateless and thread-safe.
  */
@@ -67,10 +71,47 @@ public final class NumericDiff {
      */
     public static double derivative(DoubleUnaryOperator f, double x, double h) {
         Objects.requireNonNull(f, "f");
+        return centralDifference(v -> new double[] {f.applyAsDouble(v)}, x, h)[0];
+    }
+
+    /**
+     * The central difference of a function of one coordinate with any number of outputs:
+     * {@code (f(x+h)[i] - f(x-h)[i]) / ((x+h) - (x-h))} for each i, f evaluated once at x + h, then once at
+     * x - h. The one finite-difference routine of first derivatives: {@link #derivative}, {@link #gradient},
+     * {@link #jacobian} and {@link dev.wengert.autograd.GradCheck} all call it.
+     *
+     * @param f the function; must return arrays of one length
+     * @param x the point
+     * @param h the step; must be positive and finite (see {@link #step})
+     * @return a new array, the approximate derivative of each output
+     * @throws IllegalArgumentException when f returns arrays of different lengths
+     */
+    public static double[] centralDifference(DoubleFunction<double[]> f, double x, double h) {
+        Objects.requireNonNull(f, "f");
         checkStep(h);
         double xp = x + h;
         double xm = x - h;
-        return (f.applyAsDouble(xp) - f.applyAsDouble(xm)) / (xp - xm);
+        double[] plus = f.apply(xp);
+        double[] minus = f.apply(xm);
+        if (plus.length != minus.length) {
+            throw new IllegalArgumentException("central difference: f returned " + plus.length + " values at x + h and "
+                    + minus.length + " at x - h");
+        }
+        double dist = xp - xm;
+        double[] d = new double[plus.length];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = (plus[i] - minus[i]) / dist;
+        }
+        return d;
+    }
+
+    /**
+     * The step {@code base·max(1, |x|)}: relative for large |x| (where an absolute step could be lost in
+     * rounding x + h), absolute near 0. The defaults use the bases {@link #CENTRAL_STEP},
+     * {@link #FORWARD_STEP} and {@link #SECOND_DERIVATIVE_STEP}.
+     */
+    public static double step(double base, double x) {
+        return base * Math.max(1.0, Math.abs(x));
     }
 
     /**
@@ -81,7 +122,7 @@ public final class NumericDiff {
      * be lost entirely in rounding x + h) and absolute near 0.
      */
     public static double derivative(DoubleUnaryOperator f, double x) {
-        return derivative(f, x, defaultStep(CENTRAL_STEP, x));
+        return derivative(f, x, step(CENTRAL_STEP, x));
     }
 
     /**
@@ -101,7 +142,7 @@ public final class NumericDiff {
      * ≈ h|f''|/2 against rounding ≈ 2ε|f|/h balances at h ∝ ε^(1/2), error ~ 1e-8.
      */
     public static double forwardDerivative(DoubleUnaryOperator f, double x) {
-        return forwardDerivative(f, x, defaultStep(FORWARD_STEP, x));
+        return forwardDerivative(f, x, step(FORWARD_STEP, x));
     }
 
     /**
@@ -130,7 +171,7 @@ public final class NumericDiff {
      * and an error of order ε^(1/2) ≈ 1e-8.
      */
     public static double secondDerivative(DoubleUnaryOperator f, double x) {
-        return secondDerivative(f, x, defaultStep(SECOND_DERIVATIVE_STEP, x));
+        return secondDerivative(f, x, step(SECOND_DERIVATIVE_STEP, x));
     }
 
     /**
@@ -150,13 +191,12 @@ public final class NumericDiff {
         Objects.requireNonNull(x, "x");
         double[] grad = new double[x.length];
         for (int i = 0; i < x.length; i++) {
-            double h = defaultStep(CENTRAL_STEP, x[i]);
-            double[] plus = x.clone();
-            double[] minus = x.clone();
-            plus[i] = x[i] + h;
-            minus[i] = x[i] - h;
-            double dist = plus[i] - minus[i];
-            grad[i] = (f.applyAsDouble(plus) - f.applyAsDouble(minus)) / dist;
+            int coordinate = i;
+            grad[i] = derivative(v -> {
+                double[] point = x.clone();
+                point[coordinate] = v;
+                return f.applyAsDouble(point);
+            }, x[i], step(CENTRAL_STEP, x[i]));
         }
         return grad;
     }
@@ -205,45 +245,40 @@ public final class NumericDiff {
         double[] x0 = x.toDoubleArray().clone();
         int n = x0.length;
         double[] jac = null;
-        int[] outShape = null;
+        int[][] shape = new int[1][];      // f's output shape, from its first call
         for (int j = 0; j < n; j++) {
-            double h = defaultStep(CENTRAL_STEP, x0[j]);
-            double[] plus = x0.clone();
-            double[] minus = x0.clone();
-            plus[j] = x0[j] + h;
-            minus[j] = x0[j] - h;
-            try (Scope s = Scope.open()) {
-                Tensor fp = f.apply(Tensor.on(x.device()).of(plus, x.shape()).reshape(x.shape()).cast(x.dtype()));
-                Tensor fm = f.apply(Tensor.on(x.device()).of(minus, x.shape()).reshape(x.shape()).cast(x.dtype()));
-                if (outShape == null) {
-                    outShape = fp.shape();
-                    jac = new double[fp.numel() * n];
+            int element = j;
+            double[] column = centralDifference(v -> {
+                double[] point = x0.clone();
+                point[element] = v;
+                try (Scope s = Scope.open()) {
+                    Tensor fx = f.apply(Tensor.on(x.device()).of(point, x.shape()).reshape(x.shape()).cast(x.dtype()));
+                    if (shape[0] == null) {
+                        shape[0] = fx.shape();
+                    } else if (!Arrays.equals(fx.shape(), shape[0])) {
+                        throw new IllegalArgumentException("NumericDiff.jacobian: f returned shapes " + Arrays.toString(shape[0])
+                                + " and " + Arrays.toString(fx.shape()) + ", expected one shape every time");
+                    }
+                    return fx.toDoubleArray();
                 }
-                if (!Arrays.equals(fp.shape(), outShape) || !Arrays.equals(fm.shape(), outShape)) {
-                    throw new IllegalArgumentException("NumericDiff.jacobian: f returned shapes " + Arrays.toString(fp.shape())
-                            + " and " + Arrays.toString(fm.shape()) + ", expected " + Arrays.toString(outShape) + " every time");
-                }
-                double[] a = fp.toDoubleArray();
-                double[] b = fm.toDoubleArray();
-                double dist = plus[j] - minus[j];
-                for (int i = 0; i < a.length; i++) {
-                    jac[i * n + j] = (a[i] - b[i]) / dist;
-                }
+            }, x0[j], step(CENTRAL_STEP, x0[j]));
+            if (jac == null) {
+                jac = new double[column.length * n];
+            }
+            for (int i = 0; i < column.length; i++) {
+                jac[i * n + j] = column[i];
             }
         }
+        int[] outShape = shape[0];
         if (outShape == null) {     // x has no elements: ask f once for the output shape
             try (Scope s = Scope.open()) {
                 outShape = f.apply(x).shape();
             }
             jac = new double[0];
         }
-        int[] shape = Arrays.copyOf(outShape, outShape.length + x.rank());
-        System.arraycopy(x.shape(), 0, shape, outShape.length, x.rank());
-        return Tensor.on(x.device()).of(jac, shape).reshape(shape);
-    }
-
-    private static double defaultStep(double base, double x) {
-        return base * Math.max(1.0, Math.abs(x));
+        int[] jacShape = Arrays.copyOf(outShape, outShape.length + x.rank());
+        System.arraycopy(x.shape(), 0, jacShape, outShape.length, x.rank());
+        return Tensor.on(x.device()).of(jac, jacShape).reshape(jacShape);
     }
 
     private static void checkStep(double h) {

@@ -5,10 +5,7 @@ import dev.wengert.autograd.Node;
 import dev.wengert.autograd.Var;
 import dev.wengert.tensor.Shape;
 import dev.wengert.tensor.Tensor;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.Deque;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -58,26 +55,12 @@ public final class WengertList {
                     + "make the inputs with Var.param (recording needs an input that requires grad) and do not use Grad.noGrad()");
         }
         WengertList w = new WengertList(output);
-        Map<Node, Boolean> seen = new IdentityHashMap<>();
-        Deque<Node> stack = new ArrayDeque<>();
-        stack.push(output.node());
-        while (!stack.isEmpty()) {
-            Node n = stack.pop();
-            if (seen.put(n, Boolean.TRUE) != null) {
-                continue;
-            }
-            if (n.isFreed()) {
-                throw new IllegalStateException("WengertList.of: the graph through '" + n.prim() + "' was freed by backward(); "
-                        + "build the list before backward, or call backward with retainGraph=true");
-            }
-            w.nodes.add(n);
-            for (Var in : n.inputs()) {
-                if (!in.isLeaf()) {
-                    stack.push(in.node());
-                }
-            }
+        try {
+            w.nodes.addAll(Backward.topologicalOrder(output));     // the order the reverse sweep walks back
+        } catch (IllegalStateException freed) {
+            throw new IllegalStateException("WengertList.of: build the list before backward, or call backward with retainGraph=true ("
+                    + freed.getMessage() + ")", freed);
         }
-        w.nodes.sort(Comparator.comparingLong(Node::id));
         for (Node n : w.nodes) {
             for (Var in : n.inputs()) {
                 if (in.isLeaf() && !isInlineConstant(in) && !w.index.containsKey(in)) {

@@ -5,6 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.wengert.autograd.GradCheck;
+import dev.wengert.autograd.Prim;
+import dev.wengert.autograd.Rules;
+import dev.wengert.autograd.Var;
+import dev.wengert.tensor.DType;
+import dev.wengert.tensor.Device;
+import dev.wengert.tensor.Tensor;
 import java.util.function.DoubleUnaryOperator;
 import org.junit.jupiter.api.Test;
 
@@ -140,5 +147,40 @@ class NumericDiffTest {
         assertEquals(6.055454452393343e-6, NumericDiff.CENTRAL_STEP, 1e-20);
         assertEquals(1.4901161193847656e-8, NumericDiff.FORWARD_STEP, 0.0);
         assertEquals(1.220703125e-4, NumericDiff.SECOND_DERIVATIVE_STEP, 0.0);
+    }
+
+    @Test
+    void centralDifferenceOfAVectorFunctionIsTheScalarOneForEachOutput() {
+        double[] d = NumericDiff.centralDifference(v -> new double[] {Math.sin(v), v * v, 7}, 0.3, 1e-5);
+        assertEquals(NumericDiff.derivative(Math::sin, 0.3, 1e-5), d[0], 0.0);
+        assertEquals(NumericDiff.derivative(v -> v * v, 0.3, 1e-5), d[1], 0.0);
+        assertEquals(0.0, d[2], 0.0);
+        assertEquals(Math.cos(0.3), d[0], 1e-9);
+        assertThrows(IllegalArgumentException.class, () -> NumericDiff.centralDifference(v -> new double[v > 0.3 ? 2 : 1], 0.3, 1e-5));
+        assertThrows(IllegalArgumentException.class, () -> NumericDiff.centralDifference(v -> new double[1], 0.3, 0));
+        assertEquals(1e-3 * 2.5, NumericDiff.step(1e-3, -2.5), 0.0);
+        assertEquals(1e-3, NumericDiff.step(1e-3, 0.25), 0.0);
+    }
+
+    /**
+     * GradCheck's numeric side is NumericDiff's central difference: the numeric value it reports for its worst
+     * element is, to the bit, {@link NumericDiff#derivative} of the same loss w . f(x) with the same step.
+     */
+    @Test
+    void gradCheckUsesTheSameCentralDifference() {
+        Prim<Object> wrong = new Prim<>("cubeWithWrongVjp");
+        Rules.define(wrong, (g, o, in, a) -> new Var[] {g.mul(in[0]).mul(2)}, (t, o, in, a) -> t[0].mul(in[0].square().mul(3)));
+        double[] x = {0.5, 2.0, 1.0};
+        Tensor input = Tensor.of(x, 3);
+        GradCheck.Result r = GradCheck.check(v -> Var.custom(wrong, null, v[0].value().pow(3.0), v[0]), 1e-6, input);
+        assertEquals("input 0 element 1 (reverse mode)", r.where(), r.toString());
+        Tensor w = Tensor.on(Device.CPU).uniform(0.5, 1.5, 1234, DType.FLOAT64, 3);   // GradCheck's fixed cotangent
+        double numeric = NumericDiff.derivative(v -> {
+            double[] moved = x.clone();
+            moved[1] = v;
+            return Tensor.of(moved, 3).pow(3.0).mul(w).sum().item();
+        }, x[1], NumericDiff.step(1e-6, x[1]));
+        assertEquals(numeric, r.numeric(), 0.0);
+        assertEquals(12 * w.toDoubleArray()[1], r.numeric(), 1e-6);
     }
 }

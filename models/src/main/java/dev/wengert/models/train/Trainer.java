@@ -14,8 +14,9 @@ import java.util.List;
 
 /**
  * The classification training loop: softmax cross-entropy, one optimizer step per batch, test accuracy
- * after each epoch. Each step runs in its own {@link Scope}, so nothing but the parameters, their
- * gradients and the optimizer state outlives it. Modifies the model's parameters and the optimizer.
+ * after each epoch. Each step runs in its own {@link Scope} ({@link #step} opens it), so nothing but the
+ * parameters, their gradients and the optimizer state outlives it; {@link #fit} opens one more per batch for
+ * the batch's tensors. Modifies the model's parameters and the optimizer.
  */
 public final class Trainer {
 
@@ -49,13 +50,21 @@ public final class Trainer {
         this.listener = listener == null ? new Listener() { } : listener;
     }
 
-    /** One training step on a batch: forward, loss, backward, update. Returns the loss. */
+    /**
+     * One training step on a batch: forward, loss, backward, update. Returns the loss. The step runs in a
+     * {@link Scope} of its own: everything it computes (activations, adjoints, the loss) is freed when it
+     * returns, whether or not the caller has a scope open, and its backward pass holds the parameters'
+     * gradients (see {@link Var}'s threads rule) until then. Only the parameters, their gradients and the
+     * optimizer state outlive it; the batch stays the caller's.
+     */
     public double step(BatchLoader.Batch batch) {
-        optimizer.zeroGrad();
-        Var loss = Losses.crossEntropy(model.forward(Var.constant(batch.features())), batch.labels());
-        loss.backward();
-        optimizer.step();
-        return loss.item();
+        try (Scope step = Scope.open()) {
+            optimizer.zeroGrad();
+            Var loss = Losses.crossEntropy(model.forward(Var.constant(batch.features())), batch.labels());
+            loss.backward();
+            optimizer.step();
+            return loss.item();
+        }
     }
 
     /** Trains {@code epochs} epochs (0-based epoch index e uses the loader's e-th order). */
@@ -71,7 +80,7 @@ public final class Trainer {
             double lossSum = 0;
             long samples = 0;
             for (int i = 0; i < steps; i++) {
-                try (Scope step = Scope.open()) {
+                try (Scope batchScope = Scope.open()) {     // the batch; step(b) has its own
                     BatchLoader.Batch b = epoch.batch(i);
                     double loss = step(b);
                     lossSum += loss * b.size();

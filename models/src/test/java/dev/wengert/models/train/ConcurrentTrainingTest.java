@@ -107,10 +107,13 @@ class ConcurrentTrainingTest {
         ExecutorService pool = Executors.newSingleThreadExecutor(r -> new Thread(r, "trainer-1"));
         try (model; Sgd one = new Sgd(model.parameters(), 0.1); Sgd two = new Sgd(model.parameters(), 0.1)) {
             Future<?> first = pool.submit(() -> {
-                try (Scope s = Scope.open()) {
-                    new Trainer(model, one, null, null).step(train.epoch(0).batch(0));
+                try (Scope s = Scope.open()) {       // a step written out, paused between backward and update
+                    BatchLoader.Batch b = train.epoch(0).batch(0);
+                    one.zeroGrad();
+                    Losses.crossEntropy(model.forward(Var.constant(b.features())), b.labels()).backward();
                     stepped.countDown();
                     finish.await(30, TimeUnit.SECONDS);     // the step's scope is still open
+                    one.step();
                 }
                 return null;
             });

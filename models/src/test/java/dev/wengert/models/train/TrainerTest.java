@@ -70,6 +70,43 @@ class TrainerTest {
         assertEquals(32, earlierLeak.forgottenTensors(), "the planted leak was collected during epoch 2");
     }
 
+    /**
+     * Trainer.step opens its own scope: called without any scope open it leaves nothing alive and forgets no
+     * tensor, and called inside a caller's scope it leaves nothing in that scope (the caller's batch stays).
+     */
+    @Test
+    void stepOwnsItsScope() throws Exception {
+        MnistData m = MnistData.embedded();
+        BatchLoader train = BatchLoader.of(m.train(), 32, false, 0, Device.CPU);
+        Sequential model;
+        BatchLoader.Batch b;
+        try (Scope s = Scope.open()) {
+            model = ModelSpec.mlp(784, new int[] {16}, 10).build(5, DType.FLOAT32, Device.CPU);
+            BatchLoader.Batch inScope = train.epoch(0).batch(0);
+            b = new BatchLoader.Batch(inScope.features().keepForever(), inScope.labels().keepForever());
+        }
+        try (model; Sgd opt = new Sgd(model.parameters(), 0.1, 0.9, false, 0);
+                Tensor features = b.features(); Tensor labels = b.labels()) {
+            Trainer trainer = new Trainer(model, opt, null, null);
+            double first = trainer.step(b);              // allocates the gradients and the momentum buffers
+            LeakCheck noScope = LeakCheck.start();
+            double second = trainer.step(b);             // no scope open on this thread
+            noScope.assertNoLeak("Trainer.step without a caller's scope");
+            assertTrue(second < first, first + " -> " + second);
+            LeakCheck inScope = LeakCheck.start();
+            try (Scope caller = Scope.open()) {
+                Tensor mine = Tensor.zeros(DType.FLOAT32, 3);
+                int owned = caller.ownedCount();
+                double third = trainer.step(b);
+                assertEquals(owned, caller.ownedCount(), "the step left tensors in the caller's scope");
+                assertTrue(third < second, second + " -> " + third);
+                assertEquals(0.0, mine.sum().item(), "the caller's tensors are untouched");
+            }
+            inScope.assertNoLeak("Trainer.step inside a caller's scope");
+            model.zeroGrad();
+        }
+    }
+
     private static void collectGarbageUntilFreed(MemoryWatch leak) {
         for (int i = 0; i < 200 && leak.netBuffers() > 0; i++) {
             System.gc();

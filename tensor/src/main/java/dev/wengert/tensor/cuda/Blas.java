@@ -22,7 +22,7 @@ import jcuda.runtime.cudaStream_t;
  * Row-major GEMMs through column-major cuBLAS. A row-major [r, c] matrix is a column-major [c, r] one,
  * its transpose; so C = op(A) op(B) is computed as C^T = op(B)^T op(A)^T, i.e. cuBLAS with the operands
  * swapped, m and n swapped, and each operand's transpose flag kept. TF32 tensor-core math is used only
- * when {@link CudaBackend#setTf32Enabled} (or -Dwengert.cuda.tf32=true) allows it.
+ * when the backend allows it ({@link CudaBackend#setTf32Enabled}, or -Dwengert.cuda.tf32=true at its creation).
  */
 final class Blas {
     private final cublasHandle handle = new cublasHandle();
@@ -60,9 +60,9 @@ final class Blas {
      * shared by every batch. Modifies only out. Synchronized: the handle and its math mode are shared by
      * every thread that uses this backend, and cuBLAS handles must not be used concurrently.
      */
-    synchronized void gemm(DType dtype, CUdeviceptr a, boolean ta, long aStride, CUdeviceptr b, boolean tb, long bStride,
+    synchronized void gemm(DType dtype, boolean tf32, CUdeviceptr a, boolean ta, long aStride, CUdeviceptr b, boolean tb, long bStride,
               CUdeviceptr out, int batch, int m, int n, int k, boolean accumulate, String shapes) {
-        int mode = CudaBackend.isTf32Enabled() && dtype == DType.FLOAT32
+        int mode = tf32 && dtype == DType.FLOAT32
                 ? cublasMath.CUBLAS_TF32_TENSOR_OP_MATH : cublasMath.CUBLAS_DEFAULT_MATH;
         if (mode != mathMode) {
             status(cublasSetMathMode(handle, mode), "cublasSetMathMode");

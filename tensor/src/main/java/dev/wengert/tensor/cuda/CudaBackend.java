@@ -37,7 +37,6 @@ import jcuda.driver.CUstream_flags;
  */
 public final class CudaBackend implements Backend {
     private static final ThreadLocal<CUcontext> CURRENT = new ThreadLocal<>();
-    private static volatile boolean tf32 = Boolean.getBoolean("wengert.cuda.tf32");
 
     private final Device device;
     private final CUcontext context;
@@ -48,6 +47,8 @@ public final class CudaBackend implements Backend {
     private final DeviceErrors errors;
     private final String description;
     private final boolean simulated;
+    /** Whether float32 GEMMs of this backend may use TF32; from -Dwengert.cuda.tf32 when the backend is created. */
+    private volatile boolean tf32 = Boolean.getBoolean("wengert.cuda.tf32");
 
     CudaBackend(Device device, CUcontext context, int multiprocessors, String description, boolean simulated) {
         this.simulated = simulated;
@@ -63,13 +64,17 @@ public final class CudaBackend implements Backend {
         this.errors = new DeviceErrors(device);
     }
 
-    /** Allows TF32 tensor-core math for float32 GEMMs (faster, about 10 mantissa bits); off by default, as in PyTorch. */
-    public static void setTf32Enabled(boolean enabled) {
+    /**
+     * Allows TF32 tensor-core math for this backend's (this device's) float32 GEMMs: faster, about 10 mantissa
+     * bits. Off by default, as in PyTorch; the system property {@code wengert.cuda.tf32=true} turns it on for
+     * backends created after it is set. Other devices' backends are not affected. Takes effect at the next GEMM.
+     */
+    public void setTf32Enabled(boolean enabled) {
         tf32 = enabled;
     }
 
-    /** Whether float32 GEMMs may use TF32; initially the system property {@code wengert.cuda.tf32}. */
-    public static boolean isTf32Enabled() {
+    /** Whether this backend's float32 GEMMs may use TF32; initially the system property {@code wengert.cuda.tf32}. */
+    public boolean isTf32Enabled() {
         return tf32;
     }
 
@@ -291,7 +296,7 @@ public final class CudaBackend implements Backend {
         long aStride = as.length == 3 ? (long) m * k : 0;
         long bStride = b.rank() == 3 ? (long) k * n : 0;
         String shapes = a.describe() + (ta ? "^T" : "") + " @ " + b.describe() + (tb ? "^T" : "");
-        blas.gemm(out.dtype(), ptr(a), ta, aStride, ptr(b), tb, bStride, ptr(out), batch, m, n, k, accumulate, shapes);
+        blas.gemm(out.dtype(), tf32, ptr(a), ta, aStride, ptr(b), tb, bStride, ptr(out), batch, m, n, k, accumulate, shapes);
     }
 
     // ------------------------------------------------------------------ reductions, softmax

@@ -155,17 +155,31 @@ class CudaBackendTest extends BackendContractTest {
     }
 
     @Test
-    void tf32IsOptIn() {
-        assertTrue(!CudaBackend.isTf32Enabled() || Boolean.getBoolean("wengert.cuda.tf32"), "off by default");
+    void tf32IsOptInPerBackend() {
+        CudaBackend be = (CudaBackend) Backends.of(DEVICE);
+        assertTrue(!be.isTf32Enabled() || Boolean.getBoolean("wengert.cuda.tf32"), "off by default");
+        boolean initially = be.isTf32Enabled();
+        be.setTf32Enabled(false);
         Tensor a = on().uniform(-1, 1, 1, DType.FLOAT32, 256, 256);
         Tensor b = on().uniform(-1, 1, 2, DType.FLOAT32, 256, 256);
         Ref exact = Ref.matmul(Ref.of(a), false, Ref.of(b), false);
-        close(exact, a.matmul(b), 1e-4);
-        CudaBackend.setTf32Enabled(true);
         try {
-            close(exact, a.matmul(b), 5e-2); // about 10 mantissa bits
+            Tensor full = a.matmul(b);
+            close(exact, full, 1e-4);
+            be.setTf32Enabled(true);
+            assertTrue(be.isTf32Enabled());
+            Tensor tf32 = a.matmul(b);
+            close(exact, tf32, 5e-2); // about 10 mantissa bits
+            double[] f = full.toDoubleArray();
+            double[] t = tf32.toDoubleArray();
+            double worst = 0;
+            for (int i = 0; i < f.length; i++) {
+                worst = Math.max(worst, Math.abs(f[i] - t[i]));
+            }
+            assertTrue(worst > 1e-5, "TF32 rounds the inputs (largest difference from float32 " + worst + ")");
+            close(exact, a.cast(DType.FLOAT64).matmul(b.cast(DType.FLOAT64)), 1e-12);   // float64 never uses TF32
         } finally {
-            CudaBackend.setTf32Enabled(false);
+            be.setTf32Enabled(initially);
         }
     }
 

@@ -60,10 +60,13 @@ public final class CudaDeviceBench {
         Tensor b = Tensor.on(device).randn(2, DType.FLOAT32, n, n);
         Tensor c = Tensor.on(device).zeros(DType.FLOAT32, n, n);
         double flop = 2.0 * n * n * n;
+        CudaBackend cuda = (CudaBackend) be;
+        boolean tf32 = cuda.isTf32Enabled();
+        cuda.setTf32Enabled(false);
         result("sgemm_fp32_n4096", flop / median(be, reps, () -> be.matmul(a, false, b, false, c, false)) / 1e12, "TFLOP/s");
-        CudaBackend.setTf32Enabled(true);
+        cuda.setTf32Enabled(true);
         result("sgemm_tf32_n4096", flop / median(be, reps, () -> be.matmul(a, false, b, false, c, false)) / 1e12, "TFLOP/s");
-        CudaBackend.setTf32Enabled(false);
+        cuda.setTf32Enabled(tf32);
 
         int m = quick ? 64 << 10 : 16 << 20;
         Tensor x = Tensor.on(device).randn(3, DType.FLOAT32, m);
