@@ -283,7 +283,7 @@ public final class Rules {
     /**
      * d a^b / d b = a^b ln a, and 0 where a == 0 and b >= 0 (the one-sided limit; PyTorch masks the same
      * elements), computed from a safe base of 1 there like {@link #powBase}. For a < 0 it is NaN (ln a),
-     * as in PyTorch and {@link dev.wengert.autograd.forward.Dual#pow(dev.wengert.autograd.forward.Dual)}:
+     * as in PyTorch and the lessons' dual numbers (Dual.pow):
      * a^b of a negative base is not real-differentiable in b.
      */
     static Var powExponent(Var a, Var b, Var y) {

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.wengert.autograd.forward.Dual;
+import dev.wengert.autograd.lessons.Dual;
 import dev.wengert.tensor.Device;
 import dev.wengert.tensor.ScopePerTest;
 import dev.wengert.tensor.Tensor;

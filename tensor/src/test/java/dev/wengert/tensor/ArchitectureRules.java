@@ -72,6 +72,17 @@ public final class ArchitectureRules {
             .that().resideInAPackage("dev.wengert.models..")
             .should().dependOnClassesThat().resideInAPackage("dev.wengert.bench..");
 
+    /**
+     * The teaching code (symbolic differentiation, dual numbers, the swell demo) is a leaf: autograd's core
+     * packages do not use it (tests may, as oracles). Finite differences stay in the core (numeric), for GradCheck.
+     */
+    @ArchTest
+    public static final ArchRule AUTOGRAD_CORE_DOES_NOT_USE_THE_LESSONS = noClasses()
+            .that().resideInAPackage("dev.wengert.autograd..")
+            .and().resideOutsideOfPackage("dev.wengert.autograd.lessons..")
+            .should().dependOnClassesThat().resideInAPackage("dev.wengert.autograd.lessons..")
+            .because("the lessons are the seed's teaching code and the tests' oracles, not part of the core");
+
     /** Leaves out other modules' test jars (wengert-tensor-*-tests.jar), which DoNotIncludeTests does not recognise. */
     public static final class DoNotIncludeTestJars implements ImportOption {
         private static final Pattern TEST_JAR = Pattern.compile(".*-tests\\.jar!/.*");

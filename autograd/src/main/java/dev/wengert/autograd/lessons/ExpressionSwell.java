@@ -1,4 +1,4 @@
-package dev.wengert.autograd.symbolic;
+package dev.wengert.autograd.lessons;
 
 import java.util.ArrayList;
 import java.util.List;

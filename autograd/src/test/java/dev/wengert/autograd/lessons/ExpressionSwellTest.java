@@ -1,10 +1,9 @@
-package dev.wengert.autograd.symbolic;
+package dev.wengert.autograd.lessons;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.wengert.autograd.forward.Dual;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

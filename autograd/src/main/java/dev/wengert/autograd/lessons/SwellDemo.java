@@ -1,7 +1,7 @@
-package dev.wengert.autograd.trace;
+package dev.wengert.autograd.lessons;
 
 import dev.wengert.autograd.Var;
-import dev.wengert.autograd.symbolic.ExpressionSwell;
+import dev.wengert.autograd.trace.WengertList;
 import dev.wengert.tensor.DType;
 import dev.wengert.tensor.Scope;
 import dev.wengert.tensor.Tensor;

@@ -1,4 +1,4 @@
-package dev.wengert.autograd.symbolic;
+package dev.wengert.autograd.lessons;
 
 import java.util.Collections;
 import java.util.IdentityHashMap;

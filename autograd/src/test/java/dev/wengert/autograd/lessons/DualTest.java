@@ -1,4 +1,4 @@
-package dev.wengert.autograd.forward;
+package dev.wengert.autograd.lessons;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;

@@ -1,4 +1,4 @@
-package dev.wengert.autograd.forward;
+package dev.wengert.autograd.lessons;
 
 /**
  * An immutable dual number {@code a + b·ε} with {@code ε² = 0}: the smallest complete

@@ -1,4 +1,4 @@
-package dev.wengert.autograd.symbolic;
+package dev.wengert.autograd.lessons;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.wengert.autograd.forward.Dual;
 import dev.wengert.autograd.numeric.NumericDiff;
 import java.util.HashMap;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.wengert.autograd.forward;
+package dev.wengert.autograd.lessons;
 
 /**
  * A scalar function written against {@link Dual} numbers, so that evaluating it on
