@@ -22,7 +22,7 @@ import java.util.function.DoubleUnaryOperator;
  * intermediate values instead of formulas; {@link #size()} deliberately counts the tree, i.e.
  * the formula one would have to write down.
  *
- * <p>Nodes: {@link Const}, {@link Var}, {@link Unary} (negation and the functions exp, log
+ * <p>Nodes: {@link Const}, {@link Variable}, {@link Unary} (negation and the functions exp, log
  * (natural), sin, cos, tanh, sqrt) and {@link Binary} (+, -, *, /, ^). Expressions are
  * immutable, compare structurally ({@link #equals}; constants by {@link Double#compare}, so
  * {@code 0.0} and {@code -0.0} differ) and cache their hash and tree size, so equality of
@@ -39,10 +39,10 @@ import java.util.function.DoubleUnaryOperator;
  * Expr dfdx1 = f.diff("x1").simplify();                     // 1 / x1 + x2
  * }</pre>
  */
-public abstract sealed class Expr permits Expr.Const, Expr.Var, Expr.Unary, Expr.Binary {
+public abstract sealed class Expr permits Expr.Const, Expr.Variable, Expr.Unary, Expr.Binary {
 
     /** Unary operators: negation and the elementary functions. */
-    public enum UnaryOp {
+    public enum UnaryKind {
         /** Unary minus. */
         NEG("-", x -> -x),
         /** e^x. */
@@ -61,7 +61,7 @@ public abstract sealed class Expr permits Expr.Const, Expr.Var, Expr.Unary, Expr
         private final String symbol;
         private final DoubleUnaryOperator fn;
 
-        UnaryOp(String symbol, DoubleUnaryOperator fn) {
+        UnaryKind(String symbol, DoubleUnaryOperator fn) {
             this.symbol = symbol;
             this.fn = fn;
         }
@@ -78,7 +78,7 @@ public abstract sealed class Expr permits Expr.Const, Expr.Var, Expr.Unary, Expr
     }
 
     /** Binary operators, with the precedence used for printing. */
-    public enum BinaryOp {
+    public enum BinaryKind {
         /** Addition. */
         ADD("+", 1, Double::sum),
         /** Subtraction. */
@@ -94,7 +94,7 @@ public abstract sealed class Expr permits Expr.Const, Expr.Var, Expr.Unary, Expr
         private final int precedence;
         private final DoubleBinaryOperator fn;
 
-        BinaryOp(String symbol, int precedence, DoubleBinaryOperator fn) {
+        BinaryKind(String symbol, int precedence, DoubleBinaryOperator fn) {
             this.symbol = symbol;
             this.precedence = precedence;
             this.fn = fn;
@@ -137,16 +137,16 @@ public abstract sealed class Expr permits Expr.Const, Expr.Var, Expr.Unary, Expr
      * starting with a digit) so that {@link #toString()} stays unambiguous.
      */
     public static Expr variable(String name) {
-        return new Var(name);
+        return new Variable(name);
     }
 
     /** The node {@code op(arg)}, without simplification. */
-    public static Expr unary(UnaryOp op, Expr arg) {
+    public static Expr unary(UnaryKind op, Expr arg) {
         return new Unary(op, arg);
     }
 
     /** The node {@code left op right}, without simplification. */
-    public static Expr binary(BinaryOp op, Expr left, Expr right) {
+    public static Expr binary(BinaryKind op, Expr left, Expr right) {
         return new Binary(op, left, right);
     }
 
@@ -154,7 +154,7 @@ public abstract sealed class Expr permits Expr.Const, Expr.Var, Expr.Unary, Expr
 
     /** {@code this + other}. Builders never simplify, so the tree is exactly what was written. */
     public Expr plus(Expr other) {
-        return binary(BinaryOp.ADD, this, other);
+        return binary(BinaryKind.ADD, this, other);
     }
 
     /** {@code this + c}. */
@@ -164,7 +164,7 @@ public abstract sealed class Expr permits Expr.Const, Expr.Var, Expr.Unary, Expr
 
     /** {@code this - other}. */
     public Expr minus(Expr other) {
-        return binary(BinaryOp.SUB, this, other);
+        return binary(BinaryKind.SUB, this, other);
     }
 
     /** {@code this - c}. */
@@ -174,7 +174,7 @@ public abstract sealed class Expr permits Expr.Const, Expr.Var, Expr.Unary, Expr
 
     /** {@code this * other}. */
     public Expr times(Expr other) {
-        return binary(BinaryOp.MUL, this, other);
+        return binary(BinaryKind.MUL, this, other);
     }
 
     /** {@code this * c}. */
@@ -184,7 +184,7 @@ public abstract sealed class Expr permits Expr.Const, Expr.Var, Expr.Unary, Expr
 
     /** {@code this / other}. */
     public Expr div(Expr other) {
-        return binary(BinaryOp.DIV, this, other);
+        return binary(BinaryKind.DIV, this, other);
     }
 
     /** {@code this / c}. */
@@ -194,7 +194,7 @@ public abstract sealed class Expr permits Expr.Const, Expr.Var, Expr.Unary, Expr
 
     /** {@code -this}. */
     public Expr negate() {
-        return unary(UnaryOp.NEG, this);
+        return unary(UnaryKind.NEG, this);
     }
 
     /** {@code this ^ p} with a constant exponent (differentiated by the power rule). */
@@ -208,37 +208,37 @@ public abstract sealed class Expr permits Expr.Const, Expr.Var, Expr.Unary, Expr
      * {@code d(u^v) = v·u^(v-1)·u' + u^v·log(u)·v'}, which needs u &gt; 0 where v varies.
      */
     public Expr pow(Expr exponent) {
-        return binary(BinaryOp.POW, this, exponent);
+        return binary(BinaryKind.POW, this, exponent);
     }
 
     /** {@code exp(this)}. */
     public Expr exp() {
-        return unary(UnaryOp.EXP, this);
+        return unary(UnaryKind.EXP, this);
     }
 
     /** {@code log(this)}, the natural logarithm. */
     public Expr log() {
-        return unary(UnaryOp.LOG, this);
+        return unary(UnaryKind.LOG, this);
     }
 
     /** {@code sin(this)}. */
     public Expr sin() {
-        return unary(UnaryOp.SIN, this);
+        return unary(UnaryKind.SIN, this);
     }
 
     /** {@code cos(this)}. */
     public Expr cos() {
-        return unary(UnaryOp.COS, this);
+        return unary(UnaryKind.COS, this);
     }
 
     /** {@code tanh(this)}. */
     public Expr tanh() {
-        return unary(UnaryOp.TANH, this);
+        return unary(UnaryKind.TANH, this);
     }
 
     /** {@code sqrt(this)}. */
     public Expr sqrt() {
-        return unary(UnaryOp.SQRT, this);
+        return unary(UnaryKind.SQRT, this);
     }
 
     // ================================================================== queries
@@ -267,7 +267,7 @@ public abstract sealed class Expr permits Expr.Const, Expr.Var, Expr.Unary, Expr
         if (!seen.add(e)) {
             return;
         }
-        if (e instanceof Var v) {
+        if (e instanceof Variable v) {
             out.add(v.name);
         } else if (e instanceof Unary u) {
             collectVariables(u.arg, out, seen);
@@ -303,7 +303,7 @@ public abstract sealed class Expr permits Expr.Const, Expr.Var, Expr.Unary, Expr
             return cached;
         }
         double r;
-        if (e instanceof Var v) {
+        if (e instanceof Variable v) {
             Double d = env.get(v.name);
             if (d == null) {
                 throw new IllegalArgumentException("no value for variable '" + v.name + "'");
@@ -357,7 +357,7 @@ public abstract sealed class Expr permits Expr.Const, Expr.Var, Expr.Unary, Expr
             if (e instanceof Const) {
                 return false;
             }
-            if (e instanceof Var v) {
+            if (e instanceof Variable v) {
                 return v.name.equals(var);
             }
             Boolean cached = depends.get(e);
@@ -385,7 +385,7 @@ public abstract sealed class Expr permits Expr.Const, Expr.Var, Expr.Unary, Expr
             if (e instanceof Const) {
                 return constant(0);
             }
-            if (e instanceof Var v) {
+            if (e instanceof Variable v) {
                 return constant(v.name.equals(var) ? 1 : 0);
             }
             if (e instanceof Unary u) {
@@ -462,7 +462,7 @@ public abstract sealed class Expr permits Expr.Const, Expr.Var, Expr.Unary, Expr
         private final IdentityHashMap<Expr, Expr> memo = new IdentityHashMap<>();
 
         Expr simplify(Expr e) {
-            if (e instanceof Const || e instanceof Var) {
+            if (e instanceof Const || e instanceof Variable) {
                 return e;
             }
             Expr cached = memo.get(e);
@@ -500,7 +500,7 @@ public abstract sealed class Expr permits Expr.Const, Expr.Var, Expr.Unary, Expr
         }
 
         private static boolean isNeg(Expr e) {
-            return e instanceof Unary u && u.op == UnaryOp.NEG;
+            return e instanceof Unary u && u.op == UnaryKind.NEG;
         }
 
         private static Expr negArg(Expr e) {
@@ -513,7 +513,7 @@ public abstract sealed class Expr permits Expr.Const, Expr.Var, Expr.Unary, Expr
                 if (u.arg instanceof Const c) {
                     return constant(u.op.apply(c.value));
                 }
-                if (u.op == UnaryOp.NEG && isNeg(u.arg)) {
+                if (u.op == UnaryKind.NEG && isNeg(u.arg)) {
                     return negArg(u.arg);
                 }
                 return e;
@@ -535,10 +535,10 @@ public abstract sealed class Expr permits Expr.Const, Expr.Var, Expr.Unary, Expr
                         return l;
                     }
                     if (isNeg(r)) {
-                        return new Binary(BinaryOp.SUB, l, negArg(r));
+                        return new Binary(BinaryKind.SUB, l, negArg(r));
                     }
                     if (isNeg(l)) {
-                        return new Binary(BinaryOp.SUB, r, negArg(l));
+                        return new Binary(BinaryKind.SUB, r, negArg(l));
                     }
                 }
                 case SUB -> {
@@ -546,10 +546,10 @@ public abstract sealed class Expr permits Expr.Const, Expr.Var, Expr.Unary, Expr
                         return l;
                     }
                     if (isConst(l, 0)) {
-                        return rewrite(new Unary(UnaryOp.NEG, r));
+                        return rewrite(new Unary(UnaryKind.NEG, r));
                     }
                     if (isNeg(r)) {
-                        return new Binary(BinaryOp.ADD, l, negArg(r));
+                        return new Binary(BinaryKind.ADD, l, negArg(r));
                     }
                     if (l.equals(r)) {
                         return constant(0);
@@ -566,13 +566,13 @@ public abstract sealed class Expr permits Expr.Const, Expr.Var, Expr.Unary, Expr
                         return l;
                     }
                     if (isConst(l, -1)) {
-                        return rewrite(new Unary(UnaryOp.NEG, r));
+                        return rewrite(new Unary(UnaryKind.NEG, r));
                     }
                     if (isConst(r, -1)) {
-                        return rewrite(new Unary(UnaryOp.NEG, l));
+                        return rewrite(new Unary(UnaryKind.NEG, l));
                     }
                     if (isNeg(l) && isNeg(r)) {
-                        return new Binary(BinaryOp.MUL, negArg(l), negArg(r));
+                        return new Binary(BinaryKind.MUL, negArg(l), negArg(r));
                     }
                 }
                 case DIV -> {
@@ -580,13 +580,13 @@ public abstract sealed class Expr permits Expr.Const, Expr.Var, Expr.Unary, Expr
                         return l;
                     }
                     if (isConst(r, -1)) {
-                        return rewrite(new Unary(UnaryOp.NEG, l));
+                        return rewrite(new Unary(UnaryKind.NEG, l));
                     }
                     if (isConst(l, 0)) {
                         return constant(0);
                     }
                     if (isNeg(l) && isNeg(r)) {
-                        return new Binary(BinaryOp.DIV, negArg(l), negArg(r));
+                        return new Binary(BinaryKind.DIV, negArg(l), negArg(r));
                     }
                     if (l.equals(r)) {
                         return constant(1);
@@ -653,11 +653,11 @@ public abstract sealed class Expr permits Expr.Const, Expr.Var, Expr.Unary, Expr
         if (e instanceof Const c) {
             return isNegativeNumber(c.value) ? PREC_NEG : PREC_ATOM;
         }
-        if (e instanceof Var) {
+        if (e instanceof Variable) {
             return PREC_ATOM;
         }
         if (e instanceof Unary u) {
-            return u.op == UnaryOp.NEG ? PREC_NEG : PREC_ATOM;
+            return u.op == UnaryKind.NEG ? PREC_NEG : PREC_ATOM;
         }
         return ((Binary) e).op.precedence;
     }
@@ -679,10 +679,10 @@ public abstract sealed class Expr permits Expr.Const, Expr.Var, Expr.Unary, Expr
     private static void print(Expr e, StringBuilder sb) {
         if (e instanceof Const c) {
             sb.append(formatNumber(c.value));
-        } else if (e instanceof Var v) {
+        } else if (e instanceof Variable v) {
             sb.append(v.name);
         } else if (e instanceof Unary u) {
-            if (u.op == UnaryOp.NEG) {
+            if (u.op == UnaryKind.NEG) {
                 sb.append('-');
                 printWrapped(u.arg, precedence(u.arg) <= PREC_NEG, sb);
             } else {
@@ -697,7 +697,7 @@ public abstract sealed class Expr permits Expr.Const, Expr.Var, Expr.Unary, Expr
             int rp = precedence(b.right);
             boolean leftParens;
             boolean rightParens;
-            if (b.op == BinaryOp.POW) {
+            if (b.op == BinaryKind.POW) {
                 leftParens = lp <= p;
                 rightParens = rp < p;
             } else {
@@ -705,7 +705,7 @@ public abstract sealed class Expr permits Expr.Const, Expr.Var, Expr.Unary, Expr
                 rightParens = rp <= p || rp == PREC_NEG;
             }
             printWrapped(b.left, leftParens, sb);
-            if (b.op == BinaryOp.POW) {
+            if (b.op == BinaryKind.POW) {
                 sb.append('^');
             } else {
                 sb.append(' ').append(b.op.symbol).append(' ');
@@ -745,10 +745,10 @@ public abstract sealed class Expr permits Expr.Const, Expr.Var, Expr.Unary, Expr
     }
 
     /** A named variable. */
-    public static final class Var extends Expr {
+    public static final class Variable extends Expr {
         private final String name;
 
-        private Var(String name) {
+        private Variable(String name) {
             super(1, validName(name).hashCode() * 31 + 11);
             this.name = name;
         }
@@ -769,16 +769,16 @@ public abstract sealed class Expr permits Expr.Const, Expr.Var, Expr.Unary, Expr
 
         @Override
         boolean sameStructure(Expr other) {
-            return other instanceof Var v && name.equals(v.name);
+            return other instanceof Variable v && name.equals(v.name);
         }
     }
 
     /** {@code op(arg)}: negation or an elementary function. */
     public static final class Unary extends Expr {
-        private final UnaryOp op;
+        private final UnaryKind op;
         private final Expr arg;
 
-        private Unary(UnaryOp op, Expr arg) {
+        private Unary(UnaryKind op, Expr arg) {
             super(Math.addExact(1, Objects.requireNonNull(arg, "arg").size),
                     (Objects.requireNonNull(op, "op").ordinal() + 13) * 0x01000193 ^ arg.hash * 31);
             this.op = op;
@@ -786,7 +786,7 @@ public abstract sealed class Expr permits Expr.Const, Expr.Var, Expr.Unary, Expr
         }
 
         /** The operator. */
-        public UnaryOp op() {
+        public UnaryKind op() {
             return op;
         }
 
@@ -803,11 +803,11 @@ public abstract sealed class Expr permits Expr.Const, Expr.Var, Expr.Unary, Expr
 
     /** {@code left op right}. */
     public static final class Binary extends Expr {
-        private final BinaryOp op;
+        private final BinaryKind op;
         private final Expr left;
         private final Expr right;
 
-        private Binary(BinaryOp op, Expr left, Expr right) {
+        private Binary(BinaryKind op, Expr left, Expr right) {
             super(Math.addExact(1, Math.addExact(Objects.requireNonNull(left, "left").size,
                             Objects.requireNonNull(right, "right").size)),
                     ((Objects.requireNonNull(op, "op").ordinal() + 29) * 0x01000193 ^ left.hash) * 31 + right.hash);
@@ -817,7 +817,7 @@ public abstract sealed class Expr permits Expr.Const, Expr.Var, Expr.Unary, Expr
         }
 
         /** The operator. */
-        public BinaryOp op() {
+        public BinaryKind op() {
             return op;
         }
 
@@ -826,7 +826,7 @@ public abstract sealed class Expr permits Expr.Const, Expr.Var, Expr.Unary, Expr
             return left;
         }
 
-        /** The right operand (the exponent for {@link BinaryOp#POW}). */
+        /** The right operand (the exponent for {@link BinaryKind#POW}). */
         public Expr right() {
             return right;
         }

@@ -33,7 +33,7 @@ class ExprTest {
         if (e instanceof Expr.Const c) {
             return Dual.constant(c.value());
         }
-        if (e instanceof Expr.Var v) {
+        if (e instanceof Expr.Variable v) {
             return env.get(v.name());
         }
         if (e instanceof Expr.Unary u) {
