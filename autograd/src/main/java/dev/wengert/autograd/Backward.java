@@ -16,7 +16,7 @@ import java.util.Map;
  * ({@link #topologicalOrder}: creation order is topological), and for each node, latest first, asks
  * {@link Rules} for the inputs' adjoints and sums them over every use of a value (the multi-parent sum).
  * One sweep serves both entry points: {@link Var#backward()} accumulates the leaves' adjoints (and those of
- * retained variables) into {@link Var#grad()}, {@link #grad} returns the adjoints it is asked for. A leaf's
+ * retained variables) into {@link Var#grad()}, {@link #adjoints} returns the adjoints it is asked for. A leaf's
  * gradient is complete once the sweep has processed its last consumer (the earliest-created node that uses
  * it), and {@link Listener#gradientReady} says so then, before the sweep goes on.
  */
@@ -221,16 +221,16 @@ public final class Backward {
      *
      * @throws IllegalArgumentException when an input does not require grad, or the cotangent does not fit
      */
-    public static Var[] grad(Var output, Tensor cotangent, boolean createGraph, Var... wrt) {
+    public static Var[] adjoints(Var output, Tensor cotangent, boolean createGraph, Var... wrt) {
         for (int i = 0; i < wrt.length; i++) {
             if (!wrt[i].requiresGrad()) {
-                throw new IllegalArgumentException("grad: input " + i + " " + wrt[i].value().describe()
+                throw new IllegalArgumentException("Backward.adjoints: input " + i + " " + wrt[i].value().describe()
                         + " does not require grad; create it with Var.param (or compute it from one while recording)");
             }
         }
         Var[] result = new Var[wrt.length];
         if (output.requiresGrad()) {
-            Var seed = seed("grad", output, cotangent);
+            Var seed = seed("Backward.adjoints", output, cotangent);
             Map<Var, Var> leafSums = new IdentityHashMap<>();
             try (Grad.Mode mode = Grad.set(createGraph)) {
                 sweep(output, seed, true, null, new Sink() {

@@ -47,7 +47,7 @@ public final class GradCheck {
      * Second order: checks the derivatives of the analytic gradient. The gradient function
      * {@code G(x) = d (w . f(x)) / dx} (w a fixed random cotangent; the gradients of all float inputs,
      * flattened and concatenated when there are several) is computed with a recorded reverse sweep
-     * ({@link Backward#grad} with createGraph), and {@link #check} is run on G: reverse over reverse
+     * ({@link Backward#adjoints} with createGraph), and {@link #check} is run on G: reverse over reverse
      * (the recorded sweep swept again) and forward over reverse (tangents pushed through the sweep), both
      * against central differences of G. Fails for a primitive whose VJP rule is not itself
      * differentiable, e.g. one computed on raw tensors. Piecewise primitives pass with a second
@@ -82,7 +82,7 @@ public final class GradCheck {
                 wrt.add(xs[i]);
             }
             Var out = f.apply(xs).mul(Var.constant(w)).sum();
-            Var[] g = Backward.grad(out, null, true, wrt.toArray(new Var[0]));
+            Var[] g = Backward.adjoints(out, null, true, wrt.toArray(new Var[0]));
             if (g.length == 1) {
                 return g[0];
             }

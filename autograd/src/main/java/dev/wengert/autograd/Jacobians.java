@@ -62,7 +62,7 @@ public final class Jacobians {
                     + out.value().describe());
         }
         Tensor.checkCompatible("vjp", out.value(), u);
-        return new Vjp(out.value(), Backward.grad(out, u, false, in)[0].value());
+        return new Vjp(out.value(), Backward.adjoints(out, u, false, in)[0].value());
     }
 
     /** The gradient of a scalar f at x (shape of x). */
@@ -70,7 +70,7 @@ public final class Jacobians {
         Var in = param("grad", x);
         Var out = f.apply(in);
         requireScalar("grad", out);
-        return Backward.grad(out, null, false, in)[0].value();
+        return Backward.adjoints(out, null, false, in)[0].value();
     }
 
     /** {@link #jacobian(Function, Tensor, Mode)} with {@link Mode#AUTO}. */
@@ -113,7 +113,7 @@ public final class Jacobians {
             } else {
                 for (int i = 0; i < m; i++) {
                     try (Scope row = Scope.open()) {
-                        double[] r = Backward.grad(out, basis(out.value(), i), false, in)[0].value().toDoubleArray();
+                        double[] r = Backward.adjoints(out, basis(out.value(), i), false, in)[0].value().toDoubleArray();
                         System.arraycopy(r, 0, jac, i * n, n);
                     }
                 }
@@ -135,7 +135,7 @@ public final class Jacobians {
         Var in = Forward.withTangent(param("hvp", x), v);
         Var out = f.apply(in);
         requireScalar("hvp", out);
-        Var g = Backward.grad(out, null, true, in)[0];
+        Var g = Backward.adjoints(out, null, true, in)[0];
         return g.tangent() != null ? g.tangent().value() : Tensor.on(x.device()).zeros(x.dtype(), x.shape());
     }
 

@@ -165,8 +165,8 @@ class AutogradSemanticsTest {
         assertTrue(GradCheck.check(v -> cube(v[0]), 1e-6, x).passes(1e-7));
         assertTrue(GradCheck.checkSecondOrder(v -> cube(v[0]), 1e-6, x).passes(1e-6));
         Var p = Var.param(x);
-        Var[] g = Backward.grad(cube(p).sum(), null, true, p);
-        Var[] h = Backward.grad(g[0].sum(), null, false, p);
+        Var[] g = Backward.adjoints(cube(p).sum(), null, true, p);
+        Var[] h = Backward.adjoints(g[0].sum(), null, false, p);
         assertArrayEquals(new double[] {3.0, -7.5, 12.0}, h[0].value().toDoubleArray(), 1e-12);  // 6x
     }
 

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The one reverse sweep behind {@link Var#backward()} and {@link Backward#grad}, its topological order (shared
+ * The one reverse sweep behind {@link Var#backward()} and {@link Backward#adjoints}, its topological order (shared
  * with {@link WengertList}), and the per-leaf "gradient ready" callback.
  */
 @ExtendWith(ScopePerTest.class)
@@ -108,7 +108,7 @@ class BackwardSweepTest {
         Net a = new Net();      // two replicas with the same weights and different data
         Net b = new Net();
         b.loss(11).backward();
-        Var[] ga = Backward.grad(a.loss(10), null, false, a.w1, a.w2, a.b);
+        Var[] ga = Backward.adjoints(a.loss(10), null, false, a.w1, a.w2, a.b);
         Tensor[] expected = new Tensor[ga.length];
         for (int i = 0; i < ga.length; i++) {
             expected[i] = ga[i].value().add(b.params()[i].gradTensor()).mul(0.5);
@@ -151,7 +151,7 @@ class BackwardSweepTest {
     @Test
     void backwardAndGradComputeTheSameAdjointsFromOneSweep() {
         Net a = new Net();
-        Var[] g = Backward.grad(a.loss(10), null, false, a.params());
+        Var[] g = Backward.adjoints(a.loss(10), null, false, a.params());
         for (Var p : a.params()) {
             assertNull(p.grad(), "grad accumulates nothing");
         }

@@ -57,7 +57,7 @@ class NumericalConventionsTest {
     /** d/dx of sum(d f / dx) with the backward recorded: the diagonal of the Hessian for elementwise f. */
     private static double[] reverseOverReverse(Function<Var, Var> f, double... x) {
         Var v = Var.param(vec(x));
-        Var g = Backward.grad(f.apply(v).sum(), null, true, v)[0];
+        Var g = Backward.adjoints(f.apply(v).sum(), null, true, v)[0];
         g.sum().backward();
         return v.gradTensor().toDoubleArray();
     }

@@ -222,7 +222,7 @@ class RandomProgramFuzzTest {
             jv = dot(values(tangents), u);
         }
         Var[] params = params(p);
-        Var[] jtu = Backward.grad(RandomPrograms.dot(p.outputs(params), u), null, false, params);
+        Var[] jtu = Backward.adjoints(RandomPrograms.dot(p.outputs(params), u), null, false, params);
         double[] vjtu = dot(v, values(jtu));
         return compare(CHECKS.get(1) + ": <J v, u> vs <v, J^T u>", jv, vjtu);
     }
@@ -268,7 +268,7 @@ class RandomProgramFuzzTest {
         for (int i = 0; i < params.length; i++) {
             Forward.withTangent(params[i], v[i]);
         }
-        Var[] g = Backward.grad(p.loss(params), null, true, params);
+        Var[] g = Backward.adjoints(p.loss(params), null, true, params);
         Tensor[] hv = new Tensor[g.length];
         for (int i = 0; i < g.length; i++) {
             hv[i] = g[i].tangent() != null ? g[i].tangent().value() : Rules.zerosLike(params[i]).value();
@@ -279,12 +279,12 @@ class RandomProgramFuzzTest {
     /** H v by reverse over reverse: the gradient of <grad L, v>. */
     static Tensor[] hvpReverseOverReverse(RandomPrograms.Program p, Tensor[] v) {
         Var[] params = params(p);
-        Var[] g = Backward.grad(p.loss(params), null, true, params);
+        Var[] g = Backward.adjoints(p.loss(params), null, true, params);
         Var gv;
         try (Grad.Mode on = Grad.enableGrad()) {
             gv = RandomPrograms.dot(g, v);
         }
-        return values(Backward.grad(gv, null, false, params));
+        return values(Backward.adjoints(gv, null, false, params));
     }
 
     private static Var[] params(RandomPrograms.Program p) {

@@ -77,9 +77,9 @@ class SecondOrderTest {
 
         Var x = Var.param(Tensor.scalar(at, DType.FLOAT64));
         Var y = f.var().apply(x);
-        Var dy = Backward.grad(y, null, true, x)[0];
+        Var dy = Backward.adjoints(y, null, true, x)[0];
         assertTrue(dy.requiresGrad(), f + ": the recorded gradient must depend on x");
-        Var d2y = Backward.grad(dy, null, false, x)[0];
+        Var d2y = Backward.adjoints(dy, null, false, x)[0];
 
         assertEquals(e.eval("x", at), y.item(), 1e-12 * Math.max(1, Math.abs(y.item())), f + ": value");
         assertEquals(d1.eval("x", at), dy.item(), 1e-12 * Math.max(1, Math.abs(dy.item())), f + ": first derivative");
@@ -97,9 +97,9 @@ class SecondOrderTest {
     void thirdDerivativeByRepeatedGrad() {
         Var x = Var.param(Tensor.scalar(0.7, DType.FLOAT64));
         Var y = x.sin().mul(x.square());                       // x^2 sin x
-        Var d1 = Backward.grad(y, null, true, x)[0];
-        Var d2 = Backward.grad(d1, null, true, x)[0];
-        Var d3 = Backward.grad(d2, null, false, x)[0];
+        Var d1 = Backward.adjoints(y, null, true, x)[0];
+        Var d2 = Backward.adjoints(d1, null, true, x)[0];
+        Var d3 = Backward.adjoints(d2, null, false, x)[0];
         Expr e = Expr.variable("x").times(Expr.variable("x")).times(Expr.variable("x").sin());
         assertEquals(e.diff("x").diff("x").diff("x").eval("x", 0.7), d3.item(), 1e-10);
     }
