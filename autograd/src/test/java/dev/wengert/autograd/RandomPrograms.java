@@ -6,6 +6,7 @@ import dev.wengert.tensor.Device;
 import dev.wengert.tensor.Shape;
 import dev.wengert.tensor.Tensor;
 import dev.wengert.tensor.UnaryOp;
+import dev.wengert.tensor.spi.Tensors;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -657,7 +658,7 @@ final class RandomPrograms {
             return null;
         }
         try {
-            return Tensor.matmulShape(a, ta, b, tb);
+            return Tensors.matmulShape(a, ta, b, tb);
         } catch (IllegalArgumentException e) {
             return null;
         }

@@ -1,9 +1,9 @@
 package dev.wengert.tensor;
 
+import dev.wengert.tensor.spi.Tensors;
 import java.lang.ref.Cleaner;
 import java.util.Arrays;
 import java.util.Locale;
-import java.util.Objects;
 
 /**
  * An n-dimensional array with a shape, a {@link DType} and a {@link Device}; row-major and contiguous.
@@ -144,11 +144,25 @@ public final class Tensor implements AutoCloseable {
         return here().rand(seed, dtype, shape);
     }
 
+    static {
+        Tensors.install(new Tensors.Access() {
+            @Override
+            public Tensor empty(Backend backend, DType dtype, int[] shape) {
+                return Tensor.empty(backend, dtype, shape);
+            }
+
+            @Override
+            public Storage storage(Tensor t) {
+                return t.storage;
+            }
+        });
+    }
+
     /**
-     * Allocates an uninitialised tensor on {@code backend}. For backends and op implementations; users
-     * create tensors through the factories.
+     * Allocates an uninitialised tensor on {@code backend}. For the factories and ops here; backends reach it
+     * through {@link Tensors#empty}; users create tensors through the factories.
      */
-    public static Tensor empty(Backend backend, DType dtype, int... shape) {
+    static Tensor empty(Backend backend, DType dtype, int... shape) {
         int[] s = shape.clone();
         for (int d : s) {
             if (d < 0) {
@@ -193,12 +207,6 @@ public final class Tensor implements AutoCloseable {
     /** The backend that owns this tensor's memory. */
     public Backend backend() {
         return backend;
-    }
-
-    /** The memory behind this tensor, for backends (they cast it to their own storage type). */
-    public Storage storage() {
-        ensureOpen("storage");
-        return storage;
     }
 
     /** "float32[2, 3] on cpu". */
@@ -446,7 +454,7 @@ public final class Tensor implements AutoCloseable {
     /** Applies a binary primitive with broadcasting; {@link #add} and friends are shorthands. */
     public Tensor apply(BinaryOp op, Tensor other) {
         String name = op.opName();
-        checkCompatible(name, this, other);
+        Tensors.checkCompatible(name, this, other);
         Tensor out = emptyLike(dtype, Shape.broadcast(name, shape, other.shape));
         backend.binary(op, this, other, out);
         return out;
@@ -465,7 +473,7 @@ public final class Tensor implements AutoCloseable {
      */
     public Tensor applyInPlace(BinaryOp op, Tensor other) {
         String name = op.opName() + "InPlace";
-        checkCompatible(name, this, other);
+        Tensors.checkCompatible(name, this, other);
         if (!Shape.broadcastsTo(other.shape, shape)) {
             throw new IllegalArgumentException(name + ": operand " + other.describe() + " does not broadcast to "
                     + describe() + ", the tensor modified in place");
@@ -483,7 +491,7 @@ public final class Tensor implements AutoCloseable {
 
     /** In place: copies {@code src} (broadcast to this shape) into this tensor. Returns this. */
     public Tensor assign(Tensor src) {
-        checkCompatible("assign", this, src);
+        Tensors.checkCompatible("assign", this, src);
         if (!Shape.broadcastsTo(src.shape, shape)) {
             throw new IllegalArgumentException("assign: source " + src.describe() + " does not broadcast to " + describe());
         }
@@ -571,7 +579,7 @@ public final class Tensor implements AutoCloseable {
 
     /** cond != 0 ? a : b elementwise, all three broadcast together; a and b share dtype and device. */
     public static Tensor where(Tensor cond, Tensor a, Tensor b) {
-        checkCompatible("where", a, b);
+        Tensors.checkCompatible("where", a, b);
         cond.ensureOpen("where");
         if (!cond.device().equals(a.device())) {
             throw new IllegalArgumentException("where: condition is on " + cond.device() + " but the values are on "
@@ -595,37 +603,14 @@ public final class Tensor implements AutoCloseable {
      * copying. 2-D x 2-D, or batched 3-D with a shared 2-D operand allowed on either side.
      */
     public Tensor matmul(boolean transposeThis, Tensor other, boolean transposeOther) {
-        checkCompatible("matmul", this, other);
+        Tensors.checkCompatible("matmul", this, other);
         if (!dtype.isFloating()) {
             throw new IllegalArgumentException("matmul: not defined for " + describe() + "; cast to a float type first");
         }
-        int[] out = matmulShape(shape, transposeThis, other.shape, transposeOther);
+        int[] out = Tensors.matmulShape(shape, transposeThis, other.shape, transposeOther);
         Tensor result = emptyLike(dtype, out);
         backend.matmul(this, transposeThis, other, transposeOther, result, false);
         return result;
-    }
-
-    /** Result shape of a matmul; throws naming both shapes when they do not fit. */
-    public static int[] matmulShape(int[] a, boolean ta, int[] b, boolean tb) {
-        if (a.length < 2 || a.length > 3 || b.length < 2 || b.length > 3) {
-            throw new IllegalArgumentException("matmul: operands must be 2-D or 3-D, got " + Shape.str(a) + " and "
-                    + Shape.str(b) + "; reshape first");
-        }
-        int m = ta ? a[a.length - 1] : a[a.length - 2];
-        int ka = ta ? a[a.length - 2] : a[a.length - 1];
-        int kb = tb ? b[b.length - 1] : b[b.length - 2];
-        int n = tb ? b[b.length - 2] : b[b.length - 1];
-        if (ka != kb) {
-            throw new IllegalArgumentException("matmul: inner dimensions differ: " + Shape.str(a) + (ta ? "^T" : "")
-                    + " @ " + Shape.str(b) + (tb ? "^T" : "") + " (" + ka + " vs " + kb + ")");
-        }
-        if (a.length == 3 && b.length == 3 && a[0] != b[0]) {
-            throw new IllegalArgumentException("matmul: batch sizes differ: " + Shape.str(a) + " @ " + Shape.str(b));
-        }
-        if (a.length == 3 || b.length == 3) {
-            return new int[] {a.length == 3 ? a[0] : b[0], m, n};
-        }
-        return new int[] {m, n};
     }
 
     // ------------------------------------------------------------------ reductions
@@ -799,7 +784,7 @@ public final class Tensor implements AutoCloseable {
         int total = 0;
         for (int i = 0; i < parts.length; i++) {
             Tensor p = parts[i];
-            checkCompatible("concat", first, p);
+            Tensors.checkCompatible("concat", first, p);
             if (p.rank() != first.rank()) {
                 throw new IllegalArgumentException("concat: input " + i + " " + p.describe() + " has a different rank from input 0 "
                         + first.describe());
@@ -844,7 +829,7 @@ public final class Tensor implements AutoCloseable {
      */
     public Tensor scatterAdd(int axis, Tensor index, Tensor src) {
         int a = checkIndexOp("scatterAdd", axis, index);
-        checkCompatible("scatterAdd", this, src);
+        Tensors.checkCompatible("scatterAdd", this, src);
         if (!Arrays.equals(index.shape, src.shape)) {
             throw new IllegalArgumentException("scatterAdd: index " + index.describe() + " and source " + src.describe()
                     + " must have the same shape");
@@ -911,26 +896,6 @@ public final class Tensor implements AutoCloseable {
     }
 
     // ------------------------------------------------------------------ checks and printing
-
-    /**
-     * Checks that two operands share device and dtype and are open.
-     *
-     * @throws IllegalArgumentException naming the op, both operands and what to do
-     */
-    public static void checkCompatible(String op, Tensor a, Tensor b) {
-        Objects.requireNonNull(a, op + ": first operand is null");
-        Objects.requireNonNull(b, op + ": second operand is null");
-        a.ensureOpen(op);
-        b.ensureOpen(op);
-        if (!a.device().equals(b.device())) {
-            throw new IllegalArgumentException(op + ": operands are on different devices: " + a.describe() + " and "
-                    + b.describe() + "; move one with to(" + a.device() + ")");
-        }
-        if (a.dtype != b.dtype) {
-            throw new IllegalArgumentException(op + ": operands have different dtypes: " + a.describe() + " and "
-                    + b.describe() + "; convert one with cast(DType." + a.dtype.name() + ")");
-        }
-    }
 
     /** Values for small tensors, a summary for large ones: {@code tensor([[1, 2], [3, 4]], float32, cpu)}. */
     @Override

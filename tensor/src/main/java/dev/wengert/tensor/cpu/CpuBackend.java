@@ -14,6 +14,7 @@ import dev.wengert.tensor.Shape;
 import dev.wengert.tensor.Storage;
 import dev.wengert.tensor.Tensor;
 import dev.wengert.tensor.UnaryOp;
+import dev.wengert.tensor.spi.Tensors;
 import sun.misc.Unsafe;
 
 /**
@@ -43,7 +44,7 @@ public final class CpuBackend implements Backend {
     }
 
     static CpuStorage.Memory st(Tensor t) {
-        return ((CpuStorage) t.storage()).memory;
+        return ((CpuStorage) Tensors.storage(t)).memory;
     }
 
     static Buf buf(Tensor t) {

@@ -2,6 +2,7 @@ package dev.wengert.tensor.cpu;
 
 import dev.wengert.tensor.FusedKernel;
 import dev.wengert.tensor.Tensor;
+import dev.wengert.tensor.spi.Tensors;
 
 /**
  * The CPU's fused softmax cross-entropy: one Java pass per row (max, sum of exponentials, loss; or
@@ -20,7 +21,7 @@ final class CpuFused {
     /** {@link FusedKernel.SoftmaxXentForward}. */
     static void softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor loss) {
         if (logits.numel() >= Nd4jKernels.LARGE) { // ND4J's vectorised log-softmax, then one pick per row
-            try (Tensor logp = Tensor.empty(logits.backend(), logits.dtype(), logits.shape())) {
+            try (Tensor logp = Tensors.empty(logits.backend(), logits.dtype(), logits.shape())) {
                 Nd4jKernels.logSoftmax(logits, 1, logp);
                 Buf lp = CpuBackend.buf(logp);
                 Buf.I64 y = (Buf.I64) CpuBackend.buf(labels);

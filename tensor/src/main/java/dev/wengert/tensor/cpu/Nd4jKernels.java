@@ -5,6 +5,7 @@ import dev.wengert.tensor.DType;
 
 import dev.wengert.tensor.Tensor;
 import dev.wengert.tensor.UnaryOp;
+import dev.wengert.tensor.spi.Tensors;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -243,7 +244,7 @@ final class Nd4jKernels {
         int cols = s[axis];
         int rows = x.numel() / cols;
         boolean inPlace = CpuBackend.st(x) == CpuBackend.st(out);
-        try (Tensor scratch = inPlace ? Tensor.empty(x.backend(), x.dtype(), s) : null) {
+        try (Tensor scratch = inPlace ? Tensors.empty(x.backend(), x.dtype(), s) : null) {
             Buf xb = CpuBackend.buf(x);
             Tensor exps = inPlace ? scratch : out;
             Buf eb = CpuBackend.buf(exps);

@@ -20,6 +20,7 @@ import dev.wengert.tensor.Shape;
 import dev.wengert.tensor.Storage;
 import dev.wengert.tensor.Tensor;
 import dev.wengert.tensor.UnaryOp;
+import dev.wengert.tensor.spi.Tensors;
 import java.util.Arrays;
 import jcuda.Pointer;
 import jcuda.driver.CUcontext;
@@ -106,7 +107,7 @@ public final class CudaBackend implements Backend {
     }
 
     static CUdeviceptr ptr(Tensor t) {
-        Storage s = t.storage();
+        Storage s = Tensors.storage(t);
         if (!(s instanceof CudaStorage cs)) {
             throw new IllegalArgumentException("tensor " + t.describe() + " does not hold CUDA memory");
         }

@@ -20,6 +20,7 @@ import dev.wengert.tensor.Ref;
 import dev.wengert.tensor.Scope;
 import dev.wengert.tensor.Tensor;
 import dev.wengert.tensor.UnaryOp;
+import dev.wengert.tensor.spi.Tensors;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -143,7 +144,7 @@ class CudaBackendTest extends BackendContractTest {
         try {
             DeviceOutOfMemoryException oom = assertThrows(DeviceOutOfMemoryException.class, () -> {
                 for (int i = 0; i < 64; i++) {
-                    held.add(Tensor.empty(be, DType.FLOAT64, Integer.MAX_VALUE - 7));
+                    held.add(Tensors.empty(be, DType.FLOAT64, Integer.MAX_VALUE - 7));
                 }
             });
             assertTrue(oom.getMessage().contains("requested") && oom.getMessage().contains(DEVICE.toString()), oom.getMessage());
@@ -209,7 +210,7 @@ class CudaBackendTest extends BackendContractTest {
             double tol = dt == DType.FLOAT64 ? 1e-12 : 1e-5;
             Tensor x = on().uniform(-2, 2, 1, dt, 37, 19);
             Tensor bias = on().uniform(-1, 1, 2, dt, 19);
-            Tensor out = Tensor.empty(x.backend(), dt, 37, 19);
+            Tensor out = Tensors.empty(x.backend(), dt, 37, 19);
             CudaFused.biasActivation(x, bias, CudaFused.Activation.RELU, out);
             close(Ref.of(x.add(bias).relu()), out, tol);
             CudaFused.biasActivation(x, bias, CudaFused.Activation.SIGMOID, out);
@@ -217,12 +218,12 @@ class CudaBackendTest extends BackendContractTest {
 
             Tensor labels = on().of(new long[37]).add(on().arange(37, DType.INT64)).apply(dev.wengert.tensor.BinaryOp.MINIMUM,
                     on().full(18, DType.INT64));
-            Tensor loss = Tensor.empty(x.backend(), dt, 37);
+            Tensor loss = Tensors.empty(x.backend(), dt, 37);
             CudaFused.softmaxCrossEntropy(x, labels, loss);
             Tensor composed = x.logSoftmax(1).neg().gather(1, labels.reshape(37, 1)).reshape(37);
             close(Ref.of(composed), loss, tol);
 
-            Tensor grad = Tensor.empty(x.backend(), dt, 37, 19);
+            Tensor grad = Tensors.empty(x.backend(), dt, 37, 19);
             CudaFused.softmaxCrossEntropyBackward(x, labels, on().full(1, dt), 1.0 / 37, grad);
             Tensor expected = x.softmax(1).sub(labels.oneHot(19, dt)).mul(1.0 / 37);
             close(Ref.of(expected), grad, tol);
