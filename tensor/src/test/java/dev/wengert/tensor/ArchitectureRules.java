@@ -48,6 +48,19 @@ public final class ArchitectureRules {
             .should().dependOnClassesThat().resideInAPackage("dev.wengert.tensor.cuda..")
             .because("the backends meet only through the Backend SPI");
 
+    /**
+     * The tensor SPI (uninitialised allocation, a tensor's storage, shape inference and operand checks for
+     * backends) is used only inside the tensor module: Tensor and its factories, and the backends, which
+     * live in other packages (cpu, cuda) so package-private cannot serve them. Autograd, models and bench
+     * use the public API.
+     */
+    @ArchTest
+    public static final ArchRule SPI_ONLY_INSIDE_TENSOR = noClasses()
+            .that().resideInAPackage("dev.wengert..")
+            .and().resideOutsideOfPackage("dev.wengert.tensor..")
+            .should().dependOnClassesThat().resideInAPackage("dev.wengert.tensor.spi..")
+            .because("the SPI is for backends; users create tensors through the factories and ops");
+
     // No upward imports along cuda-kernels <- tensor <- autograd <- models <- bench.
 
     @ArchTest

@@ -18,6 +18,9 @@ class ArchitectureTest {
     @ArchTest
     static final ArchRule cpuBackendDoesNotUseTheCudaBackend = ArchitectureRules.CPU_BACKEND_DOES_NOT_USE_THE_CUDA_BACKEND;
     @ArchTest
+    static final ArchRule spiOnlyInsideTensor = ArchitectureRules.SPI_ONLY_INSIDE_TENSOR;
+
+    @ArchTest
     static final ArchRule kernelsDependOnNoHigherModule = ArchitectureRules.KERNELS_DEPEND_ON_NO_HIGHER_MODULE;
     @ArchTest
     static final ArchRule tensorDependsOnNoHigherModule = ArchitectureRules.TENSOR_DEPENDS_ON_NO_HIGHER_MODULE;
