@@ -201,7 +201,7 @@ public final class Backward {
             }
             return Var.constant(Tensor.on(root.value().device()).ones(root.dtype(), root.shape()));
         }
-        Operands.checkCompatible(fn, root.value(), cotangent);
+        Tensor.checkCompatible(fn, root.value(), cotangent);
         if (!Arrays.equals(cotangent.shape(), root.shape())) {
             throw new IllegalArgumentException(fn + ": cotangent " + cotangent.describe() + " must have the output's shape "
                     + Arrays.toString(root.shape()));

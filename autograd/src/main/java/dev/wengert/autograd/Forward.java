@@ -25,7 +25,7 @@ public final class Forward {
      * @throws IllegalArgumentException when v does not match x's shape, dtype or device
      */
     public static Jvp jvp(Function<Var, Var> f, Tensor x, Tensor v) {
-        Operands.checkCompatible("jvp", x, v);
+        Tensor.checkCompatible("jvp", x, v);
         if (!Arrays.equals(x.shape(), v.shape())) {
             throw new IllegalArgumentException("jvp: tangent " + v.describe() + " must have the shape of x " + x.describe());
         }

@@ -61,7 +61,7 @@ public final class Jacobians {
             throw new IllegalArgumentException("vjp: cotangent u " + u.describe() + " must have the shape of f(x) "
                     + out.value().describe());
         }
-        Operands.checkCompatible("vjp", out.value(), u);
+        Tensor.checkCompatible("vjp", out.value(), u);
         return new Vjp(out.value(), Backward.adjoints(out, u, false, in)[0].value());
     }
 
@@ -128,7 +128,7 @@ public final class Jacobians {
      * tangent is H v. One pass, about the cost of a gradient; H is never formed.
      */
     public static Tensor hvp(Function<Var, Var> f, Tensor x, Tensor v) {
-        Operands.checkCompatible("hvp", x, v);
+        Tensor.checkCompatible("hvp", x, v);
         if (!Arrays.equals(x.shape(), v.shape())) {
             throw new IllegalArgumentException("hvp: direction v " + v.describe() + " must have the shape of x " + x.describe());
         }

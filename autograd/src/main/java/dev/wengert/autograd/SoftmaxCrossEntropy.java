@@ -12,9 +12,8 @@ import java.util.Optional;
  * {@link Prim#SOFTMAX_CROSS_ENTROPY_GRAD}): operand checks, then the backend's fused kernel
  * ({@link FusedKernel#SOFTMAX_XENT_FWD}, {@link FusedKernel#SOFTMAX_XENT_BWD}) where it has one, and the
  * composed version here, written with tensor operations, where it has none. The composed versions are
- * also the reference the kernels are tested against. The outputs are allocated with the public factory
- * ({@code zeros} on the logits' device, the backend the kernel runs on): uninitialised allocation is the
- * tensor SPI's, which autograd may not use; the fill costs one pass over the output.
+ * also the reference the kernels are tested against. The outputs are allocated uninitialised on the
+ * logits' device ({@code Tensor.on(device).empty}): the kernel or the composed version overwrites them.
  */
 final class SoftmaxCrossEntropy {
     private SoftmaxCrossEntropy() {
@@ -23,7 +22,7 @@ final class SoftmaxCrossEntropy {
     /** loss[r] = logsumexp(logits[r, :]) - logits[r, labels[r]] for float logits [rows, classes], int64 labels [rows]. */
     static Tensor loss(Tensor logits, Tensor labels) {
         check("softmaxCrossEntropy", logits, labels);
-        Tensor loss = Tensor.on(logits.device()).zeros(logits.dtype(), logits.dim(0));
+        Tensor loss = Tensor.on(logits.device()).empty(logits.dtype(), logits.dim(0));
         Optional<FusedKernel.SoftmaxXentForward> fused = logits.backend().fused(FusedKernel.SOFTMAX_XENT_FWD);
         if (fused.isPresent()) {
             fused.get().run(logits, labels, loss);
@@ -36,12 +35,12 @@ final class SoftmaxCrossEntropy {
     /** (softmax(logits) - oneHot(labels)) * gradLoss[r]: the gradient of {@link #loss} for the upstream gradLoss [rows]. */
     static Tensor grad(Tensor logits, Tensor labels, Tensor gradLoss) {
         check("softmaxCrossEntropyGrad", logits, labels);
-        Operands.checkCompatible("softmaxCrossEntropyGrad", logits, gradLoss);
+        Tensor.checkCompatible("softmaxCrossEntropyGrad", logits, gradLoss);
         if (!Arrays.equals(gradLoss.shape(), new int[] {logits.dim(0)})) {
             throw new IllegalArgumentException("softmaxCrossEntropyGrad: upstream gradient " + gradLoss.describe()
                     + " must be [" + logits.dim(0) + "], the loss's shape");
         }
-        Tensor grad = Tensor.on(logits.device()).zeros(logits.dtype(), logits.shape());
+        Tensor grad = Tensor.on(logits.device()).empty(logits.dtype(), logits.shape());
         Optional<FusedKernel.SoftmaxXentBackward> fused = logits.backend().fused(FusedKernel.SOFTMAX_XENT_BWD);
         if (fused.isPresent()) {
             fused.get().run(logits, labels, gradLoss, 1.0, grad);

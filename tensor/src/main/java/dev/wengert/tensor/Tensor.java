@@ -4,6 +4,7 @@ import dev.wengert.tensor.spi.Tensors;
 import java.lang.ref.Cleaner;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.Objects;
 
 /**
  * An n-dimensional array with a shape, a {@link DType} and a {@link Device}; row-major and contiguous.
@@ -298,6 +299,27 @@ public final class Tensor implements AutoCloseable {
         }
     }
 
+    /**
+     * Checks that two operands share device and dtype and are open: what every binary op checks first,
+     * public for the authors of user-defined primitives and for autograd's entry points (jvp, vjp, hvp).
+     *
+     * @throws IllegalArgumentException naming the op, both operands and what to do
+     */
+    public static void checkCompatible(String op, Tensor a, Tensor b) {
+        Objects.requireNonNull(a, op + ": first operand is null");
+        Objects.requireNonNull(b, op + ": second operand is null");
+        a.ensureOpen(op);
+        b.ensureOpen(op);
+        if (!a.device().equals(b.device())) {
+            throw new IllegalArgumentException(op + ": operands are on different devices: " + a.describe() + " and "
+                    + b.describe() + "; move one with to(" + a.device() + ")");
+        }
+        if (a.dtype() != b.dtype()) {
+            throw new IllegalArgumentException(op + ": operands have different dtypes: " + a.describe() + " and "
+                    + b.describe() + "; convert one with cast(DType." + a.dtype().name() + ")");
+        }
+    }
+
     // ------------------------------------------------------------------ reading back
 
     /** Elements as floats (converted from the dtype). Synchronises with the device. */
@@ -454,7 +476,7 @@ public final class Tensor implements AutoCloseable {
     /** Applies a binary primitive with broadcasting; {@link #add} and friends are shorthands. */
     public Tensor apply(BinaryOp op, Tensor other) {
         String name = op.opName();
-        Tensors.checkCompatible(name, this, other);
+        checkCompatible(name, this, other);
         Tensor out = emptyLike(dtype, Shape.broadcast(name, shape, other.shape));
         backend.binary(op, this, other, out);
         return out;
@@ -473,7 +495,7 @@ public final class Tensor implements AutoCloseable {
      */
     public Tensor applyInPlace(BinaryOp op, Tensor other) {
         String name = op.opName() + "InPlace";
-        Tensors.checkCompatible(name, this, other);
+        checkCompatible(name, this, other);
         if (!Shape.broadcastsTo(other.shape, shape)) {
             throw new IllegalArgumentException(name + ": operand " + other.describe() + " does not broadcast to "
                     + describe() + ", the tensor modified in place");
@@ -491,7 +513,7 @@ public final class Tensor implements AutoCloseable {
 
     /** In place: copies {@code src} (broadcast to this shape) into this tensor. Returns this. */
     public Tensor assign(Tensor src) {
-        Tensors.checkCompatible("assign", this, src);
+        checkCompatible("assign", this, src);
         if (!Shape.broadcastsTo(src.shape, shape)) {
             throw new IllegalArgumentException("assign: source " + src.describe() + " does not broadcast to " + describe());
         }
@@ -579,7 +601,7 @@ public final class Tensor implements AutoCloseable {
 
     /** cond != 0 ? a : b elementwise, all three broadcast together; a and b share dtype and device. */
     public static Tensor where(Tensor cond, Tensor a, Tensor b) {
-        Tensors.checkCompatible("where", a, b);
+        checkCompatible("where", a, b);
         cond.ensureOpen("where");
         if (!cond.device().equals(a.device())) {
             throw new IllegalArgumentException("where: condition is on " + cond.device() + " but the values are on "
@@ -603,7 +625,7 @@ public final class Tensor implements AutoCloseable {
      * copying. 2-D x 2-D, or batched 3-D with a shared 2-D operand allowed on either side.
      */
     public Tensor matmul(boolean transposeThis, Tensor other, boolean transposeOther) {
-        Tensors.checkCompatible("matmul", this, other);
+        checkCompatible("matmul", this, other);
         if (!dtype.isFloating()) {
             throw new IllegalArgumentException("matmul: not defined for " + describe() + "; cast to a float type first");
         }
@@ -784,7 +806,7 @@ public final class Tensor implements AutoCloseable {
         int total = 0;
         for (int i = 0; i < parts.length; i++) {
             Tensor p = parts[i];
-            Tensors.checkCompatible("concat", first, p);
+            checkCompatible("concat", first, p);
             if (p.rank() != first.rank()) {
                 throw new IllegalArgumentException("concat: input " + i + " " + p.describe() + " has a different rank from input 0 "
                         + first.describe());
@@ -829,7 +851,7 @@ public final class Tensor implements AutoCloseable {
      */
     public Tensor scatterAdd(int axis, Tensor index, Tensor src) {
         int a = checkIndexOp("scatterAdd", axis, index);
-        Tensors.checkCompatible("scatterAdd", this, src);
+        checkCompatible("scatterAdd", this, src);
         if (!Arrays.equals(index.shape, src.shape)) {
             throw new IllegalArgumentException("scatterAdd: index " + index.describe() + " and source " + src.describe()
                     + " must have the same shape");

@@ -51,6 +51,14 @@ public final class TensorFactory {
         return t;
     }
 
+    /**
+     * An uninitialised tensor (like torch.empty): for outputs that an op overwrites completely. Reading it
+     * before writing gives unspecified values.
+     */
+    public Tensor empty(DType dtype, int... shape) {
+        return Tensor.empty(backend(), dtype, shape.clone());
+    }
+
     public Tensor zeros(DType dtype, int... shape) {
         return full(0, dtype, shape);
     }

@@ -83,24 +83,4 @@ public final class Tensors {
         }
         return new int[] {m, n};
     }
-
-    /**
-     * Checks that two operands share device and dtype and are open.
-     *
-     * @throws IllegalArgumentException naming the op, both operands and what to do
-     */
-    public static void checkCompatible(String op, Tensor a, Tensor b) {
-        Objects.requireNonNull(a, op + ": first operand is null");
-        Objects.requireNonNull(b, op + ": second operand is null");
-        a.ensureOpen(op);
-        b.ensureOpen(op);
-        if (!a.device().equals(b.device())) {
-            throw new IllegalArgumentException(op + ": operands are on different devices: " + a.describe() + " and "
-                    + b.describe() + "; move one with to(" + a.device() + ")");
-        }
-        if (a.dtype() != b.dtype()) {
-            throw new IllegalArgumentException(op + ": operands have different dtypes: " + a.describe() + " and "
-                    + b.describe() + "; convert one with cast(DType." + a.dtype().name() + ")");
-        }
-    }
 }
