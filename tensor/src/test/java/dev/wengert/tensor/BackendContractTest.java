@@ -424,6 +424,41 @@ public abstract class BackendContractTest {
         assertEquals(Double.doubleToRawLongBits(0.0), Double.doubleToRawLongBits(m), "max of [-0, +0, -0] is +0");
     }
 
+    /**
+     * NaN propagates through max-reductions (rows and columns, short and long enough to take a backend's
+     * multi-pass path), maximum/minimum and log-softmax, and argmax picks the first NaN, as the CPU's
+     * Math.max semantics; a row without NaN is unaffected.
+     */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT64"})
+    void nanPropagatesThroughMaxLikeOps(DType dtype) {
+        for (int len : new int[] {7, 5000}) {
+            double[] v = new double[3 * len];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = Math.sin(i);
+            }
+            v[len + len / 2] = Double.NaN;        // row 1, middle
+            v[2 * len + len - 1] = Double.NaN;    // row 2, last
+            Tensor x = on().of(v, 3, len).cast(dtype);
+            double[] rowMax = x.max(false, 1).toDoubleArray();
+            assertTrue(!Double.isNaN(rowMax[0]) && Double.isNaN(rowMax[1]) && Double.isNaN(rowMax[2]),
+                    "row max of " + len + " with NaN: " + java.util.Arrays.toString(rowMax));
+            double[] colMax = x.transpose().max(false, 0).toDoubleArray();
+            assertTrue(!Double.isNaN(colMax[0]) && Double.isNaN(colMax[1]) && Double.isNaN(colMax[2]),
+                    "column max of " + len + " with NaN: " + java.util.Arrays.toString(colMax));
+            long[] arg = x.argmax(1, false).toLongArray();
+            assertEquals(len / 2, arg[1], "argmax points at the NaN");
+            assertEquals(len - 1, arg[2], "argmax points at the NaN");
+            double[] ls = x.logSoftmax(1).toDoubleArray();
+            assertTrue(!Double.isNaN(ls[0]) && Double.isNaN(ls[len]) && Double.isNaN(ls[2 * len]), "log-softmax rows with NaN are NaN");
+        }
+        Tensor a = on().of(new double[] {1, Double.NaN, 3}).cast(dtype);
+        Tensor b = on().of(new double[] {Double.NaN, 2, 1}).cast(dtype);
+        for (double[] r : new double[][] {a.maximum(b).toDoubleArray(), a.minimum(b).toDoubleArray()}) {
+            assertTrue(Double.isNaN(r[0]) && Double.isNaN(r[1]) && !Double.isNaN(r[2]), java.util.Arrays.toString(r));
+        }
+    }
+
     /** Transposes and reductions of empty tensors and over size-1 axes (a batch of 0 must launch nothing). */
     @Test
     void emptyAndSizeOneEdgeCases() {
