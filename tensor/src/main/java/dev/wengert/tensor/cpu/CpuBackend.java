@@ -519,13 +519,7 @@ public final class CpuBackend implements Backend {
             for (int i = 0; i < inner; i++) {
                 int base = o * len * inner + i;
                 double max = rowMax(xb, base, inner, len);
-                int at = firstIndexOf(xb, base, inner, len, max);
-                double rest = 0;
-                for (int j = 0; j < len; j++) {
-                    double e = Math.exp(xb.get(base + j * inner) - max);
-                    rest += j == at ? e - 1 : e;
-                }
-                double logSum = Math.log1p(rest);
+                double logSum = logSumShifted(xb, base, inner, len, max);
                 for (int j = 0; j < len; j++) {
                     ob.set(base + j * inner, (xb.get(base + j * inner) - max) - logSum);
                 }
@@ -560,12 +554,12 @@ public final class CpuBackend implements Backend {
         return -1;
     }
 
-    /** log(sum_j exp(x_j - max)) of a contiguous row, as log1p of the sum without the max's term. */
-    static double logSumShifted(Buf x, int base, int n, double max) {
-        int at = firstIndexOf(x, base, 1, n, max);
+    /** log(sum_j exp(x_j - max)) over n elements at base, base + step, ..., as log1p of the sum without the max's term. */
+    static double logSumShifted(Buf x, int base, int step, int n, double max) {
+        int at = firstIndexOf(x, base, step, n, max);
         double rest = 0;
         for (int j = 0; j < n; j++) {
-            double e = Math.exp(x.get(base + j) - max);
+            double e = Math.exp(x.get(base + j * step) - max);
             rest += j == at ? e - 1 : e;   // e - 1 is exactly 0 for the max (NaN for a row of +inf or -inf)
         }
         return Math.log1p(rest);

@@ -42,7 +42,7 @@ final class CpuFused {
             int base = r * classes;
             double max = CpuBackend.rowMax(x, base, 1, classes);
             // lse - x_label = log(sum exp(x - max)) - (x_label - max): no |max| * eps rounding
-            out.set(r, CpuBackend.logSumShifted(x, base, classes, max) - (x.get(base + label(y, r, classes)) - max));
+            out.set(r, CpuBackend.logSumShifted(x, base, 1, classes, max) - (x.get(base + label(y, r, classes)) - max));
         }
     }
 
@@ -81,7 +81,7 @@ final class CpuFused {
         for (int r = 0; r < rows; r++) {
             int base = r * classes;
             double max = CpuBackend.rowMax(x, base, 1, classes);
-            double logSum = CpuBackend.logSumShifted(x, base, classes, max);
+            double logSum = CpuBackend.logSumShifted(x, base, 1, classes, max);
             double factor = up.get(shared ? 0 : r) * scale;
             int target = label(y, r, classes);
             for (int c = 0; c < classes; c++) {
