@@ -8,9 +8,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -25,10 +22,6 @@ import org.junit.jupiter.api.Test;
 class KernelManifestTest {
     private static final Path SOURCES = Path.of("src/main/cuda");
     private static final Path MANIFEST = Path.of("src/main/resources/dev/wengert/cuda/kernels.manifest");
-
-    static String sha256(byte[] data) throws NoSuchAlgorithmException {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
-    }
 
     private static Map<String, String> manifestEntries(String kind) throws IOException {
         Map<String, String> out = new TreeMap<>();
@@ -49,7 +42,7 @@ class KernelManifestTest {
             files = s.filter(p -> p.toString().endsWith(".cu") || p.toString().endsWith(".cuh")).collect(Collectors.toList());
         }
         for (Path p : files) {
-            actual.put(p.toString().replace('\\', '/'), sha256(Files.readAllBytes(p)));
+            actual.put(p.toString().replace('\\', '/'), KernelImage.sha256(Files.readAllBytes(p)));
         }
         assertTrue(actual.containsKey("src/main/cuda/kernels.cu"), "kernels.cu exists");
         assertEquals(manifestEntries("source"), actual,
@@ -63,7 +56,7 @@ class KernelManifestTest {
             assertNotNull(in, "kernels.fatbin is on the class path");
             fatbin = in.readAllBytes();
         }
-        assertEquals(manifestEntries("fatbin").values().iterator().next(), sha256(fatbin));
+        assertEquals(manifestEntries("fatbin").values().iterator().next(), KernelImage.sha256(fatbin));
         assertTrue(fatbin.length < 4 << 20, "the committed fatbin stays small: " + fatbin.length + " bytes");
     }
 
