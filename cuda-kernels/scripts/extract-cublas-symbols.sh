@@ -7,7 +7,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 version=$(sed -n 's:.*<jcuda.version>\(.*\)</jcuda.version>.*:\1:p' "$here/../pom.xml")
 jar=${1:-$HOME/.m2/repository/org/jcuda/jcublas-natives/$version/jcublas-natives-$version-linux-x86_64.jar}
-[ -f "$jar" ] || { echo "extract-cublas-symbols.sh: $jar not found (run mvn -pl tensor dependency:resolve first)" >&2; exit 1; }
+[ -f "$jar" ] || { echo "extract-cublas-symbols.sh: $jar not found (run ./mvnw -pl tensor-cuda dependency:resolve first)" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 unzip -q -o "$jar" 'lib/*.so' -d "$tmp"

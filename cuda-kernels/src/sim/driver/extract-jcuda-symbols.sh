@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../../.." && pwd)
 version=$(sed -n 's:.*<jcuda.version>\(.*\)</jcuda.version>.*:\1:p' "$root/pom.xml")
 jar=${1:-$HOME/.m2/repository/org/jcuda/jcuda-natives/$version/jcuda-natives-$version-linux-x86_64.jar}
-[ -f "$jar" ] || { echo "extract-jcuda-symbols.sh: $jar not found (run mvn -pl tensor dependency:resolve first)" >&2; exit 1; }
+[ -f "$jar" ] || { echo "extract-jcuda-symbols.sh: $jar not found (run ./mvnw -pl tensor-cuda dependency:resolve first)" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 unzip -q -o "$jar" 'lib/libJCudaDriver*.so' -d "$tmp"

@@ -5,7 +5,7 @@ package dev.wengert.tensor;
  * and retrying once. The message names the request (elements, dtype, bytes), what Wengert's tensors hold
  * and cache on that backend, the limit that was hit where known, and what to do. Nothing was allocated:
  * closing tensors (or the scope that owns them) makes room, and later allocations work again.
- * {@link dev.wengert.tensor.cuda.DeviceOutOfMemoryException} is the CUDA backend's subclass; the CPU
+ * {@code dev.wengert.tensor.cuda.DeviceOutOfMemoryException} (in wengert-cuda) is the CUDA backend's subclass; the CPU
  * backend throws this class.
  */
 public class OutOfMemoryException extends RuntimeException {

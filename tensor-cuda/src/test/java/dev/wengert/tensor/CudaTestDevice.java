@@ -12,7 +12,8 @@ import dev.wengert.tensor.cuda.SimulatorTrace;
  * {@code cuda-simulator} execution (system property {@code wengert.test.cuda.simulator=true}) on the
  * CUDA simulator of cuda-kernels, whose stand-in libcuda.so.1 and libcublas.so.12 Maven puts on
  * LD_LIBRARY_PATH (skipped, with the reason, where it could not be built: no g++ or not Linux x86-64).
- * Call {@link #assumeUsable} from {@code @BeforeEach}, so that a skip shows every test as skipped.
+ * Call {@link #assumeUsable} from {@code @BeforeEach}, so that a skip shows every test as skipped. Where the
+ * simulator was built but CUDA does not work on it, the suites fail instead (a broken backend, not a missing tool).
  */
 public final class CudaTestDevice {
     /** True in the simulator execution. */
@@ -38,6 +39,21 @@ public final class CudaTestDevice {
         }
     }
 
+    /** The simulator's stand-in libcuda.so.1 on LD_LIBRARY_PATH (where Maven puts it), or null where it was not built. */
+    private static String builtSimulator() {
+        String path = System.getenv("LD_LIBRARY_PATH");
+        if (path == null) {
+            return null;
+        }
+        for (String dir : path.split(java.io.File.pathSeparator)) {
+            java.nio.file.Path lib = java.nio.file.Path.of(dir.isEmpty() ? "." : dir, "libcuda.so.1");
+            if (java.nio.file.Files.isRegularFile(lib)) {
+                return lib.toString();
+            }
+        }
+        return null;
+    }
+
     /** Skips the calling test, saying why, when this run's CUDA device cannot be used. */
     public static synchronized void assumeUsable(String suite) {
         if (whyNot == null) {
@@ -45,6 +61,12 @@ public final class CudaTestDevice {
             whyNot = Backends.isAvailable(DEVICE, why) ? "" : why.toString();
         }
         if (!whyNot.isEmpty()) {
+            String builtSimulator = SIMULATOR_RUN ? builtSimulator() : null;
+            if (builtSimulator != null) {
+                // the simulator exists, so CUDA must work on it: a skip here would hide a broken build
+                throw new AssertionError(suite + ": the CUDA simulator was built (" + builtSimulator
+                        + ") but CUDA is not usable on it: " + whyNot);
+            }
             String reason = SIMULATOR_RUN
                     ? "the CUDA simulator is not usable here (cuda-kernels/scripts/build-simulator.sh builds it where g++ exists on"
                       + " Linux x86-64): " + whyNot

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Off-heap exhaustion on the CPU. Runs only in its own forked JVM (surefire execution {@code off-heap-limit}
- * in tensor/pom.xml) with {@code -Dorg.bytedeco.javacpp.maxphysicalbytes} small, so that allocating tensors
+ * in tensor-cpu/pom.xml) with {@code -Dorg.bytedeco.javacpp.maxphysicalbytes} small, so that allocating tensors
  * in a scope hits the limit within a second; anywhere else it is skipped (it would fill the machine).
  * JavaCPP checks the process's resident memory at each native allocation, so the tensors here are written
  * (zeros), not just reserved. {@code maxbytes} is set too but does not bound tensors: ND4J allocates data
