@@ -11,7 +11,7 @@ package dev.wengert.autograd.lessons;
  * {@code Dual.variable(x) = x + 1ε} returns {@code f(x) + f'(x)ε}. The tangent is exact up to
  * floating-point rounding of the same kind as the value itself — no step size, unlike
  * {@link dev.wengert.autograd.numeric.NumericDiff}, and no expression swell, unlike
- * {@link dev.wengert.autograd.symbolic.Expr}.
+ * {@link Expr}.
  *
  * <p><b>Zero tangents are exact zeros.</b> Every rule multiplies an incoming tangent by a local
  * derivative. When the incoming tangent is 0 (the operand does not depend on the input) the

@@ -279,7 +279,7 @@ public abstract sealed class Expr permits Expr.Const, Expr.Variable, Expr.Unary,
 
     /**
      * Evaluates with IEEE double arithmetic (the same {@link Math} functions as
-     * {@link dev.wengert.autograd.forward.Dual}); each distinct node is evaluated once.
+     * {@link Dual}); each distinct node is evaluated once.
      *
      * @param env values of the variables
      * @throws IllegalArgumentException if a variable has no (or a null) value in {@code env}
