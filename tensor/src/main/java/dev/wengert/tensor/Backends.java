@@ -73,7 +73,8 @@ public final class Backends {
             }
         }
         if (!found) {
-            why.append("no backend for ").append(device.kind()).append(" devices is on the class path");
+            why.append("no backend for ").append(device.kind()).append(" devices is on the class path (add the artifact dev.wengert:")
+                    .append(device.kind() == Device.Kind.CPU ? "wengert-cpu" : "wengert-cuda").append(" to your dependencies)");
         }
         return Optional.empty();
     }
