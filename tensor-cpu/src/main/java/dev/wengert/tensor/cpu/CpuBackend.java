@@ -1,5 +1,6 @@
 package dev.wengert.tensor.cpu;
 
+import dev.wengert.tensor.spi.Strides;
 import dev.wengert.tensor.Backend;
 import dev.wengert.tensor.BinaryOp;
 import dev.wengert.tensor.CounterRandom;
@@ -149,7 +150,7 @@ public final class CpuBackend implements Backend {
             return;
         }
         int[] os = out.shape();
-        int[][] strides = {Shape.broadcastStrides(a.shape(), os), Shape.broadcastStrides(b.shape(), os), Shape.strides(os)};
+        int[][] strides = {Strides.broadcastStrides(a.shape(), os), Strides.broadcastStrides(b.shape(), os), Strides.strides(os)};
         Buf ab = buf(a);
         Buf bb = buf(b);
         Buf ob = buf(out);
@@ -221,8 +222,8 @@ public final class CpuBackend implements Backend {
     @Override
     public void where(Tensor cond, Tensor a, Tensor b, Tensor out) {
         int[] os = out.shape();
-        int[][] strides = {Shape.broadcastStrides(cond.shape(), os), Shape.broadcastStrides(a.shape(), os),
-            Shape.broadcastStrides(b.shape(), os), Shape.strides(os)};
+        int[][] strides = {Strides.broadcastStrides(cond.shape(), os), Strides.broadcastStrides(a.shape(), os),
+            Strides.broadcastStrides(b.shape(), os), Strides.strides(os)};
         Buf cb = buf(cond);
         Buf ab = buf(a);
         Buf bb = buf(b);
@@ -304,7 +305,7 @@ public final class CpuBackend implements Backend {
         if (op == ReduceOp.MAX) {
             java.util.Arrays.fill(acc, Double.NEGATIVE_INFINITY);
         }
-        int[][] strides = {Shape.strides(xs), Shape.broadcastStrides(out.shape(), xs)};
+        int[][] strides = {Strides.strides(xs), Strides.broadcastStrides(out.shape(), xs)};
         Buf xb = buf(x);
         boolean sum = op == ReduceOp.SUM;
         Strided.walk(xs, strides, new int[2], (off, in, len) -> {
@@ -332,7 +333,7 @@ public final class CpuBackend implements Backend {
         }
         Buf.I64 xb = (Buf.I64) buf(x);
         boolean sum = op == ReduceOp.SUM;
-        Strided.walk(xs, new int[][] {Shape.strides(xs), Shape.broadcastStrides(out.shape(), xs)}, new int[2], (off, in, len) -> {
+        Strided.walk(xs, new int[][] {Strides.strides(xs), Strides.broadcastStrides(out.shape(), xs)}, new int[2], (off, in, len) -> {
             for (int i = 0; i < len; i++) {
                 long v = xb.getLong(off[0] + i * in[0]);
                 int o = off[1] + i * in[1];
@@ -398,29 +399,29 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void permute(Tensor x, int[] perm, Tensor out) {
-        int[] xst = Shape.strides(x.shape());
+        int[] xst = Strides.strides(x.shape());
         int[] ps = new int[perm.length];
         for (int i = 0; i < perm.length; i++) {
             ps[i] = xst[perm[i]];
         }
         int[] os = out.shape();
-        copyStridedTyped(x, 0, ps, out, 0, Shape.strides(os), os);
+        copyStridedTyped(x, 0, ps, out, 0, Strides.strides(os), os);
     }
 
     @Override
     public void slice(Tensor x, int axis, int start, Tensor out) {
-        int[] xst = Shape.strides(x.shape());
+        int[] xst = Strides.strides(x.shape());
         int[] os = out.shape();
-        copyStridedTyped(x, start * xst[axis], xst, out, 0, Shape.strides(os), os);
+        copyStridedTyped(x, start * xst[axis], xst, out, 0, Strides.strides(os), os);
     }
 
     @Override
     public void concat(Tensor[] inputs, int axis, Tensor out) {
-        int[] ost = Shape.strides(out.shape());
+        int[] ost = Strides.strides(out.shape());
         int at = 0;
         for (Tensor p : inputs) {
             int[] ps = p.shape();
-            copyStridedTyped(p, 0, Shape.strides(ps), out, at * ost[axis], ost, ps);
+            copyStridedTyped(p, 0, Strides.strides(ps), out, at * ost[axis], ost, ps);
             at += ps[axis];
         }
     }
@@ -432,7 +433,7 @@ public final class CpuBackend implements Backend {
             return;
         }
         int[] os = out.shape();
-        copyStridedTyped(x, 0, Shape.broadcastStrides(x.shape(), os), out, 0, Shape.strides(os), os);
+        copyStridedTyped(x, 0, Strides.broadcastStrides(x.shape(), os), out, 0, Strides.strides(os), os);
     }
 
     @Override
@@ -457,13 +458,13 @@ public final class CpuBackend implements Backend {
     private static void indexWalk(Tensor data, int axis, Tensor index, IndexVisit visit) {
         int[] is = index.shape();
         int[] ds = data.shape();
-        int[] dst = Shape.strides(ds);
+        int[] dst = Strides.strides(ds);
         Buf.I64 ib = (Buf.I64) buf(index);
         int[] dataStrides = dst.clone();
         dataStrides[axis] = 0;
         int limit = ds[axis];
         String op = "gather/scatterAdd";
-        Strided.walk(is, new int[][] {dataStrides, Shape.strides(is)}, new int[2], (off, in, len) -> {
+        Strided.walk(is, new int[][] {dataStrides, Strides.strides(is)}, new int[2], (off, in, len) -> {
             for (int i = 0; i < len; i++) {
                 int io = off[1] + i * in[1];
                 long idx = ib.getLong(io);

@@ -1,6 +1,6 @@
 package dev.wengert.tensor.cpu;
 
-import dev.wengert.tensor.Shape;
+import dev.wengert.tensor.spi.Strides;
 
 /**
  * Walks a shape in row-major order for several operands at once, each with its own strides (0 on
@@ -28,7 +28,7 @@ final class Strided {
                 return;
             }
         }
-        Shape.Merged m = Shape.merge(shape, strides);
+        Strides.Merged m = Strides.merge(shape, strides);
         int[] dims = m.shape();
         int[][] st = m.strides();
         int ops = strides.length;

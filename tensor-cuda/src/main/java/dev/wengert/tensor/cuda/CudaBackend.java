@@ -1,5 +1,6 @@
 package dev.wengert.tensor.cuda;
 
+import dev.wengert.tensor.spi.Strides;
 import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
@@ -247,8 +248,8 @@ public final class CudaBackend implements Backend {
         } else if (bFull && a.numel() == 1) {
             kernels.launch(k("binary_ascalar", dt), n, args.ptr(errors.ptr()));
         } else {
-            Geo g = Geo.merged(op.opName(), os, Shape.broadcastStrides(a.shape(), os), Shape.broadcastStrides(b.shape(), os),
-                    Shape.strides(os));
+            Geo g = Geo.merged(op.opName(), os, Strides.broadcastStrides(a.shape(), os), Strides.broadcastStrides(b.shape(), os),
+                    Strides.strides(os));
             kernels.launch(k("binary_bcast", dt), n, args.geo(g).ptr(errors.ptr()));
         }
     }
@@ -257,8 +258,8 @@ public final class CudaBackend implements Backend {
     public void where(Tensor cond, Tensor a, Tensor b, Tensor out) {
         makeCurrent();
         int[] os = out.shape();
-        Geo g = Geo.merged("where", os, Shape.broadcastStrides(cond.shape(), os), Shape.broadcastStrides(a.shape(), os),
-                Shape.broadcastStrides(b.shape(), os), Shape.strides(os));
+        Geo g = Geo.merged("where", os, Strides.broadcastStrides(cond.shape(), os), Strides.broadcastStrides(a.shape(), os),
+                Strides.broadcastStrides(b.shape(), os), Strides.strides(os));
         kernels.launch(k("where", out.dtype()), out.numel(), new Args().ptr(ptr(cond)).i32(OpCodes.typeCode(cond.dtype()))
                 .ptr(ptr(a)).ptr(ptr(b)).ptr(ptr(out)).i64(out.numel()).geo(g));
     }
@@ -391,31 +392,31 @@ public final class CudaBackend implements Backend {
                     new Args().ptr(ptr(x)).ptr(ptr(out)).i32(batch).i32(rows).i32(cols));
             return;
         }
-        int[] xst = Shape.strides(xs);
+        int[] xst = Strides.strides(xs);
         int[] ps = new int[r];
         for (int i = 0; i < r; i++) {
             ps[i] = xst[perm[i]];
         }
         int[] os = out.shape();
-        copyStrided("permute", x, 0, ps, out, 0, Shape.strides(os), os);
+        copyStrided("permute", x, 0, ps, out, 0, Strides.strides(os), os);
     }
 
     @Override
     public void slice(Tensor x, int axis, int start, Tensor out) {
         makeCurrent();
-        int[] xst = Shape.strides(x.shape());
+        int[] xst = Strides.strides(x.shape());
         int[] os = out.shape();
-        copyStrided("slice", x, (long) start * xst[axis], xst, out, 0, Shape.strides(os), os);
+        copyStrided("slice", x, (long) start * xst[axis], xst, out, 0, Strides.strides(os), os);
     }
 
     @Override
     public void concat(Tensor[] inputs, int axis, Tensor out) {
         makeCurrent();
-        int[] ost = Shape.strides(out.shape());
+        int[] ost = Strides.strides(out.shape());
         long at = 0;
         for (Tensor p : inputs) {
             int[] ps = p.shape();
-            copyStrided("concat", p, 0, Shape.strides(ps), out, at * ost[axis], ost, ps);
+            copyStrided("concat", p, 0, Strides.strides(ps), out, at * ost[axis], ost, ps);
             at += ps[axis];
         }
     }
@@ -424,7 +425,7 @@ public final class CudaBackend implements Backend {
     public void broadcastTo(Tensor x, Tensor out) {
         makeCurrent();
         int[] os = out.shape();
-        copyStrided("broadcastTo", x, 0, Shape.broadcastStrides(x.shape(), os), out, 0, Shape.strides(os), os);
+        copyStrided("broadcastTo", x, 0, Strides.broadcastStrides(x.shape(), os), out, 0, Strides.strides(os), os);
     }
 
     // ------------------------------------------------------------------ indexing
@@ -444,10 +445,10 @@ public final class CudaBackend implements Backend {
     /** gather / scatter_add: (data, index, other, n, Geo over the index's shape, axis, axisLen, axisStride, err). */
     private void indexKernel(String name, Tensor data, int axis, Tensor index, Args args) {
         int[] is = index.shape();
-        int[] dst = Shape.strides(data.shape());
+        int[] dst = Strides.strides(data.shape());
         int[] dataStrides = dst.clone();
         dataStrides[axis] = 0;
-        Geo g = Geo.merged(name, is, dataStrides, Shape.strides(is));
+        Geo g = Geo.merged(name, is, dataStrides, Strides.strides(is));
         errors.expect();
         kernels.launch(k(name, data.dtype()), index.numel(), args.i64(index.numel()).geo(g).i32(axis)
                 .i32(data.shape()[axis]).i64(dst[axis]).ptr(errors.ptr()));

@@ -1,5 +1,6 @@
 package dev.wengert.tensor.cuda;
 
+import dev.wengert.tensor.spi.Strides;
 import dev.wengert.tensor.Shape;
 import java.util.Arrays;
 
@@ -28,7 +29,7 @@ final class Geo {
      * @param strides one array per operand, each of shape's length
      */
     static Geo merged(String op, int[] shape, int[]... strides) {
-        Shape.Merged m = Shape.merge(shape, strides);
+        Strides.Merged m = Strides.merge(shape, strides);
         if (m.shape().length > MAX_DIMS) {
             throw new IllegalArgumentException(op + ": shape " + Shape.str(shape) + " still has " + m.shape().length
                     + " dimensions after merging; the CUDA backend supports " + MAX_DIMS + " (reshape first)");

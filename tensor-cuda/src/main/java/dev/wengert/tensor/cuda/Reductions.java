@@ -1,8 +1,8 @@
 package dev.wengert.tensor.cuda;
 
+import dev.wengert.tensor.spi.Strides;
 import dev.wengert.tensor.DType;
 import dev.wengert.tensor.ReduceOp;
-import dev.wengert.tensor.Shape;
 import dev.wengert.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
@@ -91,7 +91,7 @@ final class Reductions {
         }
         int[] ps = new int[xs.length];
         int[] shape = new int[xs.length];
-        int[] xst = Shape.strides(xs);
+        int[] xst = Strides.strides(xs);
         for (int i = 0; i < xs.length; i++) {
             ps[i] = xst[perm[i]];
             shape[i] = xs[perm[i]];
@@ -99,7 +99,7 @@ final class Reductions {
         DType dt = x.dtype();
         CachingAllocator.Block tmp = be.scratch((long) x.numel() * dt.bytes());
         try {
-            Geo g = Geo.merged("reduce", shape, ps, Shape.strides(shape));
+            Geo g = Geo.merged("reduce", shape, ps, Strides.strides(shape));
             be.kernels().launch("copy_strided_" + OpCodes.bits(dt), x.numel(), new Args().ptr(CudaBackend.ptr(x)).i64(0)
                     .ptr(tmp.ptr()).i64(0).i64(x.numel()).geo(g));
             rows(be, code, dt, tmp.ptr(), CudaBackend.ptr(out), rows, x.numel() / rows);

@@ -1,5 +1,6 @@
 package dev.wengert.tensor.cuda;
 
+import dev.wengert.tensor.spi.Strides;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -210,9 +211,9 @@ class CudaHostLogicTest {
                 for (int d = 0; d < s.length; d++) {
                     s[d] = r.nextInt(3) == 0 ? 1 : out[rank - s.length + d];
                 }
-                strides[k] = Shape.broadcastStrides(s, out);
+                strides[k] = Strides.broadcastStrides(s, out);
             }
-            strides[ops] = Shape.strides(out); // the contiguous output, as CudaBackend passes it
+            strides[ops] = Strides.strides(out); // the contiguous output, as CudaBackend passes it
             Geo g = Geo.merged("t", out, strides);
             merges += rank - g.shape.length;
             int[] packed = g.packed();
@@ -231,11 +232,11 @@ class CudaHostLogicTest {
     void transposedAndSlicedCopiesKeepTheirGeometry() {
         // permute [2,3,4] by (2,0,1): nothing merges, source strides follow the permutation
         int[] xs = {2, 3, 4};
-        int[] xst = Shape.strides(xs);
+        int[] xst = Strides.strides(xs);
         int[] perm = {2, 0, 1};
         int[] os = {4, 2, 3};
         int[] ps = {xst[perm[0]], xst[perm[1]], xst[perm[2]]};
-        Geo g = Geo.merged("permute", os, ps, Shape.strides(os));
+        Geo g = Geo.merged("permute", os, ps, Strides.strides(os));
         assertArrayEquals(new int[] {4, 6}, g.shape, "the last two output dimensions are contiguous in both");
         assertArrayEquals(new int[] {1, 4}, g.strides[0]);
         assertArrayEquals(new int[] {6, 1}, g.strides[1]);
