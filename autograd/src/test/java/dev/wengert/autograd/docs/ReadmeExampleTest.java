@@ -10,6 +10,9 @@ import dev.wengert.tensor.Tensor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -36,6 +39,21 @@ class ReadmeExampleTest {
         assertPrinted(readme, "System.out.println(f.item());", f.item());
         assertPrinted(readme, "System.out.println(x1.gradTensor().item());", x1.gradTensor().item());
         assertPrinted(readme, "System.out.println(x2.gradTensor().item());", x2.gradTensor().item());
+    }
+
+    /** examples/readme-example, the README's example as a user's project, has the README's lines (indentation aside). */
+    @Test
+    void exampleProjectHasTheReadmeLines() throws IOException {
+        String readme = Files.readString(Path.of("..", "README.md"));
+        int from = readme.indexOf("```java", readme.indexOf("## Ten lines that compute a gradient")) + "```java".length();
+        List<String> block = readme.substring(from, readme.indexOf("```", from)).lines()
+                .map(String::strip).filter(l -> !l.isEmpty()).toList();
+        Set<String> example = Files.readString(Path.of("..", "examples", "readme-example", "src", "main", "java", "dev", "wengert",
+                "examples", "readme", "ReadmeExample.java")).lines().map(String::strip).collect(Collectors.toSet());
+        assertTrue(block.size() >= 10, "the README's example block: " + block);
+        for (String line : block) {
+            assertTrue(example.contains(line), "examples/readme-example's ReadmeExample.java lacks the README line: " + line);
+        }
     }
 
     /** The README line {@code statement // value} shows exactly the value Java prints. */
