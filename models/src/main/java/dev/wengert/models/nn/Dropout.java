@@ -3,11 +3,12 @@ package dev.wengert.models.nn;
 import dev.wengert.autograd.Var;
 import dev.wengert.tensor.BinaryOp;
 import dev.wengert.tensor.Tensor;
+import java.util.Map;
 
 /**
  * Inverted dropout: in training mode zeroes each element with probability {@code p} and scales the rest
  * by 1/(1-p); in evaluation mode the identity. Masks come from {@code seed} and a call counter, so a run
- * is reproducible.
+ * is reproducible, and the counter is saved and restored with {@link Module#randomState()}.
  */
 public final class Dropout extends Module {
     private final double p;
@@ -36,6 +37,21 @@ public final class Dropout extends Module {
     @Override
     public Var forward(Var x) {
         return isTraining() ? apply(x, p, seed + 0x9E3779B97F4A7C15L * ++calls) : x;
+    }
+
+    /** {@code calls}: how many masks this layer has drawn (the next mask's seed depends on it). */
+    @Override
+    protected Map<String, Long> ownRandomState() {
+        return Map.of("calls", calls);
+    }
+
+    @Override
+    protected void loadOwnRandomState(Map<String, Long> state) {
+        long c = state.get("calls");
+        if (c < 0) {
+            throw new IllegalArgumentException("Dropout: a mask count must be >= 0, got " + c);
+        }
+        calls = c;
     }
 
     @Override
