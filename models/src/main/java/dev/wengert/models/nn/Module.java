@@ -72,10 +72,10 @@ public abstract class Module implements AutoCloseable {
 
     /**
      * The random state of this module and its children by dotted name (a {@link Dropout} at index 1 of a
-     * {@link Sequential} gives {@code "1.calls"}), in registration order; empty when nothing draws random
-     * numbers. Parameters are drawn from explicit seeds when a module is built, so this is only what
-     * changes while training: a checkpoint saves it, and {@link #loadRandomState} makes a resumed run draw
-     * the numbers the uninterrupted run would have drawn.
+     * {@link Sequential} gives {@code "1.seed"} and {@code "1.calls"}), in registration order; empty when
+     * nothing draws random numbers. Parameters are drawn from explicit seeds when a module is built, so this
+     * is what draws while training: a checkpoint saves it, and {@link #loadRandomState} makes a resumed run
+     * draw the numbers the uninterrupted run would have drawn.
      */
     public final Map<String, Long> randomState() {
         Map<String, Long> out = new LinkedHashMap<>();
