@@ -2,7 +2,10 @@ package dev.wengert.models.data;
 
 import dev.wengert.tensor.Device;
 import dev.wengert.tensor.Tensor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.SplittableRandom;
+import java.util.zip.CRC32C;
 
 /**
  * Cuts a labelled data set into mini-batches of tensors on a device: float32 features {@code [B, features]}
@@ -130,5 +133,47 @@ public final class BatchLoader {
 
     public Device device() {
         return device;
+    }
+
+    /** Features per sample (the width of a batch's feature matrix). */
+    public int width() {
+        return width;
+    }
+
+    /** True when each epoch visits the samples in an order drawn from (seed, epoch). */
+    public boolean shuffles() {
+        return shuffle;
+    }
+
+    /** The seed of the epochs' orders (unused without shuffling). */
+    public long seed() {
+        return seed;
+    }
+
+    /**
+     * A checksum of the data (width, count, every feature's bits and every label) as 8 hex digits
+     * (CRC-32C): equal for the same samples in the same order, and almost surely different otherwise. A
+     * checkpoint records it so that a resumed run can refuse different data.
+     */
+    public String fingerprint() {
+        CRC32C crc = new CRC32C();
+        ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+        buf.putInt(width).putInt(count);
+        for (float f : features) {
+            if (buf.remaining() < Float.BYTES) {
+                crc.update(buf.flip());
+                buf.clear();
+            }
+            buf.putFloat(f);
+        }
+        for (long l : labels) {
+            if (buf.remaining() < Long.BYTES) {
+                crc.update(buf.flip());
+                buf.clear();
+            }
+            buf.putLong(l);
+        }
+        crc.update(buf.flip());
+        return String.format("%08x", crc.getValue());
     }
 }

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.SplittableRandom;
 
 /**
  * The MNIST handwritten digits: a training and a test {@link Split}, each a set of 8-bit
@@ -99,6 +100,63 @@ public record MnistData(Split train, Split test, String source) {
             return out;
         }
 
+        /**
+         * Splits off a validation part: {@code round(fraction * count)} samples chosen uniformly at random
+         * (the first ones of a permutation drawn from {@code seed}), the rest for training; each part keeps
+         * the samples in their original order. Not stratified: each part's class proportions differ from the
+         * whole by chance (a few tenths of a percent for MNIST's sizes). Deterministic: the same split,
+         * fraction and seed give the same parts on every machine and Java version. A fraction of 0 gives an
+         * empty validation part (no monitoring). Does not modify this split.
+         *
+         * @throws IllegalArgumentException if {@code fraction} is outside [0, 1), or if a positive fraction
+         *     leaves the validation or the training part empty (too few samples)
+         */
+        public HoldOut holdOut(double fraction, long seed) {
+            if (!(fraction >= 0 && fraction < 1)) {
+                throw new IllegalArgumentException("validation fraction must be in [0, 1) (0 for no validation), got " + fraction);
+            }
+            int held = (int) Math.round(fraction * count);
+            if (fraction > 0 && held == 0) {
+                throw new IllegalArgumentException("a validation fraction of " + fraction + " of " + count
+                        + " samples holds out no sample; use at least " + 1.0 / count + " (one sample), or 0 for no validation");
+            }
+            if (held == count && count > 0) {
+                throw new IllegalArgumentException("a validation fraction of " + fraction + " of " + count
+                        + " samples leaves no sample to train on; use a smaller fraction");
+            }
+            int[] order = new int[count];
+            for (int i = 0; i < count; i++) {
+                order[i] = i;
+            }
+            SplittableRandom rng = new SplittableRandom(seed);
+            for (int i = count - 1; i > 0; i--) {
+                int j = rng.nextInt(i + 1);
+                int t = order[i];
+                order[i] = order[j];
+                order[j] = t;
+            }
+            boolean[] validation = new boolean[count];
+            for (int i = 0; i < held; i++) {
+                validation[order[i]] = true;
+            }
+            return new HoldOut(select(validation, false, count - held), select(validation, true, held));
+        }
+
+        /** The samples whose flag equals {@code which}, in order ({@code n} of them). */
+        private Split select(boolean[] flags, boolean which, int n) {
+            int size = rows * cols;
+            byte[] p = new byte[n * size];
+            byte[] l = new byte[n];
+            int k = 0;
+            for (int i = 0; i < count; i++) {
+                if (flags[i] == which) {
+                    System.arraycopy(pixels, i * size, p, k * size, size);
+                    l[k++] = labels[i];
+                }
+            }
+            return new Split(n, rows, cols, p, l);
+        }
+
         @Override
         public boolean equals(Object o) {
             return o instanceof Split s && count == s.count && rows == s.rows && cols == s.cols
@@ -113,6 +171,17 @@ public record MnistData(Split train, Split test, String source) {
         @Override
         public String toString() {
             return "Split[count=" + count + ", rows=" + rows + ", cols=" + cols + "]";
+        }
+    }
+
+    /**
+     * The two parts of {@link Split#holdOut}: what to train on and what to validate on (monitor each
+     * epoch, choose the best epoch by). The test split stays for one evaluation at the end.
+     */
+    public record HoldOut(Split train, Split validation) {
+        public HoldOut {
+            Objects.requireNonNull(train, "train");
+            Objects.requireNonNull(validation, "validation");
         }
     }
 

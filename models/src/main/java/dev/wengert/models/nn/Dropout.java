@@ -3,15 +3,17 @@ package dev.wengert.models.nn;
 import dev.wengert.autograd.Var;
 import dev.wengert.tensor.BinaryOp;
 import dev.wengert.tensor.Tensor;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * Inverted dropout: in training mode zeroes each element with probability {@code p} and scales the rest
  * by 1/(1-p); in evaluation mode the identity. Masks come from {@code seed} and a call counter, so a run
- * is reproducible.
+ * is reproducible; the seed and the counter are saved and restored with {@link Module#randomState()}.
  */
 public final class Dropout extends Module {
     private final double p;
-    private final long seed;
+    private long seed;
     private long calls;
 
     public Dropout(double p, long seed) {
@@ -36,6 +38,28 @@ public final class Dropout extends Module {
     @Override
     public Var forward(Var x) {
         return isTraining() ? apply(x, p, seed + 0x9E3779B97F4A7C15L * ++calls) : x;
+    }
+
+    /**
+     * {@code seed} and {@code calls} (how many masks this layer has drawn): mask n is drawn from
+     * seed + n * 0x9E3779B97F4A7C15.
+     */
+    @Override
+    protected Map<String, Long> ownRandomState() {
+        Map<String, Long> m = new LinkedHashMap<>();
+        m.put("seed", seed);
+        m.put("calls", calls);
+        return m;
+    }
+
+    @Override
+    protected void loadOwnRandomState(Map<String, Long> state) {
+        long c = state.get("calls");
+        if (c < 0) {
+            throw new IllegalArgumentException("Dropout: a mask count must be >= 0, got " + c);
+        }
+        seed = state.get("seed");
+        calls = c;
     }
 
     @Override

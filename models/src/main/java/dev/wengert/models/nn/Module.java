@@ -6,6 +6,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 
 /**
  * A layer or a network: a differentiable function of one input with named parameters.
@@ -67,6 +68,60 @@ public abstract class Module implements AutoCloseable {
             n += p.value().numel();
         }
         return n;
+    }
+
+    /**
+     * The random state of this module and its children by dotted name (a {@link Dropout} at index 1 of a
+     * {@link Sequential} gives {@code "1.seed"} and {@code "1.calls"}), in registration order; empty when
+     * nothing draws random numbers. Parameters are drawn from explicit seeds when a module is built, so this
+     * is what draws while training: a checkpoint saves it, and {@link #loadRandomState} makes a resumed run
+     * draw the numbers the uninterrupted run would have drawn.
+     */
+    public final Map<String, Long> randomState() {
+        Map<String, Long> out = new LinkedHashMap<>();
+        collectRandomState("", out);
+        return Collections.unmodifiableMap(out);
+    }
+
+    private void collectRandomState(String prefix, Map<String, Long> out) {
+        ownRandomState().forEach((n, v) -> out.put(prefix + n, v));
+        children.forEach((n, m) -> m.collectRandomState(prefix + n + ".", out));
+    }
+
+    /**
+     * Restores what {@link #randomState()} returned (modifies the modules that draw random numbers).
+     *
+     * @throws IllegalArgumentException when the names differ from this module's (another architecture);
+     *     nothing is modified then
+     */
+    public final void loadRandomState(Map<String, Long> state) {
+        Map<String, Long> mine = randomState();
+        if (!mine.keySet().equals(state.keySet())) {
+            throw new IllegalArgumentException("loadRandomState: the saved random state " + new TreeSet<>(state.keySet())
+                    + " does not match this model's " + new TreeSet<>(mine.keySet())
+                    + " (it was saved from a model with other random layers, e.g. a different Dropout placement)");
+        }
+        distributeRandomState("", state);
+    }
+
+    private void distributeRandomState(String prefix, Map<String, Long> state) {
+        Map<String, Long> own = new LinkedHashMap<>();
+        for (String n : ownRandomState().keySet()) {
+            own.put(n, state.get(prefix + n));
+        }
+        if (!own.isEmpty()) {
+            loadOwnRandomState(own);
+        }
+        children.forEach((n, m) -> m.distributeRandomState(prefix + n + ".", state));
+    }
+
+    /** This module's own random state by plain name (not its children's); none by default. */
+    protected Map<String, Long> ownRandomState() {
+        return Map.of();
+    }
+
+    /** Restores {@link #ownRandomState()}; called with exactly its names. */
+    protected void loadOwnRandomState(Map<String, Long> state) {
     }
 
     /** Sets training (true) or evaluation (false) mode on this module and all children. Returns this. */

@@ -12,7 +12,8 @@ import java.util.Optional;
  * Adam (Kingma and Ba) as in PyTorch's {@code torch.optim.Adam}, or AdamW (Loshchilov and Hutter) with
  * {@link #adamW}: m = b1 m + (1-b1) g, v = b2 v + (1-b2) g^2,
  * w -= lr (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps). Adam adds wd w to g; AdamW instead multiplies
- * w by (1 - lr wd) before the update.
+ * w by (1 - lr wd) before the update. {@link #state()}: {@code <i>.exp_avg} (m) and {@code <i>.exp_avg_sq} (v)
+ * for parameter i; t is {@link #steps()}.
  */
 public final class Adam extends Optimizer {
     private final double beta1;
@@ -41,8 +42,8 @@ public final class Adam extends Optimizer {
         this.m = new Tensor[params.size()];
         this.v = new Tensor[params.size()];
         for (int i = 0; i < m.length; i++) {
-            m[i] = newState(params.get(i).value());
-            v[i] = newState(params.get(i).value());
+            m[i] = newState(i + ".exp_avg", params.get(i).value());
+            v[i] = newState(i + ".exp_avg_sq", params.get(i).value());
         }
     }
 

@@ -4,18 +4,24 @@ import dev.wengert.autograd.Grad;
 import dev.wengert.autograd.Var;
 import dev.wengert.tensor.Scope;
 import dev.wengert.tensor.Tensor;
-import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Updates parameters in place from their gradients. {@link #step()} modifies the parameter tensors (and
  * the optimizer's own state), never the gradients, and allocates only temporaries that it frees before
  * returning; state tensors live on each parameter's device, belong to no scope, and are freed by
- * {@link #close()}.
+ * {@link #close()}. {@link #state()} and {@link #loadState} save and restore the state (the tensors and
+ * the step count) so that a resumed run continues exactly where it stopped.
  */
 public abstract class Optimizer implements AutoCloseable {
     private final List<Var> params;
-    private final List<Tensor> state = new ArrayList<>();
+    private final Map<String, Tensor> state = new LinkedHashMap<>();
     private double lr;
     private long steps;
 
@@ -52,11 +58,71 @@ public abstract class Optimizer implements AutoCloseable {
      */
     protected abstract void update(int index, Tensor param, Tensor grad);
 
-    /** A zero tensor shaped like {@code like} on its device that lives until {@link #close()}. */
+    /**
+     * A zero tensor shaped like {@code like} on its device that lives until {@link #close()}, saved by
+     * {@link #state()} as {@code name} (unnamed state gets {@code "state.<n>"}).
+     */
     protected final Tensor newState(Tensor like) {
+        return newState("state." + state.size(), like);
+    }
+
+    /**
+     * Same as {@link #newState(Tensor)}, saved as {@code name}; by convention {@code "<i>.<kind>"} for
+     * parameter i, with PyTorch's kinds ({@code momentum_buffer}, {@code exp_avg}, {@code exp_avg_sq}).
+     */
+    protected final Tensor newState(String name, Tensor like) {
+        if (state.containsKey(name)) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + ": state '" + name + "' exists already");
+        }
         Tensor t = Tensor.on(like.device()).zeros(like.dtype(), like.shape()).keepForever();
-        state.add(t);
+        state.put(name, t);
         return t;
+    }
+
+    /**
+     * The state by name (the live tensors, not copies: read them before the next {@link #step()}); with
+     * {@link #steps()} everything {@link #loadState} needs. Empty for plain SGD.
+     */
+    public final Map<String, Tensor> state() {
+        return Collections.unmodifiableMap(state);
+    }
+
+    /**
+     * Restores what {@link #state()} and {@link #steps()} returned, in a fresh optimizer of the same kind
+     * and settings over parameters of the same shapes: copies each saved tensor into this optimizer's state
+     * (modifies it; the saved tensors are not kept) and sets the step count (Adam's bias correction
+     * depends on it). The learning rate is not state: set it from the schedule.
+     *
+     * @throws IllegalArgumentException when the names differ (another optimizer, or other settings such
+     *     as SGD with and without momentum) or a tensor's dtype or shape differs; nothing is modified then
+     */
+    public final void loadState(Map<String, Tensor> saved, long steps) {
+        String me = getClass().getSimpleName();
+        if (steps < 0) {
+            throw new IllegalArgumentException(me + ".loadState: the step count must be >= 0, got " + steps);
+        }
+        if (!saved.keySet().equals(state.keySet())) {
+            Set<String> missing = new TreeSet<>(state.keySet());
+            missing.removeAll(saved.keySet());
+            Set<String> extra = new TreeSet<>(saved.keySet());
+            extra.removeAll(state.keySet());
+            throw new IllegalArgumentException(me + ".loadState: the saved state does not fit this optimizer"
+                    + (missing.isEmpty() ? "" : ": it lacks " + missing) + (extra.isEmpty() ? "" : ": it has unknown " + extra)
+                    + " (saved by another optimizer, or with other settings such as momentum on or off?)");
+        }
+        for (Map.Entry<String, Tensor> e : state.entrySet()) {
+            Tensor mine = e.getValue();
+            Tensor theirs = saved.get(e.getKey());
+            if (theirs.dtype() != mine.dtype() || !Arrays.equals(theirs.shape(), mine.shape())) {
+                throw new IllegalArgumentException(me + ".loadState: state '" + e.getKey() + "' is " + theirs.dtype()
+                        + Arrays.toString(theirs.shape()) + ", this optimizer's is " + mine.dtype() + Arrays.toString(mine.shape())
+                        + " (saved for parameters of other shapes)");
+            }
+        }
+        try (Scope s = Scope.open()) {
+            state.forEach((name, mine) -> mine.assign(saved.get(name).to(mine.device())));
+        }
+        this.steps = steps;
     }
 
     /** Frees every parameter's gradient (the next backward starts from zero). */
@@ -85,7 +151,7 @@ public abstract class Optimizer implements AutoCloseable {
     /** Frees the optimizer state (not the parameters). Idempotent. */
     @Override
     public void close() {
-        state.forEach(Tensor::close);
+        state.values().forEach(Tensor::close);
         state.clear();
     }
 }

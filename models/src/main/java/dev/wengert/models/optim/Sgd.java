@@ -11,6 +11,7 @@ import java.util.Optional;
 /**
  * Stochastic gradient descent as in PyTorch's {@code torch.optim.SGD} (dampening 0):
  * d = g + wd w; with momentum buf = mu buf + d and d = buf (or d + mu buf for Nesterov); w -= lr d.
+ * {@link #state()}: {@code <i>.momentum_buffer} for parameter i with momentum, nothing without.
  */
 public final class Sgd extends Optimizer {
     private final double momentum;
@@ -34,7 +35,7 @@ public final class Sgd extends Optimizer {
         this.buffers = new Tensor[params.size()];
         if (momentum != 0) {
             for (int i = 0; i < buffers.length; i++) {
-                buffers[i] = newState(params.get(i).value());
+                buffers[i] = newState(i + ".momentum_buffer", params.get(i).value());
             }
         }
     }

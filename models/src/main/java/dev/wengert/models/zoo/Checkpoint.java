@@ -25,6 +25,14 @@ public final class Checkpoint {
     /** Metadata key and value identifying the format. */
     public static final String FORMAT_KEY = "format";
     public static final String FORMAT = "wengert-checkpoint-1";
+    /**
+     * The format of a resumable training checkpoint ({@code dev.wengert.models.train.TrainingCheckpoint}):
+     * the same parameters and metadata plus the optimizer's state under {@link #OPTIMIZER_PREFIX}, which
+     * {@link #load} ignores, so a run's {@code best.safetensors} evaluates like a model checkpoint.
+     */
+    public static final String TRAINING_FORMAT = "wengert-training-checkpoint-1";
+    /** Name prefix of the optimizer's tensors in a training checkpoint. */
+    public static final String OPTIMIZER_PREFIX = "optimizer.";
 
     private Checkpoint() {
     }
@@ -52,13 +60,21 @@ public final class Checkpoint {
         SafeTensors.write(file, tensors, meta);
     }
 
-    /** Reads {@code file} and rebuilds the model on {@code device} (float32). */
+    /**
+     * Reads {@code file} (a model checkpoint, or a training checkpoint whose optimizer state it skips) and
+     * rebuilds the model on {@code device} (float32).
+     */
     public static Loaded load(Path file, Device device) throws IOException {
         SafeTensors.Contents c = SafeTensors.read(file);
         Map<String, String> meta = c.metadata();
-        if (!FORMAT.equals(meta.get(FORMAT_KEY))) {
+        boolean training = TRAINING_FORMAT.equals(meta.get(FORMAT_KEY));
+        if (!FORMAT.equals(meta.get(FORMAT_KEY)) && !training) {
             throw new IllegalArgumentException(file + " is not a wengert checkpoint (metadata format is "
-                    + meta.get(FORMAT_KEY) + ", expected " + FORMAT + ")");
+                    + meta.get(FORMAT_KEY) + ", expected " + FORMAT + " or " + TRAINING_FORMAT + ")");
+        }
+        Map<String, SafeTensors.Entry> tensors = new LinkedHashMap<>(c.tensors());
+        if (training) {
+            tensors.keySet().removeIf(name -> name.startsWith(OPTIMIZER_PREFIX));
         }
         ModelSpec spec = ModelSpec.fromMetadata(meta);
         Sequential model;
@@ -67,12 +83,12 @@ public final class Checkpoint {
         }
         try {
             Map<String, Var> params = model.namedParameters();
-            if (!params.keySet().equals(c.tensors().keySet())) {
-                throw new IllegalArgumentException(file + ": tensors " + new TreeSet<>(c.tensors().keySet())
+            if (!params.keySet().equals(tensors.keySet())) {
+                throw new IllegalArgumentException(file + ": tensors " + new TreeSet<>(tensors.keySet())
                         + " do not match the parameters of " + spec + ": " + new TreeSet<>(params.keySet()));
             }
             for (Map.Entry<String, Var> e : params.entrySet()) {
-                SafeTensors.Entry entry = c.tensor(e.getKey());
+                SafeTensors.Entry entry = tensors.get(e.getKey());
                 Tensor p = e.getValue().value();
                 long[] expected = Arrays.stream(p.shape()).asLongStream().toArray();
                 if (!"F32".equals(entry.dtype()) || !Arrays.equals(entry.shape(), expected)) {

@@ -87,4 +87,23 @@ class BatchLoaderTest {
         assertThrows(IllegalArgumentException.class, () -> new BatchLoader(new float[6], new long[2], 2, 1, false, 0, Device.CPU));
         assertThrows(IllegalArgumentException.class, () -> new BatchLoader(new float[4], new long[2], 2, 0, false, 0, Device.CPU));
     }
+
+    @Test
+    void fingerprintNamesTheDataAndTheOrderNotTheBatching() {
+        String f = tiny(false, 0).fingerprint();
+        assertEquals(8, f.length());
+        assertEquals(f, tiny(true, 99).fingerprint(), "batching, shuffling and the seed are not the data");
+        float[] x = new float[20];
+        long[] y = new long[10];
+        for (int i = 0; i < 10; i++) {
+            x[2 * i] = i;
+            x[2 * i + 1] = 10 * i;
+            y[i] = i;
+        }
+        y[9] = 8;
+        assertFalse(f.equals(new BatchLoader(x, y, 2, 4, false, 0, Device.CPU).fingerprint()), "a changed label");
+        assertEquals(2, tiny(false, 0).width());
+        assertEquals(99, tiny(true, 99).seed());
+        assertTrue(tiny(true, 99).shuffles());
+    }
 }

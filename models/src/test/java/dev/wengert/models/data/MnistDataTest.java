@@ -177,4 +177,71 @@ class MnistDataTest {
         assertThrows(IllegalArgumentException.class, () -> new MnistData.Split(2, 1, 2, new byte[2], new byte[2]));
         assertThrows(IllegalArgumentException.class, () -> new MnistData.Split(1, 1, 2, new byte[2], new byte[] {11}));
     }
+
+    /** {@code count} images of 1x2 pixels: image i holds i (pixels i % 256 and i / 256) and has label i % 10. */
+    private static MnistData.Split indexed(int count) {
+        byte[] pixels = new byte[2 * count];
+        byte[] labels = new byte[count];
+        for (int i = 0; i < count; i++) {
+            pixels[2 * i] = (byte) (i % 256);
+            pixels[2 * i + 1] = (byte) (i / 256);
+            labels[i] = (byte) (i % 10);
+        }
+        return new MnistData.Split(count, 1, 2, pixels, labels);
+    }
+
+    private static int[] indices(MnistData.Split s) {
+        byte[] p = s.pixels();
+        int[] out = new int[s.count()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (p[2 * i] & 0xff) + 256 * (p[2 * i + 1] & 0xff);
+        }
+        return out;
+    }
+
+    /**
+     * holdOut partitions the samples (each exactly once, pixels with their labels), holds out round(f * n),
+     * keeps the original order within each part, and is a function of (split, fraction, seed) only.
+     */
+    @Test
+    void holdOutPartitionsDeterministically() {
+        MnistData.Split all = indexed(1000);
+        MnistData.HoldOut h = all.holdOut(0.1, 7);
+        assertEquals(100, h.validation().count());
+        assertEquals(900, h.train().count());
+        int[] v = indices(h.validation());
+        int[] t = indices(h.train());
+        boolean[] seen = new boolean[1000];
+        for (int[] part : new int[][] {v, t}) {
+            for (int k = 0; k < part.length; k++) {
+                assertTrue(!seen[part[k]], "sample " + part[k] + " in both parts");
+                seen[part[k]] = true;
+                assertTrue(k == 0 || part[k] > part[k - 1], "original order kept");
+            }
+        }
+        byte[] vl = h.validation().labels();
+        for (int k = 0; k < v.length; k++) {
+            assertEquals(v[k] % 10, vl[k], "label travels with its image");
+        }
+        assertEquals(h, all.holdOut(0.1, 7), "same seed, same parts");
+        assertEquals(h.validation(), indexed(1000).holdOut(0.1, 7).validation());
+        assertTrue(!h.validation().equals(all.holdOut(0.1, 8).validation()), "another seed, another part");
+        assertEquals(250, all.holdOut(0.25, 1).validation().count());
+        MnistData.HoldOut none = all.holdOut(0, 7);
+        assertEquals(0, none.validation().count());
+        assertEquals(all, none.train());
+    }
+
+    @Test
+    void holdOutRefusesBadFractions() {
+        MnistData.Split all = indexed(10);
+        for (double bad : new double[] {-0.1, 1, 1.5, Double.NaN}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> all.holdOut(bad, 1));
+            assertMessageContains(e, "validation fraction must be in [0, 1)", String.valueOf(bad));
+        }
+        IllegalArgumentException none = assertThrows(IllegalArgumentException.class, () -> all.holdOut(0.01, 1));
+        assertMessageContains(none, "0.01 of 10 samples holds out no sample", "use at least 0.1");
+        IllegalArgumentException empty = assertThrows(IllegalArgumentException.class, () -> indexed(1).holdOut(0.6, 1));
+        assertMessageContains(empty, "leaves no sample to train on");
+    }
 }

@@ -14,6 +14,7 @@ import dev.wengert.tensor.Device;
 import dev.wengert.tensor.Scope;
 import dev.wengert.tensor.Tensor;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class ModuleTest {
@@ -121,6 +122,30 @@ class ModuleTest {
         assertThrows(IllegalArgumentException.class, () -> new Dropout(1.0, 0));
         try (Scope s = Scope.open()) {
             assertThrows(IllegalArgumentException.class, () -> new Linear(Tensor.zeros(DType.FLOAT32, 2, 3), Tensor.zeros(DType.FLOAT32, 3)));
+        }
+    }
+
+    /**
+     * Dropout's mask counter is the model's random state: saved after two training forwards and loaded into
+     * a fresh model, the third forward draws the same mask as the original's third; evaluation draws none.
+     */
+    @Test
+    void randomStateRoundTripRepeatsTheDropoutMasks() {
+        try (Sequential a = mlp(); Sequential b = mlp(); Sequential plain = new Sequential(new ReLU()); Scope s = Scope.open()) {
+            assertEquals(Map.of("2.seed", 9L, "2.calls", 0L), a.randomState());
+            assertEquals(Map.of(), plain.randomState());
+            Var x = Var.constant(Tensor.of(new float[] {1, 2, 3, 4, 5, 6, 7, 8}, 2, 4));
+            a.forward(x);
+            a.forward(x);
+            a.eval();
+            a.forward(x);
+            a.train(true);
+            assertEquals(Map.of("2.seed", 9L, "2.calls", 2L), a.randomState());
+            b.loadRandomState(a.randomState());
+            assertArrayEquals(a.forward(x).value().toFloatArray(), b.forward(x).value().toFloatArray());
+            assertEquals(Map.of("2.seed", 9L, "2.calls", 3L), b.randomState());
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> plain.loadRandomState(a.randomState()));
+            assertTrue(e.getMessage().contains("the saved random state [2.calls, 2.seed] does not match this model's []"), e.getMessage());
         }
     }
 }

@@ -3,13 +3,16 @@ package dev.wengert.models.optim;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wengert.autograd.Var;
 import dev.wengert.tensor.DType;
 import dev.wengert.tensor.LeakCheck;
 import dev.wengert.tensor.Scope;
 import dev.wengert.tensor.Tensor;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
@@ -173,5 +176,80 @@ class OptimizerTest {
         assertEquals(0.0, cos.lr(12), 1e-15);
         assertEquals(0.3, LrSchedule.constant(0.3).lr(99));
         assertThrows(IllegalArgumentException.class, () -> LrSchedule.cosine(1, 0, 0));
+    }
+
+    /** Takes {@code steps} steps of {@code opt} on loss = sum(c * w^2 + w). */
+    private static void train(Optimizer opt, Var w, Tensor c, int steps) {
+        for (int s = 0; s < steps; s++) {
+            try (Scope step = Scope.open()) {
+                opt.zeroGrad();
+                w.mul(w).mul(Var.constant(c)).add(w).sum().backward();
+                opt.step();
+            }
+        }
+        opt.zeroGrad();
+    }
+
+    /**
+     * Five steps in one optimizer equal, bit for bit, two steps, then state() copied to the host and loaded
+     * into a fresh optimizer (over a fresh parameter with the same values), then three more steps: the
+     * momentum buffers, Adam's moments and its step count all travel.
+     */
+    @Test
+    void stateRoundTripContinuesBitForBit() {
+        List<Function<List<Var>, Optimizer>> kinds = List.of(p -> new Sgd(p, 0.1, 0.9, true, 0.01), p -> new Adam(p, 0.1),
+                p -> Adam.adamW(p, 0.05, 0.01), p -> new Sgd(p, 0.1));
+        for (Function<List<Var>, Optimizer> make : kinds) {
+            Tensor c = Tensor.of(C.clone()).keepForever();
+            Var whole = Var.param(Tensor.of(START.clone()).keepForever());
+            Var first = Var.param(Tensor.of(START.clone()).keepForever());
+            Var resumed = Var.param(Tensor.of(START.clone()).keepForever());
+            try (c; Optimizer a = make.apply(List.of(whole)); Optimizer b = make.apply(List.of(first));
+                    Optimizer r = make.apply(List.of(resumed))) {
+                train(a, whole, c, 5);
+                train(b, first, c, 2);
+                Map<String, double[]> saved = new LinkedHashMap<>();
+                b.state().forEach((name, t) -> saved.put(name, t.toDoubleArray()));
+                resumed.value().assign(first.value());
+                try (Scope s = Scope.open()) {
+                    Map<String, Tensor> back = new LinkedHashMap<>();
+                    saved.forEach((name, v) -> back.put(name, Tensor.of(v, v.length)));
+                    r.loadState(back, b.steps());
+                }
+                assertEquals(2, r.steps());
+                train(r, resumed, c, 3);
+                assertArrayEquals(whole.value().toDoubleArray(), resumed.value().toDoubleArray(), a.getClass().getSimpleName() + " " + a.state().keySet());
+                assertEquals(a.steps(), r.steps());
+            } finally {
+                for (Var v : List.of(whole, first, resumed)) {
+                    v.value().close();
+                }
+            }
+        }
+    }
+
+    @Test
+    void stateNamesAndMismatchErrors() {
+        Var w = Var.param(Tensor.of(START.clone()).keepForever());
+        Var wide = Var.param(Tensor.zeros(DType.FLOAT64, 5).keepForever());
+        try (Optimizer momentum = new Sgd(List.of(w), 0.1, 0.9, false, 0); Optimizer plain = new Sgd(List.of(w), 0.1);
+                Optimizer adam = new Adam(List.of(w), 0.1); Optimizer wideMomentum = new Sgd(List.of(wide), 0.1, 0.9, false, 0)) {
+            assertEquals(List.of("0.momentum_buffer"), List.copyOf(momentum.state().keySet()));
+            assertEquals(List.of("0.exp_avg", "0.exp_avg_sq"), List.copyOf(adam.state().keySet()));
+            assertEquals(0, plain.state().size());
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> adam.loadState(momentum.state(), 3));
+            assertTrue(e.getMessage().contains("Adam.loadState: the saved state does not fit this optimizer: it lacks [0.exp_avg, 0.exp_avg_sq]"
+                    + ": it has unknown [0.momentum_buffer]"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> plain.loadState(momentum.state(), 3));
+            assertTrue(e.getMessage().contains("momentum on or off"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> momentum.loadState(wideMomentum.state(), 3));
+            assertTrue(e.getMessage().contains("state '0.momentum_buffer' is float64[5], this optimizer's is float64[4]"), e.getMessage());
+            assertEquals(0, momentum.steps(), "a refused load modifies nothing");
+            e = assertThrows(IllegalArgumentException.class, () -> momentum.loadState(momentum.state(), -1));
+            assertTrue(e.getMessage().contains("step count must be >= 0"), e.getMessage());
+        } finally {
+            w.value().close();
+            wide.value().close();
+        }
     }
 }

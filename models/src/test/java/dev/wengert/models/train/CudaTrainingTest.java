@@ -52,12 +52,12 @@ class CudaTrainingTest {
         }
         try (model; Sgd opt = new Sgd(model.parameters(), lr)) {
             LeakCheck epoch = LeakCheck.start();
-            List<Trainer.EpochResult> r = new Trainer(model, opt, null, null).fit(train, test, 1);
+            List<Trainer.EpochResult> r = new Trainer(model, opt, null, null).fit(train, test, 0, 1).epochs();
             opt.zeroGrad();
             epoch.assertNoLeak(spec + " on " + device);
             System.out.printf("CudaTrainingTest: %s on %s: loss %.4f, test accuracy %.2f%%%n", spec, device, r.get(0).trainLoss(),
-                    100 * r.get(0).testAccuracy());
-            return r.get(0).testAccuracy();
+                    100 * r.get(0).valAccuracy());
+            return r.get(0).valAccuracy();
         }
     }
 

@@ -14,10 +14,15 @@ import dev.wengert.tensor.LeakCheck;
 import dev.wengert.tensor.Scope;
 import dev.wengert.tensor.cuda.SimulatorTrace;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * What one training step costs a GPU, counted by the CUDA simulator's stand-in driver: kernels, GEMMs,
@@ -25,9 +30,14 @@ import org.junit.jupiter.api.Test;
  * the batch upload and the loss read-back), from the third step on. They are deterministic: every step
  * counts the same, and the caching allocator makes no driver allocation after the first steps. The
  * figures are printed for bench/RESULTS.md; the launches issue holds them with upper bounds. Runs only in
- * the simulator execution. Also a soak: 300 steps of a narrow MLP with no driver allocation and no leaked buffer.
+ * the simulator execution. Also a soak: 300 steps of a narrow MLP with no driver allocation and no leaked buffer,
+ * and what Trainer.fit's loss watch adds to a step.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SimulatorStepTraceTest {
+
+    /** Trainer.step's counts for logreg, from logisticRegressionStep (a second measurement would find the allocator warm). */
+    private static SimulatorTrace.Counts logregStep;
 
     @BeforeEach
     void requireSimulator() {
@@ -84,15 +94,83 @@ class SimulatorStepTraceTest {
     }
 
     @Test
+    @Order(1)
     void logisticRegressionStep() throws IOException {
         SimulatorTrace.Counts c = perStep(ModelSpec.logreg(784, 10), 0.5, 6);
+        logregStep = c;
         assertEquals(2, c.gemms(), "forward x W^T and the weight gradient (the input needs none)");
         assertTrue(c.hostSyncs() >= 1, "the loss is read back every step");
     }
 
     @Test
+    @Order(2)
     void mlpSoakAndStep() throws IOException {
         SimulatorTrace.Counts c = perStep(ModelSpec.mlp(784, new int[] {64, 32}, 10), 0.05, 300); // narrow: the soak counts steps, not FLOPs
         assertEquals(8, c.gemms(), "3 forward GEMMs, 3 weight gradients, 2 input gradients");
+    }
+
+    /** Counts between consecutive listener calls of fit, every {@code interval} steps: windows 3 and 4 (from the 3rd call). */
+    private static SimulatorTrace.Counts[] fitWindows(ModelSpec spec, double lr, int interval) throws IOException {
+        BatchLoader train = BatchLoader.of(MnistData.embedded().train(), 64, true, 42, CudaTestDevice.DEVICE);
+        Sequential model;
+        try (Scope s = Scope.open()) {
+            model = spec.build(42, DType.FLOAT32, CudaTestDevice.DEVICE);
+        }
+        try (model; Sgd opt = new Sgd(model.parameters(), lr)) {
+            List<SimulatorTrace.Counts> windows = new ArrayList<>();
+            Trainer t = new Trainer(model, opt, null, new Trainer.Listener() {
+                @Override
+                public int stepInterval() {
+                    return interval;
+                }
+
+                @Override
+                public void step(int epoch, int step, int steps, double loss, long samples, long elapsedNanos) {
+                    if (step / interval <= 5) {
+                        windows.add(SimulatorTrace.read());
+                        SimulatorTrace.reset();
+                    }
+                }
+            });
+            t.fit(train, null, 0, 1);
+            opt.zeroGrad();
+            assertEquals(windows.get(3), windows.get(4), "every window of " + interval + " steps costs the same");
+            return new SimulatorTrace.Counts[] {windows.get(3), windows.get(4)};
+        }
+    }
+
+    /**
+     * What fit adds to Trainer.step's work: the device-side loss watch (sum, finite flag, first non-finite
+     * step and value: 4 scalar kernels per step, no copy, no synchronisation) and, only where the listener
+     * asks for the loss, one read-back (2 device copies to pack the loss with the finite-step count, then one
+     * download, which costs what Trainer.step's loss.item() costs every step). So the divergence check adds
+     * no synchronisation, and a step that reports nothing synchronises less than Trainer.step. Runs last:
+     * its steps warm the caching allocator, which the other tests expect cold.
+     */
+    @Test
+    @Order(3)
+    void fitWatchesTheLossWithoutSynchronising() throws IOException {
+        SimulatorTrace.Counts step = logregStep != null ? logregStep : perStep(ModelSpec.logreg(784, 10), 0.5, 6);
+        SimulatorTrace.Counts every = fitWindows(ModelSpec.logreg(784, 10), 0.5, 1)[0];
+        SimulatorTrace.Counts everyOther = fitWindows(ModelSpec.logreg(784, 10), 0.5, 2)[0];
+        SimulatorTrace.Counts unread = everyOther.minus(every);
+        SimulatorTrace.Counts read = every.minus(unread);
+        System.out.printf("SimulatorStepTraceTest: fit, logreg, per step without a read-back: %d kernels, %d GEMMs, %d H2D, %d D2H,"
+                + " %d D2D copies, %d host syncs (Trainer.step: %d kernels, %d D2H, %d D2D, %d host syncs); one read-back adds %d kernels,"
+                + " %d D2H, %d D2D copies, %d host syncs%n", unread.kernels(), unread.gemms(), unread.copiesToDevice(),
+                unread.copiesToHost(), unread.copiesOnDevice(), unread.hostSyncs(), step.kernels(), step.copiesToHost(),
+                step.copiesOnDevice(), step.hostSyncs(), read.kernels(), read.copiesToHost(), read.copiesOnDevice(), read.hostSyncs());
+        assertEquals(step.kernels() + 4, unread.kernels(), "the loss watch: where, add, lt, add");
+        assertEquals(step.gemms(), unread.gemms());
+        assertEquals(step.copiesToDevice(), unread.copiesToDevice());
+        assertEquals(step.copiesOnDevice(), unread.copiesOnDevice(), "the watch copies nothing");
+        assertEquals(0, unread.copiesToHost(), "a step that reports nothing reads nothing back");
+        assertEquals(step.hostSyncs() - read.hostSyncs(), unread.hostSyncs(), "its synchronisations are Trainer.step's but the loss read");
+        assertTrue(unread.hostSyncs() < step.hostSyncs());
+        assertEquals(0, read.kernels() + read.gemms());
+        assertEquals(2, read.copiesOnDevice(), "loss and finite-step count packed into one tensor");
+        assertEquals(step.hostSyncs(), every.hostSyncs(), "reading every step synchronises exactly as often as Trainer.step");
+        assertEquals(step.copiesToHost(), every.copiesToHost(), "and copies as much to the host");
+        assertEquals(0, unread.allocations() + read.allocations(), "no driver allocation");
     }
 }

@@ -1,6 +1,8 @@
 package dev.wengert.models.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wengert.models.data.BatchLoader;
@@ -14,6 +16,7 @@ import dev.wengert.tensor.LeakCheck;
 import dev.wengert.tensor.MemoryWatch;
 import dev.wengert.tensor.Scope;
 import dev.wengert.tensor.Tensor;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -60,12 +63,16 @@ class TrainerTest {
                         epoch2[0].assertNoLeak("epoch 2");
                     }
                 }
-            }).fit(train, test, 2);
+            }).fit(train, test, 0, 2).epochs();
             assertEquals(2, r.size());
             assertTrue(before < 0.3, "untrained accuracy " + before);
             assertTrue(r.get(1).trainLoss() < r.get(0).trainLoss(), "loss must fall: " + r);
-            assertTrue(r.get(1).testAccuracy() >= 0.88, "test accuracy after 2 epochs: " + r.get(1).testAccuracy());
-            assertEquals(r.get(1).testAccuracy(), Trainer.accuracy(model, test));
+            assertTrue(r.get(1).valAccuracy() >= 0.88, "accuracy after 2 epochs: " + r.get(1).valAccuracy());
+            assertEquals(r.get(1).valAccuracy(), Trainer.accuracy(model, test));
+            Trainer.Evaluation eval = Trainer.evaluate(model, test);
+            assertEquals(r.get(1).valAccuracy(), eval.accuracy());
+            assertEquals(r.get(1).valLoss(), eval.loss());
+            assertTrue(eval.loss() > 0 && eval.loss() < 0.5, "validation loss " + eval.loss());
         }
         assertEquals(32, earlierLeak.forgottenTensors(), "the planted leak was collected during epoch 2");
     }
@@ -103,6 +110,177 @@ class TrainerTest {
                 assertEquals(0.0, mine.sum().item(), "the caller's tensors are untouched");
             }
             inScope.assertNoLeak("Trainer.step inside a caller's scope");
+            model.zeroGrad();
+        }
+    }
+
+    /** A fresh model from {@code spec} (seed 42) on the CPU. */
+    private static Sequential build(ModelSpec spec) {
+        try (Scope s = Scope.open()) {
+            return spec.build(42, DType.FLOAT32, Device.CPU);
+        }
+    }
+
+    /** A listener that calls step() every {@code interval} steps and records (epoch, step) of each call. */
+    private static class Recorder implements Trainer.Listener {
+        final int interval;
+        final List<String> calls = new ArrayList<>();
+        final List<Trainer.EpochResult> ends = new ArrayList<>();
+
+        Recorder(int interval) {
+            this.interval = interval;
+        }
+
+        @Override
+        public int stepInterval() {
+            return interval;
+        }
+
+        @Override
+        public void step(int epoch, int step, int steps, double loss, long samples, long elapsedNanos) {
+            calls.add(epoch + "/" + step);
+        }
+
+        @Override
+        public void epochEnd(Trainer.EpochResult result) {
+            ends.add(result);
+        }
+    }
+
+    /**
+     * SGD with lr 1e5 on a small MLP sends the loss to infinity within the first steps (lr 50 does not:
+     * those losses stay large but finite). fit stops with the first non-finite step, found on the device:
+     * the same step that Trainer.step's read-backs find, whether the listener reads every step, every
+     * third, or never (then at the epoch's end).
+     */
+    @Test
+    void aDivergingRunStopsNamingTheFirstNonFiniteStep() throws IOException {
+        MnistData m = MnistData.embedded();
+        BatchLoader train = BatchLoader.of(m.train(), 64, true, 42, Device.CPU);
+        ModelSpec spec = ModelSpec.mlp(784, new int[] {32, 32}, 10);
+        double lr = 1e5;
+        int firstBad = 0;
+        double badLoss = 0;
+        try (Sequential model = build(spec); Sgd opt = new Sgd(model.parameters(), lr)) {
+            Trainer t = new Trainer(model, opt, null, null);
+            BatchLoader.Epoch epoch = train.epoch(0);
+            for (int i = 0; i < epoch.batches() && firstBad == 0; i++) {
+                try (Scope s = Scope.open()) {
+                    double loss = t.step(epoch.batch(i));
+                    if (!Double.isFinite(loss)) {
+                        firstBad = i + 1;
+                        badLoss = loss;
+                    }
+                }
+            }
+            model.zeroGrad();
+        }
+        assertTrue(firstBad >= 2, "the first step is finite: " + firstBad);
+        for (int interval : new int[] {0, 1, 3}) {
+            Recorder rec = new Recorder(interval);
+            try (Sequential model = build(spec); Sgd opt = new Sgd(model.parameters(), lr)) {
+                TrainingDivergedException e = assertThrows(TrainingDivergedException.class,
+                        () -> new Trainer(model, opt, null, interval == 0 ? null : rec).fit(train, null, 0, 3));
+                assertEquals(1, e.epoch());
+                assertEquals(firstBad, e.step(), "interval " + interval);
+                assertEquals(train.batchCount(), e.steps());
+                assertEquals(badLoss, e.loss());
+                assertEquals(lr, e.lr());
+                assertEquals(List.of(), e.finished());
+                assertTrue(e.getMessage().contains("the loss became " + badLoss + " at epoch 1, step " + firstBad + " of 125"
+                        + " (learning rate 100000)"), e.getMessage());
+                assertTrue(e.getMessage().contains("Try a smaller learning rate, e.g. --lr 10000 (a tenth of 100000)"), e.getMessage());
+                assertEquals("try a smaller learning rate, e.g. --lr 10000 (a tenth of 100000)", e.hint());
+                assertTrue(rec.ends.isEmpty(), "a diverged epoch is not reported finished");
+                if (interval > 0) {
+                    int lastRead = (firstBad - 1) / interval * interval;
+                    assertEquals(lastRead / interval, rec.calls.size(), "listener calls before the divergence: " + rec.calls);
+                }
+                model.zeroGrad();
+            }
+        }
+    }
+
+    /**
+     * requestStop from the listener (as a signal handler would, from any thread) ends fit after the current
+     * step: the epoch is abandoned, not reported, and fit says how many epochs finished and how many steps
+     * of the next it took. A stop requested before fit ends it before its first step. A stop during the
+     * validation of a middle epoch lets that epoch finish.
+     */
+    @Test
+    void requestStopEndsFitAfterTheCurrentStep() throws IOException {
+        MnistData m = MnistData.embedded();
+        BatchLoader train = BatchLoader.of(m.train(), 256, true, 42, Device.CPU);
+        BatchLoader val = BatchLoader.of(m.test(), 1000, false, 0, Device.CPU);
+        try (Sequential model = build(ModelSpec.logreg(784, 10)); Sgd opt = new Sgd(model.parameters(), 0.5)) {
+            Trainer[] trainer = new Trainer[1];
+            Recorder rec = new Recorder(1) {
+                @Override
+                public void step(int epoch, int step, int steps, double loss, long samples, long elapsedNanos) {
+                    super.step(epoch, step, steps, loss, samples, elapsedNanos);
+                    if (epoch == 3 && step == 5) {
+                        Thread signal = new Thread(trainer[0]::requestStop);
+                        signal.start();
+                        try {
+                            signal.join();
+                        } catch (InterruptedException e) {
+                            throw new AssertionError(e);
+                        }
+                    }
+                }
+            };
+            trainer[0] = new Trainer(model, opt, null, rec);
+            Trainer.FitResult r = trainer[0].fit(train, val, 1, 5);
+            assertTrue(r.interrupted());
+            assertEquals(2, r.epochsFinished(), "epoch index 1 finished, index 2 abandoned");
+            assertEquals(5, r.abandonedSteps());
+            assertEquals(1, r.epochs().size());
+            assertEquals(2, r.epochs().get(0).epoch());
+            assertEquals(List.of(r.epochs().get(0)), rec.ends);
+            assertEquals("3/5", rec.calls.get(rec.calls.size() - 1), "no step after the one that asked");
+            assertFalse(trainer[0].stopRequested(), "cleared by the interrupted return");
+
+            trainer[0].requestStop();
+            rec.calls.clear();
+            Trainer.FitResult none = trainer[0].fit(train, val, 2, 5);
+            assertTrue(none.interrupted());
+            assertEquals(2, none.epochsFinished());
+            assertEquals(0, none.abandonedSteps());
+            assertEquals(List.of(), rec.calls);
+
+            Trainer stopInValidation = new Trainer(model, opt, null, new Trainer.Listener() {
+                @Override
+                public int stepInterval() {
+                    return 0;
+                }
+
+                @Override
+                public void epochEnd(Trainer.EpochResult result) {
+                    trainer[0].requestStop();
+                }
+            });
+            trainer[0] = stopInValidation;
+            Trainer.FitResult two = stopInValidation.fit(train, val, 2, 5);
+            assertTrue(two.interrupted());
+            assertEquals(3, two.epochsFinished(), "the epoch whose end asked finished");
+            assertEquals(0, two.abandonedSteps());
+            model.zeroGrad();
+        }
+    }
+
+    @Test
+    void fitChecksItsEpochRangeAndMayHaveNothingToDo() throws IOException {
+        BatchLoader train = BatchLoader.of(MnistData.embedded().train(), 256, true, 42, Device.CPU);
+        try (Sequential model = build(ModelSpec.logreg(784, 10)); Sgd opt = new Sgd(model.parameters(), 0.5)) {
+            Trainer t = new Trainer(model, opt, null, null);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> t.fit(train, null, 5, 3));
+            assertTrue(e.getMessage().contains("the run has finished 5 epochs already"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> t.fit(train, null, -1, 3));
+            Trainer.FitResult done = t.fit(train, null, 3, 3);
+            assertEquals(new Trainer.FitResult(List.of(), 3, false, 0), done);
+            Trainer.FitResult one = t.fit(train, null, 0, 1);
+            assertTrue(Double.isNaN(one.epochs().get(0).valAccuracy()) && Double.isNaN(one.epochs().get(0).valLoss()), "no validation set");
+            assertTrue(one.epochs().get(0).trainLoss() > 0.2 && one.epochs().get(0).trainLoss() < 2, one.toString());
             model.zeroGrad();
         }
     }
