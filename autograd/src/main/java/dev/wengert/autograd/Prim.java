@@ -416,7 +416,7 @@ public final class Prim<A> {
             Printer.call("leakyRelu", (a, o) -> "slope=" + a.slope()));
     public static final Prim<Var.Elu> ELU = Rules.elementwise("elu", UnaryOp.ELU, Var.Elu.class,
             a -> new double[] {a.alpha()}, Rules::eluDerivative, Printer.call("elu", (a, o) -> "alpha=" + a.alpha()));
-    /** Gradient 1 where min <= x <= max (inclusive, as PyTorch's clamp_backward), else 0; 0 at NaN. */
+    /** Gradient 1 where min &lt;= x &lt;= max (inclusive, as PyTorch's clamp_backward), else 0; 0 at NaN. */
     public static final Prim<Var.Clamp> CLAMP = Rules.elementwise("clamp", UnaryOp.CLAMP, Var.Clamp.class,
             a -> new double[] {a.min(), a.max()},
             (x, y, a) -> Var.constant(Rules.mask(x, BinaryOp.GE, a.min()).mul(Rules.mask(x, BinaryOp.LE, a.max()))),

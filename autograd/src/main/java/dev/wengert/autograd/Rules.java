@@ -352,13 +352,14 @@ public final class Rules {
     }
 
     /**
-     * elu'(x) = 1 for x > 0, alpha e^x for x <= 0 (elu'(0) = alpha, as PyTorch's elu_backward); e^x is taken of
-     * min(x, 0) through a where, so a large positive x gives no infinity for a second derivative to multiply by 0.
+     * elu'(x) = alpha e^x for x <= 0, else 1 (NaN included), as PyTorch's elu_backward, so elu'(0) = alpha; e^x is
+     * taken of x only where x <= 0 (0 elsewhere, through a where), so a large positive x gives no infinity for a
+     * second derivative to multiply by 0.
      */
     static Var eluDerivative(Var x, Var out, Var.Elu a) {
-        Tensor positive = mask(x, BinaryOp.GT, 0);
-        Var negativePart = Var.where(positive, Var.scalarLike(0, x), x);
-        return Var.where(positive, Var.scalarLike(1, x), negativePart.exp().mul(a.alpha()));
+        Tensor negative = mask(x, BinaryOp.LE, 0);
+        Var negativePart = Var.where(negative, x, Var.scalarLike(0, x));
+        return Var.where(negative, negativePart.exp().mul(a.alpha()), Var.scalarLike(1, x));
     }
 
     /** gelu'(x) = Phi(x) + x phi(x) (PyTorch's GeluBackward, approximate='none'), or the tanh form's derivative. */

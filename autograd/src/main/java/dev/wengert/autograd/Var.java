@@ -572,7 +572,7 @@ public final class Var {
 
     /**
      * min(max(x, min), max), NaN staying NaN (torch.clamp); use -inf / +inf for a missing bound ({@link #clampMin},
-     * {@link #clampMax}). The gradient passes where min <= x <= max, bounds included, as PyTorch's; where min > max
+     * {@link #clampMax}). The gradient passes where min &lt;= x &lt;= max, bounds included, as PyTorch's; where min > max
      * every element is max.
      *
      * @throws IllegalArgumentException when a bound is NaN
@@ -586,7 +586,7 @@ public final class Var {
         return clamp(min, Double.POSITIVE_INFINITY);
     }
 
-    /** min(x, max) with the gradient where x <= max (torch.clamp(x, max=max)). */
+    /** min(x, max) with the gradient where x &lt;= max (torch.clamp(x, max=max)). */
     public Var clampMax(double max) {
         return clamp(Double.NEGATIVE_INFINITY, max);
     }
@@ -618,7 +618,7 @@ public final class Var {
         return ne(scalarLike(c, this));
     }
 
-    /** 1 where this < o, else 0 (a constant). */
+    /** 1 where this &lt; o, else 0 (a constant). */
     public Var lt(Var o) {
         return mask(BinaryOp.LT, o);
     }
@@ -627,7 +627,7 @@ public final class Var {
         return lt(scalarLike(c, this));
     }
 
-    /** 1 where this <= o, else 0 (a constant). */
+    /** 1 where this &lt;= o, else 0 (a constant). */
     public Var le(Var o) {
         return mask(BinaryOp.LE, o);
     }
@@ -916,7 +916,7 @@ public final class Var {
         }
     }
 
-    /** Attributes of LEAKY_RELU: the slope for x <= 0 (torch's default 0.01). */
+    /** Attributes of LEAKY_RELU: the slope for x &lt;= 0 (torch's default 0.01). */
     public record LeakyRelu(double slope) {
         public LeakyRelu {
             if (!Double.isFinite(slope)) {

@@ -49,6 +49,8 @@ class ElementwiseOpsTest {
     void gradientsAtKinksAndBoundsAsPyTorch() {
         assertArrayEquals(new double[] {0.2, 0.2, 1}, grad(x -> x.leakyRelu(0.2), -1, 0, 1));
         assertArrayEquals(new double[] {1.5 * Math.exp(-1), 1.5, 1}, grad(x -> x.elu(1.5), -1, 0, 1), 1e-15);
+        assertArrayEquals(new double[] {1, 0.2}, grad(x -> Var.concat(0, x.slice(0, 0, 1).elu(), x.slice(0, 1, 2).leakyRelu(0.2)), NAN, NAN),
+                "at NaN: PyTorch's elu_backward takes the x > 0 branch, leaky_relu_backward the other");
         assertArrayEquals(new double[] {0, 1, 1, 1, 0, 0}, grad(x -> x.clamp(-1, 1), -2, -1, 0, 1, 2, NAN));
         assertArrayEquals(new double[] {1, 1, 0}, grad(x -> x.clampMin(0), 0, 5, -1));
         assertArrayEquals(new double[] {0, 0}, grad(x -> x.clamp(2, 1), 1.5, 3));            // min > max: the constant max

@@ -29,13 +29,13 @@ public enum UnaryOp {
     SIGMOID("sigmoid", x -> x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
     RELU("relu", x -> x > 0 ? x : 0, x -> Math.max(x, 0)),
     /**
-     * -1, 0 or 1 as torch.sign: (0 < x) - (x < 0), so sign(-0.0) = +0.0 and sign(NaN) = 0 (Math.signum keeps
+     * -1, 0 or 1 as torch.sign: (0 &lt; x) - (x &lt; 0), so sign(-0.0) = +0.0 and sign(NaN) = 0 (Math.signum keeps
      * both); the derivative of abs.
      */
     SIGN("sign", x -> x > 0 ? 1 : x < 0 ? -1 : 0, Long::signum),
     /** The error function, 2/sqrt(pi) times the integral of e^(-t^2) from 0 to x, as torch.erf: within 1 ulp. */
     ERF("erf", Fdlibm::erf),
-    /** 1 - erf(x) without the cancellation (FDLIBM's erfc, < 1 ulp), as torch.erfc. */
+    /** 1 - erf(x) without the cancellation (FDLIBM's erfc, below 1 ulp), as torch.erfc. */
     ERFC("erfc", Fdlibm::erfc),
     /** log(1 + x), accurate near 0: log1p(-1) = -inf, NaN below -1. */
     LOG1P("log1p", Math::log1p),
