@@ -50,7 +50,7 @@ T ref_unary(int op, T x) {
             return e / ((T)1 + e);
         }
         case 9: return x > 0 ? x : (T)0;
-        case 10: return x > 0 ? (T)1 : (x < 0 ? (T)-1 : x);
+        case 10: return x > 0 ? (T)1 : (x < 0 ? (T)-1 : (T)0);  // torch.sign: +0 for -0 and NaN
     }
     return x;
 }

@@ -84,6 +84,12 @@ public final class Backward {
 
     static void run(Var root, Tensor cotangent, boolean retainGraph, boolean createGraph, Listener listener) {
         if (!root.requiresGrad()) {
+            if (root.cutBy() != null) {
+                throw new IllegalStateException("backward: the output " + root.value().describe() + " does not require grad: it "
+                        + "depends on the variables that do only through '" + root.cutBy() + "', whose result is a constant 0/1 mask "
+                        + "with no gradient (comparisons, logical ops, isnan/isinf/isfinite; PyTorch's return bool tensors). "
+                        + "Use the mask to select or weight values that are differentiated, e.g. Var.where(mask, a, b) or a.mul(mask)");
+            }
             throw new IllegalStateException("backward: the output " + root.value().describe()
                     + " does not depend on any variable that requires grad (was it computed under Grad.noGrad(), or from constants only?)");
         }

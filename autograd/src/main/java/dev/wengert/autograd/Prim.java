@@ -233,6 +233,22 @@ public final class Prim<A> {
             return this;
         }
 
+        /** The value is the backend's elementwise unary op with scalar parameters taken from the attributes. */
+        Builder<A> forward(UnaryOp u, Rules.Parameters<A> params) {
+            this.op = u;
+            this.impl = (in, a) -> {
+                double[] p = params.of(a);
+                return in[0].apply(u, p.length > 0 ? p[0] : 0, p.length > 1 ? p[1] : 0);
+            };
+            return this;
+        }
+
+        /** The backend op the value runs, where {@link #forward(Impl)} chooses among several (gelu's two forms). */
+        Builder<A> backendOp(Enum<?> op) {
+            this.op = op;
+            return this;
+        }
+
         /** The value is the backend's elementwise binary op (broadcasting). */
         Builder<A> forward(BinaryOp b) {
             this.op = b;
@@ -318,6 +334,19 @@ public final class Prim<A> {
             (a, b, y) -> Rules.share(a, b), (a, b, y) -> Rules.share(b, a), Printer.call("maximum"));
     public static final Prim<Void> MINIMUM = Rules.binary("minimum", BinaryOp.MINIMUM,
             (a, b, y) -> Rules.share(b, a), (a, b, y) -> Rules.share(a, b), Printer.call("minimum"));
+    public static final Prim<Void> ATAN2 = Rules.binary("atan2", BinaryOp.ATAN2,                  // b/(a^2 + b^2), -a/(a^2 + b^2)
+            (a, b, y) -> b.div(a.square().add(b.square())), (a, b, y) -> a.neg().div(a.square().add(b.square())), Printer.call("atan2"));
+    /**
+     * d/da = 1, d/db = -trunc(a/b) (PyTorch's fmod backward; the quotient's rounding is a constant). The partial 1 has
+     * the output's shape, so that a tangent of a broadcast operand is broadcast too.
+     */
+    public static final Prim<Void> FMOD = Rules.binary("fmod", BinaryOp.FMOD, (a, b, y) -> Rules.onesLike(y),
+            (a, b, y) -> Var.constant(a.value().div(b.value()).apply(UnaryOp.TRUNC).neg()), Printer.call("fmod"));
+    /** d/da = 1, d/db = -floor(a/b) (PyTorch's remainder backward). */
+    public static final Prim<Void> REMAINDER = Rules.binary("remainder", BinaryOp.REMAINDER, (a, b, y) -> Rules.onesLike(y),
+            (a, b, y) -> Var.constant(a.value().div(b.value()).apply(UnaryOp.FLOOR).neg()), Printer.call("remainder"));
+    public static final Prim<Void> HYPOT = Rules.binary("hypot", BinaryOp.HYPOT, (a, b, y) -> a.div(y), (a, b, y) -> b.div(y),  // a/y, b/y
+            Printer.call("hypot"));
     public static final Prim<Var.Cond> WHERE = define("where", 2, Var.Cond.class)
             .forward((in, a) -> Tensor.where(a.cond(), in[0], in[1])).vjp(Rules::whereVjp).linear()
             .print(Printer.call("where", (a, o) -> "cond=" + a.cond().describe().replace(" on cpu", ""))).build();
@@ -345,6 +374,53 @@ public final class Prim<A> {
             (x, y) -> Var.constant(x.value().apply(BinaryOp.GT, 0.0)), Printer.prefix("relu ", null));
     public static final Prim<Void> ERF = Rules.elementwise("erf", UnaryOp.ERF,                                    // 2/sqrt(pi) e^(-x^2)
             (x, y) -> x.square().neg().exp().mul(2 / Math.sqrt(Math.PI)), Printer.prefix("erf ", (x, y) -> new String[] {"(2/√π × exp(-" + x[0] + "²))"}));
+    public static final Prim<Void> ERFC = Rules.elementwise("erfc", UnaryOp.ERFC,                                 // -2/sqrt(pi) e^(-x^2)
+            (x, y) -> x.square().neg().exp().mul(-2 / Math.sqrt(Math.PI)), Printer.prefix("erfc ", (x, y) -> new String[] {"(-2/√π × exp(-" + x[0] + "²))"}));
+    public static final Prim<Void> LOG1P = Rules.elementwise("log1p", UnaryOp.LOG1P, (x, y) -> x.add(1).reciprocal(), // 1/(1 + x)
+            Printer.prefix("log1p ", (x, y) -> new String[] {"(1/(1 + " + x[0] + "))"}));
+    public static final Prim<Void> EXPM1 = Rules.elementwise("expm1", UnaryOp.EXPM1, (x, y) -> y.add(1),            // e^x = y + 1
+            Printer.prefix("expm1 ", (x, y) -> new String[] {"(" + y + " + 1)"}));
+    public static final Prim<Void> TAN = Rules.elementwise("tan", UnaryOp.TAN, (x, y) -> y.square().add(1),          // 1 + tan^2
+            Printer.prefix("tan ", (x, y) -> new String[] {"(1 + " + y + "²)"}));
+    public static final Prim<Void> ATAN = Rules.elementwise("atan", UnaryOp.ATAN, (x, y) -> x.square().add(1).reciprocal(), // 1/(1 + x^2)
+            Printer.prefix("atan ", (x, y) -> new String[] {"(1/(1 + " + x[0] + "²))"}));
+    public static final Prim<Void> ASIN = Rules.elementwise("asin", UnaryOp.ASIN,                                   // 1/sqrt(1 - x^2)
+            (x, y) -> x.square().rsub(1).sqrt().reciprocal(), Printer.prefix("asin ", (x, y) -> new String[] {"(1/√(1 - " + x[0] + "²))"}));
+    public static final Prim<Void> ACOS = Rules.elementwise("acos", UnaryOp.ACOS,                                   // -1/sqrt(1 - x^2)
+            (x, y) -> x.square().rsub(1).sqrt().reciprocal().neg(), Printer.prefix("acos ", (x, y) -> new String[] {"(-1/√(1 - " + x[0] + "²))"}));
+    public static final Prim<Void> SINH = Rules.elementwise("sinh", UnaryOp.SINH, (x, y) -> x.cosh(),
+            Printer.prefix("sinh ", (x, y) -> new String[] {"cosh " + x[0]}));
+    public static final Prim<Void> COSH = Rules.elementwise("cosh", UnaryOp.COSH, (x, y) -> x.sinh(),
+            Printer.prefix("cosh ", (x, y) -> new String[] {"sinh " + x[0]}));
+    public static final Prim<Void> RECIPROCAL = Rules.elementwise("reciprocal", UnaryOp.RECIPROCAL, (x, y) -> y.square().neg(), // -1/x^2
+            Printer.prefix("1/", (x, y) -> new String[] {"(-" + y + "²)"}));
+    public static final Prim<Void> FLOOR = Rules.piecewiseConstant("floor", UnaryOp.FLOOR, Printer.prefix("floor ", (x, y) -> new String[] {"0"}));
+    public static final Prim<Void> CEIL = Rules.piecewiseConstant("ceil", UnaryOp.CEIL, Printer.prefix("ceil ", (x, y) -> new String[] {"0"}));
+    public static final Prim<Void> ROUND = Rules.piecewiseConstant("round", UnaryOp.ROUND, Printer.prefix("round ", (x, y) -> new String[] {"0"}));
+    public static final Prim<Void> TRUNC = Rules.piecewiseConstant("trunc", UnaryOp.TRUNC, Printer.prefix("trunc ", (x, y) -> new String[] {"0"}));
+    public static final Prim<Void> SIGN = Rules.piecewiseConstant("sign", UnaryOp.SIGN, Printer.prefix("sign ", (x, y) -> new String[] {"0"}));
+    public static final Prim<Void> SILU = Rules.elementwise("silu", UnaryOp.SILU,                                   // s (1 + x (1 - s))
+            (x, y) -> {
+                Var s = x.sigmoid();
+                return s.mul(x.mul(s.rsub(1)).add(1));
+            }, Printer.prefix("silu ", null));
+    public static final Prim<Var.Gelu> GELU = define("gelu", 1, Var.Gelu.class)
+            .forward((in, a) -> in[0].apply(a.tanh() ? UnaryOp.GELU_TANH : UnaryOp.GELU)).backendOp(UnaryOp.GELU)
+            .rules((g, o, in, a) -> new Var[] {g.mul(Rules.geluDerivative(in[0], o, a))}, (t, o, in, a) -> t[0].mul(Rules.geluDerivative(in[0], o, a)))
+            .print(Printer.call("gelu", (a, o) -> a.tanh() ? "approximate=tanh" : "")).build();
+    public static final Prim<Var.Softplus> SOFTPLUS = Rules.elementwise("softplus", UnaryOp.SOFTPLUS, Var.Softplus.class,
+            a -> new double[] {a.beta(), a.threshold()}, Rules::softplusDerivative,
+            Printer.call("softplus", (a, o) -> "beta=" + a.beta() + ", threshold=" + a.threshold()));
+    public static final Prim<Var.LeakyRelu> LEAKY_RELU = Rules.elementwise("leakyRelu", UnaryOp.LEAKY_RELU, Var.LeakyRelu.class,
+            a -> new double[] {a.slope()}, (x, y, a) -> Rules.oneWhere(Rules.mask(x, BinaryOp.GT, 0), a.slope()),  // 1 or slope
+            Printer.call("leakyRelu", (a, o) -> "slope=" + a.slope()));
+    public static final Prim<Var.Elu> ELU = Rules.elementwise("elu", UnaryOp.ELU, Var.Elu.class,
+            a -> new double[] {a.alpha()}, Rules::eluDerivative, Printer.call("elu", (a, o) -> "alpha=" + a.alpha()));
+    /** Gradient 1 where min &lt;= x &lt;= max (inclusive, as PyTorch's clamp_backward), else 0; 0 at NaN. */
+    public static final Prim<Var.Clamp> CLAMP = Rules.elementwise("clamp", UnaryOp.CLAMP, Var.Clamp.class,
+            a -> new double[] {a.min(), a.max()},
+            (x, y, a) -> Var.constant(Rules.mask(x, BinaryOp.GE, a.min()).mul(Rules.mask(x, BinaryOp.LE, a.max()))),
+            Printer.call("clamp", (a, o) -> "min=" + a.min() + ", max=" + a.max()));
     public static final Prim<Var.Cast> CAST = define("cast", 1, Var.Cast.class).forward((in, a) -> in[0].cast(a.to())).linear()
             .vjp((g, o, in, a) -> new Var[] {g.cast(a.from())}).print(Printer.call("cast", (a, o) -> "to " + a.to())).build();
 

@@ -40,6 +40,18 @@ public final class Rules {
         Var of(Var x, Var out);
     }
 
+    /** f'(x) of an elementwise op with attributes (its scalar parameters). */
+    @FunctionalInterface
+    interface AttributedDerivative<A> {
+        Var of(Var x, Var out, A attrs);
+    }
+
+    /** The scalar parameters an attributed elementwise op passes to its {@link UnaryOp}. */
+    @FunctionalInterface
+    interface Parameters<A> {
+        double[] of(A attrs);
+    }
+
     /** A partial derivative of a binary elementwise op. */
     @FunctionalInterface
     interface Partial {
@@ -187,6 +199,28 @@ public final class Rules {
                 .build();
     }
 
+    /**
+     * Unary elementwise op running {@code op} with the scalar parameters {@code params} takes from its attributes
+     * (softplus's beta and threshold, ...): VJP g f'(x), JVP t f'(x), from the one derivative.
+     */
+    static <A> Prim<A> elementwise(String name, UnaryOp op, Class<A> type, Parameters<A> params, AttributedDerivative<A> d,
+            Printer<A> printer) {
+        return Prim.define(name, 1, type).forward(op, params).print(printer)
+                .rules((g, o, in, a) -> new Var[] {g.mul(d.of(in[0], o, a))}, (t, o, in, a) -> t[0].mul(d.of(in[0], o, a)))
+                .build();
+    }
+
+    /**
+     * Unary elementwise op that is piecewise constant (floor, ceil, round, trunc, sign): its gradient is zero
+     * (PyTorch's zeros_like(grad): a zero, not g × 0, so an infinite or NaN adjoint does not become NaN), and so
+     * is its tangent; both are constants, so every higher derivative is zero too.
+     */
+    static Prim<Void> piecewiseConstant(String name, UnaryOp op, Printer<Void> printer) {
+        return Prim.define(name, 1, Void.class).forward(op).print(printer)
+                .rules((g, o, in, a) -> new Var[] {zerosLike(in[0])}, (t, o, in, a) -> zerosLike(o))
+                .build();
+    }
+
     /** Binary elementwise op running {@code op} with broadcasting, from its two partial derivatives. */
     static Prim<Void> binary(String name, BinaryOp op, Partial da, Partial db, Printer<Void> printer) {
         return Prim.define(name, 2, Void.class).forward(op).print(printer).rules((g, o, in, a) -> new Var[] {
@@ -243,6 +277,10 @@ public final class Rules {
         return Var.constant(Tensor.on(v.value().device()).zeros(v.dtype(), v.shape()));
     }
 
+    static Var onesLike(Var v) {
+        return Var.constant(Tensor.on(v.value().device()).ones(v.dtype(), v.shape()));
+    }
+
     private static Var orZero(Var t, Var like) {
         return t != null ? t : zerosLike(like);
     }
@@ -294,6 +332,49 @@ public final class Rules {
         }
         Var safe = Var.where(zero, Var.scalarLike(1, a), a);
         return Var.where(zero, Var.scalarLike(0, y), y.mul(safe.log()));
+    }
+
+    /** A constant 0/1 mask of x's dtype and shape where {@code op(x, c)} holds, e.g. x > 0. */
+    static Tensor mask(Var x, BinaryOp op, double c) {
+        return x.value().apply(op, c);
+    }
+
+    /** cond ? 1 : other, elementwise, as a constant of cond's dtype and device (exactly 1 where cond holds). */
+    static Var oneWhere(Tensor cond, double other) {
+        var on = Tensor.on(cond.device());
+        return Var.constant(Tensor.where(cond, on.full(1, cond.dtype()), on.full(other, cond.dtype())));
+    }
+
+    /** softplus'(x) = sigmoid(beta x), and 1 where x beta > threshold (the linear part), as PyTorch's softplus_backward. */
+    static Var softplusDerivative(Var x, Var out, Var.Softplus a) {
+        Tensor linear = x.value().mul(a.beta()).apply(BinaryOp.GT, a.threshold());
+        return Var.where(linear, Var.scalarLike(1, x), x.mul(a.beta()).sigmoid());
+    }
+
+    /**
+     * elu'(x) = alpha e^x for x <= 0, else 1 (NaN included), as PyTorch's elu_backward, so elu'(0) = alpha; e^x is
+     * taken of x only where x <= 0 (0 elsewhere, through a where), so a large positive x gives no infinity for a
+     * second derivative to multiply by 0.
+     */
+    static Var eluDerivative(Var x, Var out, Var.Elu a) {
+        Tensor negative = mask(x, BinaryOp.LE, 0);
+        Var negativePart = Var.where(negative, x, Var.scalarLike(0, x));
+        return Var.where(negative, negativePart.exp().mul(a.alpha()), Var.scalarLike(1, x));
+    }
+
+    /** gelu'(x) = Phi(x) + x phi(x) (PyTorch's GeluBackward, approximate='none'), or the tanh form's derivative. */
+    static Var geluDerivative(Var x, Var out, Var.Gelu a) {
+        if (!a.tanh()) {
+            Var cdf = x.mul(Math.sqrt(0.5)).erf().add(1).mul(0.5);
+            Var pdf = x.square().mul(-0.5).exp().mul(1 / Math.sqrt(2 * Math.PI));
+            return cdf.add(x.mul(pdf));
+        }
+        double k = Math.sqrt(2 / Math.PI);
+        double c = 0.044715;
+        Var t = x.add(x.square().mul(x).mul(c)).mul(k).tanh();
+        Var left = t.add(1).mul(0.5);
+        Var right = x.mul(0.5).mul(t.square().rsub(1)).mul(x.square().mul(3 * c).add(1)).mul(k);
+        return left.add(right);
     }
 
     private static boolean any(Tensor mask) {

@@ -1,8 +1,10 @@
 package dev.wengert.autograd;
 
+import dev.wengert.tensor.BinaryOp;
 import dev.wengert.tensor.DType;
 import dev.wengert.tensor.Shape;
 import dev.wengert.tensor.Tensor;
+import dev.wengert.tensor.UnaryOp;
 
 /**
  * A tensor value that takes part in differentiation. Operations on variables compute their value at
@@ -46,6 +48,12 @@ public final class Var {
     private Var tangent;
     private boolean retainGrad;
     private String name;
+    /**
+     * For a constant computed from variables that require grad through a mask op (a comparison, a logical op,
+     * isnan, ...): that op's name, kept through later unrecorded ops, so that backward can say which op cut
+     * the gradient. Null otherwise.
+     */
+    private String cutBy;
     /** The thread whose backward pass claimed {@link #grad} (until its scope closes), or null. */
     private volatile Thread accumulating;
 
@@ -261,6 +269,13 @@ public final class Var {
         Var out = new Var(value, needs);
         if (needs) {
             out.node = new Node(prim, attrs, inputs, out);
+        } else if (Grad.isEnabled()) {
+            for (Var in : inputs) {
+                if (in.cutBy != null) {
+                    out.cutBy = in.cutBy;
+                    break;
+                }
+            }
         }
         if (tangents && Forward.propagating()) {
             out.tangent = Rules.jvp(prim, attrs, inputs, out);
@@ -355,6 +370,39 @@ public final class Var {
         return Prim.WHERE.apply(new Cond(cond), a, b);
     }
 
+    /** {@link #where(Tensor, Var, Var)} with a mask variable (a comparison's result): its value is the condition. */
+    public static Var where(Var cond, Var a, Var b) {
+        return where(cond.value, a, b);
+    }
+
+    /** atan2(this, o): the angle of the point (o, this), as torch.atan2(input=this, other=o). */
+    public Var atan2(Var o) {
+        return Prim.ATAN2.apply(this, o);
+    }
+
+    /** this - trunc(this / o) o, the sign of this (torch.fmod, C's fmod). */
+    public Var fmod(Var o) {
+        return Prim.FMOD.apply(this, o);
+    }
+
+    public Var fmod(double c) {
+        return fmod(scalarLike(c, this));
+    }
+
+    /** this - floor(this / o) o, the sign of o (torch.remainder, Python's %). */
+    public Var remainder(Var o) {
+        return Prim.REMAINDER.apply(this, o);
+    }
+
+    public Var remainder(double c) {
+        return remainder(scalarLike(c, this));
+    }
+
+    /** sqrt(this^2 + o^2) without intermediate overflow (torch.hypot); its gradient at (0, 0) is NaN, as PyTorch's. */
+    public Var hypot(Var o) {
+        return Prim.HYPOT.apply(this, o);
+    }
+
     public Var neg() {
         return Prim.NEG.apply(this);
     }
@@ -398,6 +446,272 @@ public final class Var {
     /** The error function, 2/sqrt(pi) times the integral of e^(-t^2) from 0 to x (torch.erf). */
     public Var erf() {
         return Prim.ERF.apply(this);
+    }
+
+    /** The complementary error function 1 - erf(x), accurate where erf is close to 1 (torch.erfc). */
+    public Var erfc() {
+        return Prim.ERFC.apply(this);
+    }
+
+    /** log(1 + x), accurate near 0 (torch.log1p). */
+    public Var log1p() {
+        return Prim.LOG1P.apply(this);
+    }
+
+    /** e^x - 1, accurate near 0 (torch.expm1). */
+    public Var expm1() {
+        return Prim.EXPM1.apply(this);
+    }
+
+    public Var tan() {
+        return Prim.TAN.apply(this);
+    }
+
+    public Var atan() {
+        return Prim.ATAN.apply(this);
+    }
+
+    /** arcsin; NaN outside [-1, 1], and an infinite gradient at +-1. */
+    public Var asin() {
+        return Prim.ASIN.apply(this);
+    }
+
+    /** arccos; NaN outside [-1, 1], and an infinite gradient at +-1. */
+    public Var acos() {
+        return Prim.ACOS.apply(this);
+    }
+
+    public Var sinh() {
+        return Prim.SINH.apply(this);
+    }
+
+    public Var cosh() {
+        return Prim.COSH.apply(this);
+    }
+
+    /** 1/x (torch.reciprocal). */
+    public Var reciprocal() {
+        return Prim.RECIPROCAL.apply(this);
+    }
+
+    /** Rounds down; the gradient is zero (torch.floor). */
+    public Var floor() {
+        return Prim.FLOOR.apply(this);
+    }
+
+    /** Rounds up; the gradient is zero. */
+    public Var ceil() {
+        return Prim.CEIL.apply(this);
+    }
+
+    /** Rounds half to even, as torch.round: round(2.5) = 2, round(-0.5) = -0; the gradient is zero. */
+    public Var round() {
+        return Prim.ROUND.apply(this);
+    }
+
+    /** Rounds toward zero; the gradient is zero. */
+    public Var trunc() {
+        return Prim.TRUNC.apply(this);
+    }
+
+    /** -1, 0 or 1, as torch.sign (sign(-0) = +0, sign(NaN) = 0); the gradient is zero. */
+    public Var sign() {
+        return Prim.SIGN.apply(this);
+    }
+
+    /** log(1 + e^x), with torch's beta = 1 and threshold = 20. */
+    public Var softplus() {
+        return softplus(1, 20);
+    }
+
+    /**
+     * log(1 + e^(beta x)) / beta, and x itself where x beta > threshold (torch.nn.functional.softplus, whose
+     * gradient there is 1).
+     */
+    public Var softplus(double beta, double threshold) {
+        return Prim.SOFTPLUS.apply(new Softplus(beta, threshold), this);
+    }
+
+    /** x Phi(x) with the exact normal CDF, Phi(x) = (1 + erf(x/sqrt 2)) / 2 (torch's gelu, approximate='none'). */
+    public Var gelu() {
+        return Prim.GELU.apply(new Gelu(false), this);
+    }
+
+    /**
+     * gelu with torch's {@code approximate} argument: "none" (the exact form) or "tanh",
+     * x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+     */
+    public Var gelu(String approximate) {
+        return Prim.GELU.apply(Gelu.of(approximate), this);
+    }
+
+    /** x sigmoid(x) (torch's silu, also called swish). */
+    public Var silu() {
+        return Prim.SILU.apply(this);
+    }
+
+    /** x for x > 0, 0.01 x otherwise (torch's leaky_relu default slope). */
+    public Var leakyRelu() {
+        return leakyRelu(0.01);
+    }
+
+    /** x for x > 0, slope x otherwise; the gradient at 0 is slope, as PyTorch's. */
+    public Var leakyRelu(double slope) {
+        return Prim.LEAKY_RELU.apply(new LeakyRelu(slope), this);
+    }
+
+    /** x for x > 0, e^x - 1 otherwise (alpha = 1). */
+    public Var elu() {
+        return elu(1);
+    }
+
+    /** x for x > 0, alpha (e^x - 1) otherwise; the gradient at 0 is alpha, as PyTorch's. */
+    public Var elu(double alpha) {
+        return Prim.ELU.apply(new Elu(alpha), this);
+    }
+
+    /**
+     * min(max(x, min), max), NaN staying NaN (torch.clamp); use -inf / +inf for a missing bound ({@link #clampMin},
+     * {@link #clampMax}). The gradient passes where min &lt;= x &lt;= max, bounds included, as PyTorch's; where min > max
+     * every element is max.
+     *
+     * @throws IllegalArgumentException when a bound is NaN
+     */
+    public Var clamp(double min, double max) {
+        return Prim.CLAMP.apply(new Clamp(min, max), this);
+    }
+
+    /** max(x, min) with the gradient where x >= min (torch.clamp(x, min=min)). */
+    public Var clampMin(double min) {
+        return clamp(min, Double.POSITIVE_INFINITY);
+    }
+
+    /** min(x, max) with the gradient where x &lt;= max (torch.clamp(x, max=max)). */
+    public Var clampMax(double max) {
+        return clamp(Double.NEGATIVE_INFINITY, max);
+    }
+
+    // ------------------------------------------------------------------ masks: constants, no gradient
+
+    /*
+     * Comparisons, logical ops and the isnan/isinf/isfinite tests give a 0/1 mask in the operands' dtype. As in
+     * PyTorch, where they return bool tensors that cannot require grad, the result is a constant: nothing is
+     * recorded, and a backward from a value that depends on the variables only through a mask fails naming the
+     * mask's op. Use a mask to select (Var.where) or to weight (mul) values that are differentiated.
+     */
+
+    /** 1 where this == o, else 0 (a constant). */
+    public Var eq(Var o) {
+        return mask(BinaryOp.EQ, o);
+    }
+
+    public Var eq(double c) {
+        return eq(scalarLike(c, this));
+    }
+
+    /** 1 where this != o (NaN included), else 0 (a constant). */
+    public Var ne(Var o) {
+        return mask(BinaryOp.NE, o);
+    }
+
+    public Var ne(double c) {
+        return ne(scalarLike(c, this));
+    }
+
+    /** 1 where this &lt; o, else 0 (a constant). */
+    public Var lt(Var o) {
+        return mask(BinaryOp.LT, o);
+    }
+
+    public Var lt(double c) {
+        return lt(scalarLike(c, this));
+    }
+
+    /** 1 where this &lt;= o, else 0 (a constant). */
+    public Var le(Var o) {
+        return mask(BinaryOp.LE, o);
+    }
+
+    public Var le(double c) {
+        return le(scalarLike(c, this));
+    }
+
+    /** 1 where this > o, else 0 (a constant). */
+    public Var gt(Var o) {
+        return mask(BinaryOp.GT, o);
+    }
+
+    public Var gt(double c) {
+        return gt(scalarLike(c, this));
+    }
+
+    /** 1 where this >= o, else 0 (a constant). */
+    public Var ge(Var o) {
+        return mask(BinaryOp.GE, o);
+    }
+
+    public Var ge(double c) {
+        return ge(scalarLike(c, this));
+    }
+
+    /** 1 where both are nonzero (NaN counts as true), else 0 (a constant). */
+    public Var logicalAnd(Var o) {
+        return mask(BinaryOp.LOGICAL_AND, o);
+    }
+
+    /** 1 where either is nonzero (NaN counts as true), else 0 (a constant). */
+    public Var logicalOr(Var o) {
+        return mask(BinaryOp.LOGICAL_OR, o);
+    }
+
+    /** 1 where this is 0, else 0 (a constant). */
+    public Var logicalNot() {
+        return mask(UnaryOp.LOGICAL_NOT);
+    }
+
+    /** 1 where this is NaN, else 0 (a constant). */
+    public Var isnan() {
+        return mask(UnaryOp.ISNAN);
+    }
+
+    /** 1 where this is +-inf, else 0 (a constant). */
+    public Var isinf() {
+        return mask(UnaryOp.ISINF);
+    }
+
+    /** 1 where this is finite, else 0 (a constant). */
+    public Var isfinite() {
+        return mask(UnaryOp.ISFINITE);
+    }
+
+    private Var mask(BinaryOp op, Var o) {
+        return maskOf(op.opName(), value.apply(op, o.value), this, o);
+    }
+
+    private Var mask(UnaryOp op) {
+        return maskOf(op.opName(), value.apply(op), this);
+    }
+
+    /** A mask's constant result, remembering the op when an input requires grad (for backward's message). */
+    private static Var maskOf(String op, Tensor value, Var... in) {
+        Var out = constant(value);
+        if (Grad.isEnabled()) {
+            for (Var v : in) {
+                if (v.requiresGrad || v.cutBy != null) {
+                    out.cutBy = v.requiresGrad ? op : v.cutBy;
+                    break;
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The mask op through which this constant depends on variables that require grad (see the mask methods), or
+     * null. Backward names it when asked for a gradient through it.
+     */
+    String cutBy() {
+        return cutBy;
     }
 
     /** Converts between float types; the gradient is converted back. */
@@ -590,5 +904,55 @@ public final class Var {
 
     /** Attributes of CAST: the source and target dtypes (the gradient goes back to the source's). */
     public record Cast(DType from, DType to) {
+    }
+
+    /** Attributes of SOFTPLUS (torch's defaults: beta 1, threshold 20). */
+    public record Softplus(double beta, double threshold) {
+        public Softplus {
+            if (!(beta != 0 && Double.isFinite(beta)) || Double.isNaN(threshold)) {
+                throw new IllegalArgumentException("softplus: beta must be finite and nonzero and threshold not NaN, got beta="
+                        + beta + ", threshold=" + threshold);
+            }
+        }
+    }
+
+    /** Attributes of LEAKY_RELU: the slope for x &lt;= 0 (torch's default 0.01). */
+    public record LeakyRelu(double slope) {
+        public LeakyRelu {
+            if (!Double.isFinite(slope)) {
+                throw new IllegalArgumentException("leakyRelu: the slope must be finite, got " + slope);
+            }
+        }
+    }
+
+    /** Attributes of ELU: alpha, the limit of -elu(x) as x -> -inf (torch's default 1). */
+    public record Elu(double alpha) {
+        public Elu {
+            if (!Double.isFinite(alpha)) {
+                throw new IllegalArgumentException("elu: alpha must be finite, got " + alpha);
+            }
+        }
+    }
+
+    /** Attributes of CLAMP: the bounds, -inf / +inf for none. */
+    public record Clamp(double min, double max) {
+        public Clamp {
+            if (Double.isNaN(min) || Double.isNaN(max)) {
+                throw new IllegalArgumentException("clamp: a bound is NaN (min=" + min + ", max=" + max
+                        + "); use -inf / +inf (clampMin, clampMax) for no bound");
+            }
+        }
+    }
+
+    /** Attributes of GELU: the tanh approximation (torch's approximate='tanh') or the exact erf form. */
+    public record Gelu(boolean tanh) {
+        /** From torch's {@code approximate} argument, "none" or "tanh". */
+        public static Gelu of(String approximate) {
+            return switch (approximate) {
+                case "none" -> new Gelu(false);
+                case "tanh" -> new Gelu(true);
+                default -> throw new IllegalArgumentException("gelu: approximate must be \"none\" or \"tanh\", got \"" + approximate + "\"");
+            };
+        }
     }
 }

@@ -145,6 +145,47 @@ class GradientTableTest {
         t.add(new Spec(Prim.GATHER, "gather", v -> v[0].gather(1, labels(n, m, v[0])), new int[][] {{n, m}}, -1, 1));
         t.add(new Spec(Prim.SCATTER_ADD, "scatterAdd", v -> v[0].scatterAdd(1, labels(n, m, v[0]), v[1]), new int[][] {{n, m}, {n, 1}}, -1, 1));
         t.add(new Spec(Prim.WHERE, "where", v -> Var.where(mask(n, m, v[0]), v[0], v[1]), new int[][] {{n, m}, {m}}, -1, 1));
+        // issue 16's elementwise primitives (appended, so that the rows above keep their random shapes)
+        unary(t, Prim.ERFC, Var::erfc, -2, 2);
+        unary(t, Prim.LOG1P, Var::log1p, -0.5, 2);
+        unary(t, Prim.EXPM1, Var::expm1, -2, 2);
+        unary(t, Prim.TAN, Var::tan, -1.2, 1.2);
+        unary(t, Prim.ATAN, Var::atan, -3, 3);
+        unary(t, Prim.ASIN, Var::asin, -0.9, 0.9);
+        unary(t, Prim.ACOS, Var::acos, -0.9, 0.9);
+        unary(t, Prim.SINH, Var::sinh, -2, 2);
+        unary(t, Prim.COSH, Var::cosh, -2, 2);
+        unary(t, Prim.RECIPROCAL, Var::reciprocal, 0.3, 2);
+        unary(t, Prim.RECIPROCAL, "reciprocal-negative", Var::reciprocal, -2, -0.3);
+        unary(t, Prim.FLOOR, Var::floor, 0.1, 0.9);                 // piecewise constant: away from the steps
+        unary(t, Prim.CEIL, Var::ceil, -1.9, -1.1);
+        unary(t, Prim.ROUND, Var::round, 1.6, 2.4);
+        unary(t, Prim.TRUNC, Var::trunc, -0.9, -0.1);
+        unary(t, Prim.SIGN, Var::sign, 0.1, 2);
+        unary(t, Prim.SIGN, "sign-negative", Var::sign, -2, -0.1);
+        unary(t, Prim.SILU, Var::silu, -4, 4);
+        unary(t, Prim.GELU, Var::gelu, -3, 3);
+        unary(t, Prim.GELU, "gelu-tanh", v -> v.gelu("tanh"), -3, 3);
+        unary(t, Prim.SOFTPLUS, Var::softplus, -3, 3);
+        unary(t, Prim.SOFTPLUS, "softplus-beta2", v -> v.softplus(2, 3), -1, 1.4);       // x beta <= threshold: the log1p part
+        unary(t, Prim.SOFTPLUS, "softplus-linear", v -> v.softplus(2, 3), 1.6, 3);       // x beta > threshold: x itself
+        unary(t, Prim.LEAKY_RELU, Var::leakyRelu, 0.1, 2);
+        unary(t, Prim.LEAKY_RELU, "leakyRelu-negative", v -> v.leakyRelu(0.2), -2, -0.1);
+        unary(t, Prim.ELU, Var::elu, 0.1, 2);
+        unary(t, Prim.ELU, "elu-negative", v -> v.elu(1.5), -2, -0.1);
+        unary(t, Prim.CLAMP, "clamp-inside", v -> v.clamp(-0.5, 0.7), -0.4, 0.6);
+        unary(t, Prim.CLAMP, "clamp-below", v -> v.clamp(-0.5, 0.7), -2, -0.6);
+        unary(t, Prim.CLAMP, "clamp-above", v -> v.clampMax(0.7), 0.8, 2);
+        binary(t, Prim.ATAN2, v -> v[0].atan2(v[1]), 0.5, 2);
+        binary(t, Prim.FMOD, v -> v[0].fmod(v[1]), 0.5, 2);
+        binary(t, Prim.REMAINDER, v -> v[0].remainder(v[1]), 0.5, 2);
+        binary(t, Prim.HYPOT, v -> v[0].hypot(v[1]), -2, 2);
+        int p = d();
+        int q = d();
+        t.add(new Spec(Prim.ATAN2, "atan2-negative-x", v -> v[0].atan2(v[1].neg()), new int[][] {{p, q}, {q}}, 0.5, 2));
+        t.add(new Spec(Prim.FMOD, "fmod-negative-dividend", v -> v[0].neg().fmod(v[1]), new int[][] {{p, q}, {p, 1}}, 0.5, 2));
+        t.add(new Spec(Prim.REMAINDER, "remainder-negative-dividend", v -> v[0].neg().remainder(v[1]), new int[][] {{p, q}, {q}}, 0.5, 2));
+        t.add(new Spec(Prim.REMAINDER, "remainder-negative-divisor", v -> v[0].remainder(v[1].neg()), new int[][] {{p, q}, {}}, 0.5, 2));
         return t.stream();
     }
 

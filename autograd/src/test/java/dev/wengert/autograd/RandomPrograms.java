@@ -238,6 +238,43 @@ final class RandomPrograms {
         unary(Prim.COS, Var::cos, t -> true);
         unary(Prim.TANH, Var::tanh, t -> true);
         unary(Prim.SIGMOID, Var::sigmoid, t -> true);
+        unary(Prim.FLOOR, Var::floor, t -> awayFromSteps(t, 0));         // steps at the integers
+        unary(Prim.CEIL, Var::ceil, t -> awayFromSteps(t, 0));
+        unary(Prim.TRUNC, Var::trunc, t -> awayFromSteps(t, 0));
+        unary(Prim.ROUND, Var::round, t -> awayFromSteps(t, 0.5));       // steps at the half-integers
+        unary(Prim.SIGN, Var::sign, t -> minAbs(t) >= MARGIN);           // step at 0
+        RECIPES.put(Prim.GELU, g -> {
+            int a = g.pick();
+            boolean tanh = g.rnd.nextBoolean();
+            return new Step(Prim.GELU, "gelu(v" + a + (tanh ? ", approximate=tanh)" : ")"), new int[] {a},
+                    v -> tanh ? v[0].gelu("tanh") : v[0].gelu());
+        });
+        RECIPES.put(Prim.SOFTPLUS, g -> {   // a jump where x beta = threshold (x beyond it is x itself)
+            double beta = new double[] {1, 2, 0.5}[g.rnd.nextInt(3)];
+            double threshold = g.rnd.nextBoolean() ? 20 : 1.5;
+            int a = g.pick(t -> minAbs(t.mul(beta).sub(threshold)) >= MARGIN);
+            return a < 0 ? null : new Step(Prim.SOFTPLUS, "softplus(v" + a + ", beta=" + beta + ", threshold=" + threshold + ")",
+                    new int[] {a}, v -> v[0].softplus(beta, threshold));
+        });
+        RECIPES.put(Prim.LEAKY_RELU, g -> {
+            double slope = g.rnd.nextBoolean() ? 0.01 : 0.2;
+            int a = g.pick(t -> minAbs(t) >= MARGIN);                        // kink at 0
+            return a < 0 ? null : new Step(Prim.LEAKY_RELU, "leakyRelu(v" + a + ", slope=" + slope + ")", new int[] {a},
+                    v -> v[0].leakyRelu(slope));
+        });
+        RECIPES.put(Prim.ELU, g -> {
+            double alpha = g.rnd.nextBoolean() ? 1 : 0.5;
+            int a = g.pick(t -> minAbs(t) >= MARGIN);                        // kink at 0 (of the second derivative for alpha 1)
+            return a < 0 ? null : new Step(Prim.ELU, "elu(v" + a + ", alpha=" + alpha + ")", new int[] {a}, v -> v[0].elu(alpha));
+        });
+        RECIPES.put(Prim.CLAMP, g -> {      // kinks at the bounds; either bound may be absent
+            int kind = g.rnd.nextInt(4);
+            double lo = kind == 1 ? Double.NEGATIVE_INFINITY : Math.round((-1.5 + 1.5 * g.rnd.nextDouble()) * 100) / 100.0;
+            double hi = kind == 2 ? Double.POSITIVE_INFINITY : (kind == 1 ? 0 : lo) + Math.round((0.5 + 1.5 * g.rnd.nextDouble()) * 100) / 100.0;
+            int a = g.pick(t -> minAbs(t.sub(lo)) >= MARGIN && minAbs(t.sub(hi)) >= MARGIN);
+            return a < 0 ? null : new Step(Prim.CLAMP, "clamp(v" + a + ", " + lo + ", " + hi + ")", new int[] {a},
+                    v -> v[0].clamp(lo, hi));
+        });
         RECIPES.put(Prim.CAST, g -> {        // float64 -> float64: float32 would break the float64 checks
             int a = g.pick();
             return new Step(Prim.CAST, "cast(v" + a + ", float64)", new int[] {a}, v -> v[0].cast(DType.FLOAT64));
@@ -251,6 +288,17 @@ final class RandomPrograms {
         binary(Prim.POW, Var::pow, (a, b) -> min(a) >= 0.3 && max(a) <= 5 && maxAbs(b) <= 3);
         binary(Prim.MAXIMUM, Var::maximum, (a, b) -> minAbs(a.sub(b)) >= MARGIN);   // ties are kinks
         binary(Prim.MINIMUM, Var::minimum, (a, b) -> minAbs(a.sub(b)) >= MARGIN);
+        binary(Prim.ATAN2, Var::atan2, (a, b) -> min(a.apply(BinaryOp.HYPOT, b)) >= 0.3                  // away from (0, 0)
+                && max(a.abs().apply(BinaryOp.LT, MARGIN).mul(b.apply(BinaryOp.LT, 0.0))) == 0);     // and the cut a = 0, b < 0
+        binary(Prim.HYPOT, Var::hypot, (a, b) -> min(a.apply(BinaryOp.HYPOT, b)) >= 0.3);
+        binary(Prim.FMOD, Var::fmod, (a, b) -> {       // jumps where a/b is an integer: the value is near 0 or +-|b|
+            Tensor r = a.apply(BinaryOp.FMOD, b);
+            return minAbs(b) >= 0.3 && minAbs(r) >= MARGIN && minAbs(r.abs().sub(b.abs())) >= MARGIN;
+        });
+        binary(Prim.REMAINDER, Var::remainder, (a, b) -> {   // jumps where a/b is an integer: the value is near 0 or b
+            Tensor r = a.apply(BinaryOp.REMAINDER, b);
+            return minAbs(b) >= 0.3 && minAbs(r) >= MARGIN && minAbs(r.sub(b)) >= MARGIN;
+        });
         RECIPES.put(Prim.WHERE, g -> {
             int a = g.pick();
             int b = g.pick(t -> broadcast(t.shape(), g.shape(a)) != null);
@@ -772,6 +820,17 @@ final class RandomPrograms {
             m = Math.min(m, Math.abs(x));
         }
         return m;
+    }
+
+    /** True when every element is at least MARGIN from the steps at k + offset, k an integer (floor: 0, round: 0.5). */
+    static boolean awayFromSteps(Tensor t, double offset) {
+        for (double x : t.toDoubleArray()) {
+            double f = (x - offset) - Math.floor(x - offset);
+            if (Math.min(f, 1 - f) < MARGIN) {
+                return false;
+            }
+        }
+        return true;
     }
 
     static double maxAbs(Tensor t) {

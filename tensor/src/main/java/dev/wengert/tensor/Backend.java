@@ -31,8 +31,16 @@ public interface Backend {
      */
     void random(RandomKind kind, double lo, double hi, long seed, Tensor out);
 
-    /** out = op(x). */
-    void unary(UnaryOp op, Tensor x, Tensor out);
+    /** out = op(x), with the op's default parameters where it takes any ({@link UnaryOp#defaultParameter}). */
+    default void unary(UnaryOp op, Tensor x, Tensor out) {
+        unary(op, op.defaultParameter(0), op.defaultParameter(1), x, out);
+    }
+
+    /**
+     * out = op(x; p0, p1): p0 and p1 are the op's scalar parameters ({@link UnaryOp#parameterCount()} of them,
+     * already rounded to x's dtype; the others are 0 and ignored), e.g. softplus's beta and threshold.
+     */
+    void unary(UnaryOp op, double p0, double p1, Tensor x, Tensor out);
 
     /** out = op(a, b), where a and b broadcast to out's shape. */
     void binary(BinaryOp op, Tensor a, Tensor b, Tensor out);

@@ -1,9 +1,23 @@
 package dev.wengert.tensor;
 
-/** Elementwise binary primitives with NumPy broadcasting. Comparisons yield 1 or 0 in the operands' dtype. */
+/**
+ * Elementwise binary primitives with NumPy broadcasting. Comparisons and the logical ops yield 1 or 0 in the
+ * operands' dtype (masks); the logical ops treat any nonzero value, NaN included, as true. Values follow
+ * PyTorch's kernels: fmod has the sign of the dividend (C's fmod, Java's %), remainder the sign of the divisor
+ * (Python's %, torch.remainder).
+ */
 public enum BinaryOp {
     ADD("add"), SUB("sub"), MUL("mul"), DIV("div"), POW("pow"), MAXIMUM("maximum"), MINIMUM("minimum"),
-    EQ("eq"), NE("ne"), LT("lt"), LE("le"), GT("gt"), GE("ge");
+    EQ("eq"), NE("ne"), LT("lt"), LE("le"), GT("gt"), GE("ge"),
+    /** atan2(a, b): the angle of the point (b, a), in [-pi, pi]; float types only. */
+    ATAN2("atan2"),
+    /** a - trunc(a / b) b (C's fmod): the sign of a; int64: the same, integer division by zero is an error. */
+    FMOD("fmod"),
+    /** a - floor(a / b) b: the sign of b (torch.remainder); int64: Math.floorMod, division by zero is an error. */
+    REMAINDER("remainder"),
+    /** sqrt(a^2 + b^2) without overflow or underflow in between (std::hypot); float types only. */
+    HYPOT("hypot"),
+    LOGICAL_AND("logicalAnd"), LOGICAL_OR("logicalOr");
 
     private final String opName;
 
@@ -15,9 +29,22 @@ public enum BinaryOp {
         return opName;
     }
 
-    /** True for the comparisons, whose results are masks (1 or 0). */
+    /** True for the comparisons eq, ne, lt, le, gt, ge, whose results are masks (1 or 0). */
     public boolean isComparison() {
-        return ordinal() >= EQ.ordinal();
+        return switch (this) {
+            case EQ, NE, LT, LE, GT, GE -> true;
+            default -> false;
+        };
+    }
+
+    /** True for the ops whose result is a 0/1 mask: the comparisons and logicalAnd/logicalOr. No gradient. */
+    public boolean isMask() {
+        return isComparison() || this == LOGICAL_AND || this == LOGICAL_OR;
+    }
+
+    /** True when the op is defined on int64 operands (all but atan2 and hypot). */
+    public boolean allowsIntegers() {
+        return this != ATAN2 && this != HYPOT;
     }
 
     /** Reference scalar semantics; backends must agree with this. */
@@ -36,6 +63,15 @@ public enum BinaryOp {
             case LE -> a <= b ? 1 : 0;
             case GT -> a > b ? 1 : 0;
             case GE -> a >= b ? 1 : 0;
+            case ATAN2 -> Math.atan2(a, b);
+            case FMOD -> a % b;
+            case REMAINDER -> {                 // PyTorch's: fmod, moved to the divisor's sign
+                double mod = a % b;
+                yield mod != 0 && (b < 0) != (mod < 0) ? mod + b : mod;
+            }
+            case HYPOT -> Math.hypot(a, b);
+            case LOGICAL_AND -> a != 0 && b != 0 ? 1 : 0;
+            case LOGICAL_OR -> a != 0 || b != 0 ? 1 : 0;
         };
     }
 
@@ -69,6 +105,15 @@ public enum BinaryOp {
             case LE -> a <= b ? 1 : 0;
             case GT -> a > b ? 1 : 0;
             case GE -> a >= b ? 1 : 0;
+            case FMOD, REMAINDER -> {
+                if (b == 0) {
+                    throw new ArithmeticException(opName + ": integer division by zero");
+                }
+                yield this == FMOD ? a % b : Math.floorMod(a, b);
+            }
+            case ATAN2, HYPOT -> throw new IllegalArgumentException(opName + ": not defined for int64; cast to a float type first");
+            case LOGICAL_AND -> a != 0 && b != 0 ? 1 : 0;
+            case LOGICAL_OR -> a != 0 || b != 0 ? 1 : 0;
         };
     }
 }

@@ -415,18 +415,37 @@ public final class Tensor implements AutoCloseable {
     // ------------------------------------------------------------------ elementwise
 
     private Tensor unary(UnaryOp op) {
+        return apply(op, op.defaultParameter(0), op.defaultParameter(1));
+    }
+
+    /**
+     * Applies a unary primitive by its enum, with its default parameters where it takes any ({@link
+     * UnaryOp#defaultParameter}, PyTorch's); {@link #exp()} and friends are shorthands.
+     */
+    public Tensor apply(UnaryOp op) {
+        return unary(op);
+    }
+
+    /**
+     * Applies a unary primitive with its scalar parameters: p0 and p1 are, by op, softplus's beta and threshold,
+     * leakyRelu's slope, elu's alpha, clamp's lower and upper bound (+-inf for none); ignored by the ops that
+     * take fewer. On a float32 tensor they are rounded to float32 first, as PyTorch converts scalars to the
+     * tensor's type. A NaN parameter is refused.
+     */
+    public Tensor apply(UnaryOp op, double p0, double p1) {
         ensureOpen(op.opName());
         if (!dtype.isFloating() && !op.allowsIntegers()) {
             throw new IllegalArgumentException(op.opName() + ": not defined for " + describe() + "; cast to a float type first");
         }
+        int n = op.parameterCount();
+        if ((n > 0 && Double.isNaN(p0)) || (n > 1 && Double.isNaN(p1))) {
+            throw new IllegalArgumentException(op.opName() + ": parameter is NaN (" + p0 + (n > 1 ? ", " + p1 : "") + ")");
+        }
+        double q0 = n > 0 ? (dtype == DType.FLOAT32 ? (float) p0 : p0) : 0;
+        double q1 = n > 1 ? (dtype == DType.FLOAT32 ? (float) p1 : p1) : 0;
         Tensor out = emptyLike(dtype, shape);
-        backend.unary(op, this, out);
+        backend.unary(op, q0, q1, this, out);
         return out;
-    }
-
-    /** Applies a unary primitive by its enum; {@link #exp()} and friends are shorthands. */
-    public Tensor apply(UnaryOp op) {
-        return unary(op);
     }
 
     public Tensor neg() {
@@ -477,6 +496,7 @@ public final class Tensor implements AutoCloseable {
     public Tensor apply(BinaryOp op, Tensor other) {
         String name = op.opName();
         checkCompatible(name, this, other);
+        checkIntegers(op);
         Tensor out = emptyLike(dtype, Shape.broadcast(name, shape, other.shape));
         backend.binary(op, this, other, out);
         return out;
@@ -496,12 +516,19 @@ public final class Tensor implements AutoCloseable {
     public Tensor applyInPlace(BinaryOp op, Tensor other) {
         String name = op.opName() + "InPlace";
         checkCompatible(name, this, other);
+        checkIntegers(op);
         if (!Shape.broadcastsTo(other.shape, shape)) {
             throw new IllegalArgumentException(name + ": operand " + other.describe() + " does not broadcast to "
                     + describe() + ", the tensor modified in place");
         }
         backend.binary(op, this, other, this);
         return this;
+    }
+
+    private void checkIntegers(BinaryOp op) {
+        if (!dtype.isFloating() && !op.allowsIntegers()) {
+            throw new IllegalArgumentException(op.opName() + ": not defined for " + describe() + "; cast to a float type first");
+        }
     }
 
     /** In place: this = op(this, scalar). Returns this. */

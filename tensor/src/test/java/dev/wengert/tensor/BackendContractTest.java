@@ -140,8 +140,238 @@ public abstract class BackendContractTest {
     @MethodSource("unaryCases")
     void unaryMatchesReference(UnaryOp op, DType dtype, int[] shape) {
         boolean positive = op == UnaryOp.LOG || op == UnaryOp.SQRT;
-        Tensor x = random(dtype, positive ? 0.1 : -3, 3, shape);
+        boolean unit = op == UnaryOp.ASIN || op == UnaryOp.ACOS;
+        Tensor x = random(dtype, positive ? 0.1 : unit ? -1 : op == UnaryOp.LOG1P ? -0.9 : -3, unit ? 1 : 3, shape);
         assertClose(Ref.of(x).unary(op), x.apply(op), tol(dtype));
+    }
+
+    /** The ops with scalar parameters, with other values than their defaults, against the reference. */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT64"})
+    void parametricUnaryOpsMatchReference(DType dtype) {
+        double[][] cases = {{2, 3}, {0.5, 1}, {-1, 20}};             // softplus: beta, threshold
+        for (int[] shape : new int[][] {{3, 5}, {BIG, 120}}) {
+            Tensor x = random(dtype, -6, 6, shape);
+            Ref r = Ref.of(x);
+            java.util.function.DoubleUnaryOperator q = v -> dtype == DType.FLOAT32 ? (float) v : v;   // as Tensor.apply rounds them
+            for (double[] c : cases) {
+                assertClose(r.unary(UnaryOp.SOFTPLUS, q.applyAsDouble(c[0]), q.applyAsDouble(c[1])), x.apply(UnaryOp.SOFTPLUS, c[0], c[1]), tol(dtype));
+            }
+            assertClose(r.unary(UnaryOp.LEAKY_RELU, q.applyAsDouble(0.2), 0), x.apply(UnaryOp.LEAKY_RELU, 0.2, 0), tol(dtype));
+            assertClose(r.unary(UnaryOp.ELU, 1.5, 0), x.apply(UnaryOp.ELU, 1.5, 0), tol(dtype));
+            assertClose(r.unary(UnaryOp.CLAMP, q.applyAsDouble(-0.5), q.applyAsDouble(0.7)), x.apply(UnaryOp.CLAMP, -0.5, 0.7), tol(dtype));
+            assertClose(r.unary(UnaryOp.CLAMP, Double.NEGATIVE_INFINITY, 1), x.apply(UnaryOp.CLAMP, Double.NEGATIVE_INFINITY, 1), 0);
+            assertClose(r.unary(UnaryOp.CLAMP, 2, 1), x.apply(UnaryOp.CLAMP, 2, 1), 0);   // lo > hi: every element is hi
+        }
+    }
+
+    /**
+     * Edge values of the elementwise ops as PyTorch gives them (its kernels' formulas; checked against torch's
+     * documented special cases and, for the finite values, against 40-digit mpmath values): 0, -0 (the sign of a
+     * zero result is checked), +-inf, NaN, huge and tiny arguments, on a small tensor and on one past the CPU's
+     * ND4J threshold, in both float types (float32 where the argument is a float and the result not subnormal).
+     * Tolerance: exact for zeros (their sign included), infinities and NaN; otherwise a few ulp (the CUDA math library's
+     * bounds), looser where PyTorch's formula itself cancels (gelu of a negative x: x/2 (1 + erf(x/sqrt 2))).
+     */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT64"})
+    void unaryEdgeValuesAsPyTorch(DType dtype) {
+        double inf = Double.POSITIVE_INFINITY;
+        double nan = Double.NaN;
+        double pi = Math.PI;
+        Object[][] rows = {
+            {UnaryOp.SIGN, -0.0, 0.0}, {UnaryOp.SIGN, nan, 0.0}, {UnaryOp.SIGN, -inf, -1.0}, {UnaryOp.SIGN, 1e-300, 1.0}, {UnaryOp.SIGN, 0.0, 0.0},
+            {UnaryOp.ROUND, 2.5, 2.0}, {UnaryOp.ROUND, 0.5, 0.0}, {UnaryOp.ROUND, 1.5, 2.0}, {UnaryOp.ROUND, -0.5, -0.0}, {UnaryOp.ROUND, -2.5, -2.0},
+            {UnaryOp.ROUND, 2.6, 3.0}, {UnaryOp.ROUND, -inf, -inf}, {UnaryOp.ROUND, nan, nan}, {UnaryOp.ROUND, 4503599627370497.0, 4503599627370497.0},
+            {UnaryOp.FLOOR, -0.0, -0.0}, {UnaryOp.FLOOR, -0.5, -1.0}, {UnaryOp.FLOOR, 1.7, 1.0}, {UnaryOp.FLOOR, inf, inf}, {UnaryOp.FLOOR, nan, nan},
+            {UnaryOp.CEIL, -0.5, -0.0}, {UnaryOp.CEIL, 1.2, 2.0}, {UnaryOp.CEIL, -inf, -inf},
+            {UnaryOp.TRUNC, -0.5, -0.0}, {UnaryOp.TRUNC, -1.7, -1.0}, {UnaryOp.TRUNC, 1.7, 1.0}, {UnaryOp.TRUNC, inf, inf},
+            {UnaryOp.RECIPROCAL, 0.0, inf}, {UnaryOp.RECIPROCAL, -0.0, -inf}, {UnaryOp.RECIPROCAL, -inf, -0.0}, {UnaryOp.RECIPROCAL, 4.0, 0.25},
+            {UnaryOp.LOG1P, -1.0, -inf}, {UnaryOp.LOG1P, -2.0, nan}, {UnaryOp.LOG1P, -0.0, -0.0}, {UnaryOp.LOG1P, inf, inf},
+            {UnaryOp.LOG1P, 1e-10, 9.999999999500001e-11}, {UnaryOp.LOG1P, -0.5, -0.6931471805599453}, {UnaryOp.LOG1P, 1e300, 690.7755278982137},
+            {UnaryOp.EXPM1, -0.0, -0.0}, {UnaryOp.EXPM1, -inf, -1.0}, {UnaryOp.EXPM1, inf, inf}, {UnaryOp.EXPM1, 710.0, inf}, {UnaryOp.EXPM1, nan, nan},
+            {UnaryOp.EXPM1, 1e-10, 1.00000000005e-10}, {UnaryOp.EXPM1, 1.0, 1.7182818284590453}, {UnaryOp.EXPM1, -40.0, -1.0},
+            {UnaryOp.EXPM1, 700.0, 1.0142320547350045e+304},
+            {UnaryOp.ERFC, -inf, 2.0}, {UnaryOp.ERFC, inf, 0.0}, {UnaryOp.ERFC, 0.0, 1.0}, {UnaryOp.ERFC, -0.0, 1.0}, {UnaryOp.ERFC, nan, nan},
+            {UnaryOp.ERFC, 0.5, 0.4795001221869535}, {UnaryOp.ERFC, -1.0, 1.8427007929497148}, {UnaryOp.ERFC, 3.0, 2.209049699858544e-05},
+            {UnaryOp.ERFC, 10.0, 2.088487583762545e-45}, {UnaryOp.ERFC, -0.3, 1.3286267594591274}, {UnaryOp.ERFC, -6.0, 2.0}, {UnaryOp.ERFC, 30.0, 0.0},
+            {UnaryOp.TAN, -0.0, -0.0}, {UnaryOp.TAN, inf, nan}, {UnaryOp.TAN, 1.0, 1.5574077246549023}, {UnaryOp.TAN, 1.5, 14.101419947171719},
+            {UnaryOp.ATAN, inf, pi / 2}, {UnaryOp.ATAN, -inf, -pi / 2}, {UnaryOp.ATAN, -0.0, -0.0}, {UnaryOp.ATAN, -3.0, -1.2490457723982544},
+            {UnaryOp.ASIN, 1.0, pi / 2}, {UnaryOp.ASIN, -1.0, -pi / 2}, {UnaryOp.ASIN, 1.5, nan}, {UnaryOp.ASIN, -0.0, -0.0}, {UnaryOp.ASIN, 0.5, 0.5235987755982989},
+            {UnaryOp.ACOS, 1.0, 0.0}, {UnaryOp.ACOS, -1.0, pi}, {UnaryOp.ACOS, -1.5, nan}, {UnaryOp.ACOS, 0.5, 1.0471975511965979},
+            {UnaryOp.ACOS, -0.9, 2.6905658417935308},
+            {UnaryOp.SINH, -0.0, -0.0}, {UnaryOp.SINH, 800.0, inf}, {UnaryOp.SINH, -inf, -inf}, {UnaryOp.SINH, -3.0, -10.017874927409903},
+            {UnaryOp.SINH, 700.0, 5.0711602736750225e+303},
+            {UnaryOp.COSH, 0.0, 1.0}, {UnaryOp.COSH, -inf, inf}, {UnaryOp.COSH, -3.0, 10.067661995777765}, {UnaryOp.COSH, nan, nan},
+            {UnaryOp.GELU, -inf, nan}, {UnaryOp.GELU, inf, inf}, {UnaryOp.GELU, -0.0, -0.0}, {UnaryOp.GELU, nan, nan}, {UnaryOp.GELU, -40.0, -0.0},
+            {UnaryOp.GELU, 1.0, 0.8413447460685429}, {UnaryOp.GELU, -1.0, -0.15865525393145705, 1e-13, 2e-6},
+            {UnaryOp.GELU, -3.0, -0.0040496940948902835, 1e-12, 1e-4}, {UnaryOp.GELU, 5.0, 4.999998566742141},
+            {UnaryOp.GELU_TANH, -inf, nan}, {UnaryOp.GELU_TANH, inf, inf}, {UnaryOp.GELU_TANH, -0.0, -0.0},
+            {UnaryOp.GELU_TANH, 1.0, 0.8411919906082767}, {UnaryOp.GELU_TANH, -1.0, -0.1588080093917233, 1e-13, 2e-6},
+            {UnaryOp.GELU_TANH, 0.5, 0.34571400982514394},
+            {UnaryOp.SILU, -inf, nan}, {UnaryOp.SILU, inf, inf}, {UnaryOp.SILU, -0.0, -0.0}, {UnaryOp.SILU, -800.0, -0.0}, {UnaryOp.SILU, nan, nan},
+            {UnaryOp.SILU, 1.0, 0.7310585786300049}, {UnaryOp.SILU, -20.0, -4.122307236380407e-08}, {UnaryOp.SILU, 30.0, 29.999999999997193},
+            {UnaryOp.SOFTPLUS, 0.0, 0.6931471805599453}, {UnaryOp.SOFTPLUS, -1.0, 0.3132616875182228}, {UnaryOp.SOFTPLUS, 20.0, 20.000000002061153},
+            {UnaryOp.SOFTPLUS, 20.5, 20.5}, {UnaryOp.SOFTPLUS, -inf, 0.0}, {UnaryOp.SOFTPLUS, inf, inf}, {UnaryOp.SOFTPLUS, nan, nan},
+            {UnaryOp.SOFTPLUS, -800.0, 0.0}, {UnaryOp.SOFTPLUS, -30.0, 9.357622968839737e-14},
+            {UnaryOp.LEAKY_RELU, -0.0, -0.0}, {UnaryOp.LEAKY_RELU, -inf, -inf}, {UnaryOp.LEAKY_RELU, nan, nan}, {UnaryOp.LEAKY_RELU, 2.0, 2.0},
+            {UnaryOp.LEAKY_RELU, -100.0, -1.0},
+            {UnaryOp.ELU, -0.0, -0.0}, {UnaryOp.ELU, -inf, -1.0}, {UnaryOp.ELU, inf, inf}, {UnaryOp.ELU, nan, nan}, {UnaryOp.ELU, -1.0, -0.6321205588285577},
+            {UnaryOp.ELU, -1e-10, -9.9999999995e-11},
+            {UnaryOp.CLAMP, nan, nan}, {UnaryOp.CLAMP, -inf, -inf}, {UnaryOp.CLAMP, 1e308, 1e308},   // defaults: no bounds
+            {UnaryOp.ISNAN, nan, 1.0}, {UnaryOp.ISNAN, inf, 0.0}, {UnaryOp.ISNAN, -0.0, 0.0},
+            {UnaryOp.ISINF, inf, 1.0}, {UnaryOp.ISINF, -inf, 1.0}, {UnaryOp.ISINF, nan, 0.0}, {UnaryOp.ISINF, 1e308, 0.0},
+            {UnaryOp.ISFINITE, inf, 0.0}, {UnaryOp.ISFINITE, nan, 0.0}, {UnaryOp.ISFINITE, -0.0, 1.0}, {UnaryOp.ISFINITE, -1e308, 1.0},
+            {UnaryOp.LOGICAL_NOT, 0.0, 1.0}, {UnaryOp.LOGICAL_NOT, -0.0, 1.0}, {UnaryOp.LOGICAL_NOT, nan, 0.0}, {UnaryOp.LOGICAL_NOT, -inf, 0.0},
+        };
+        for (Object[] row : rows) {
+            checkEdge(dtype, (UnaryOp) row[0], Double.NaN, Double.NaN, row);
+        }
+        // with parameters: (op, p0, p1, x, want)
+        Object[][] withParameters = {
+            {UnaryOp.SOFTPLUS, 2.0, 3.0, 1.6, 1.6}, {UnaryOp.SOFTPLUS, 2.0, 3.0, 1.0, 1.0634640055214863}, {UnaryOp.SOFTPLUS, 2.0, 3.0, -inf, 0.0},
+            {UnaryOp.LEAKY_RELU, 0.2, 0.0, -1.0, -0.2}, {UnaryOp.LEAKY_RELU, 0.2, 0.0, -0.0, -0.0},
+            {UnaryOp.ELU, 2.0, 0.0, -inf, -2.0}, {UnaryOp.ELU, 2.0, 0.0, -0.5, -0.7869386805747332},
+            {UnaryOp.CLAMP, 0.0, 1.0, nan, nan}, {UnaryOp.CLAMP, 0.0, 1.0, -inf, 0.0}, {UnaryOp.CLAMP, 0.0, 1.0, inf, 1.0},
+            {UnaryOp.CLAMP, 0.0, 1.0, 0.5, 0.5}, {UnaryOp.CLAMP, 2.0, 1.0, 5.0, 1.0}, {UnaryOp.CLAMP, 2.0, 1.0, -5.0, 1.0},
+            {UnaryOp.CLAMP, -inf, 1.0, -inf, -inf}, {UnaryOp.CLAMP, -1.0, inf, 1e300, 1e300},
+        };
+        for (Object[] row : withParameters) {
+            Object[] r = {row[0], row[3], row[4]};
+            checkEdge(dtype, (UnaryOp) row[0], (double) row[1], (double) row[2], r);
+        }
+    }
+
+    /** One row {op, x, want[, tol64, tol32]} of the edge-value tables, small and past the ND4J threshold. */
+    private void checkEdge(DType dtype, UnaryOp op, double p0, double p1, Object[] row) {
+        double x = (double) row[1];
+        double want = (double) row[2];
+        boolean f32 = dtype == DType.FLOAT32;
+        if (f32 && !Double.isNaN(x) && (double) (float) x != x) {
+            return;
+        }
+        double w = f32 ? (float) want : want;
+        if (f32 && w != 0 && Math.abs(w) < Float.MIN_NORMAL) {
+            return;   // subnormal float32 results: the devices may flush them
+        }
+        double tol = row.length > 3 ? (double) row[f32 ? 4 : 3] : f32 ? 6e-7 : 2e-15;   // ~5 ulp
+        for (int n : new int[] {1, BIG * 120}) {
+            Tensor t = on().full(x, dtype, n);
+            double[] y = (Double.isNaN(p0) ? t.apply(op) : t.apply(op, p0, p1)).toDoubleArray();
+            for (int i : new int[] {0, n - 1}) {
+                String what = op.opName() + (Double.isNaN(p0) ? "" : "(p=" + p0 + ", " + p1 + ")") + "(" + x + ") " + dtype + " n=" + n + ": got "
+                        + y[i] + ", want " + w;
+                if (Double.isNaN(w) || Double.isInfinite(w) || w == 0) {
+                    assertEquals(Double.doubleToLongBits(w), Double.doubleToLongBits(y[i]), what);   // -0.0 is not 0.0
+                } else {
+                    assertTrue(Math.abs(y[i] - w) <= tol * Math.abs(w), what);
+                }
+            }
+        }
+    }
+
+    /** Edge values of the binary ops added for issue 16 and the comparisons, as PyTorch gives them; see above. */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT64"})
+    void binaryEdgeValuesAsPyTorch(DType dtype) {
+        double inf = Double.POSITIVE_INFINITY;
+        double nan = Double.NaN;
+        double pi = Math.PI;
+        Object[][] rows = {
+            {BinaryOp.ATAN2, 0.0, -0.0, pi}, {BinaryOp.ATAN2, -0.0, -0.0, -pi}, {BinaryOp.ATAN2, 0.0, 0.0, 0.0}, {BinaryOp.ATAN2, -0.0, 0.0, -0.0},
+            {BinaryOp.ATAN2, inf, inf, pi / 4}, {BinaryOp.ATAN2, 1.0, -inf, pi}, {BinaryOp.ATAN2, nan, 1.0, nan}, {BinaryOp.ATAN2, 1.0, 2.0, 0.4636476090008061},
+            {BinaryOp.ATAN2, -1.0, -2.0, -2.677945044588987}, {BinaryOp.ATAN2, inf, -inf, 3 * pi / 4},
+            {BinaryOp.FMOD, -3.0, 2.0, -1.0}, {BinaryOp.FMOD, 3.0, -2.0, 1.0}, {BinaryOp.FMOD, 5.5, inf, 5.5}, {BinaryOp.FMOD, inf, 2.0, nan},
+            {BinaryOp.FMOD, 1.0, 0.0, nan}, {BinaryOp.FMOD, -0.0, 3.0, -0.0}, {BinaryOp.FMOD, -5.5, 2.0, -1.5}, {BinaryOp.FMOD, nan, 2.0, nan},
+            {BinaryOp.REMAINDER, -3.0, 2.0, 1.0}, {BinaryOp.REMAINDER, 3.0, -2.0, -1.0}, {BinaryOp.REMAINDER, -1.0, inf, inf},
+            {BinaryOp.REMAINDER, 1.0, -inf, -inf}, {BinaryOp.REMAINDER, 5.5, inf, 5.5}, {BinaryOp.REMAINDER, -0.0, 1.0, -0.0},
+            {BinaryOp.REMAINDER, 1.0, 0.0, nan}, {BinaryOp.REMAINDER, -5.5, 2.0, 0.5}, {BinaryOp.REMAINDER, 4.0, -2.0, 0.0},
+            {BinaryOp.HYPOT, 3.0, 4.0, 5.0}, {BinaryOp.HYPOT, inf, nan, inf}, {BinaryOp.HYPOT, nan, -inf, inf}, {BinaryOp.HYPOT, nan, 1.0, nan},
+            {BinaryOp.HYPOT, 1e300, 1e300, 1.4142135623730952e+300}, {BinaryOp.HYPOT, 1e-300, 3e-300, 3.16227766016838e-300},
+            {BinaryOp.HYPOT, -0.0, 0.0, 0.0}, {BinaryOp.HYPOT, 1.0, 1.0, 1.4142135623730951},
+            {BinaryOp.LOGICAL_AND, nan, 1.0, 1.0}, {BinaryOp.LOGICAL_AND, 0.0, nan, 0.0}, {BinaryOp.LOGICAL_AND, -0.0, 1.0, 0.0},
+            {BinaryOp.LOGICAL_AND, -inf, 2.0, 1.0},
+            {BinaryOp.LOGICAL_OR, -0.0, 0.0, 0.0}, {BinaryOp.LOGICAL_OR, nan, 0.0, 1.0}, {BinaryOp.LOGICAL_OR, 0.0, -3.0, 1.0},
+            {BinaryOp.EQ, nan, nan, 0.0}, {BinaryOp.EQ, -0.0, 0.0, 1.0}, {BinaryOp.EQ, inf, inf, 1.0},
+            {BinaryOp.NE, nan, nan, 1.0}, {BinaryOp.NE, -0.0, 0.0, 0.0},
+            {BinaryOp.LT, nan, 1.0, 0.0}, {BinaryOp.LT, -inf, inf, 1.0}, {BinaryOp.LT, -0.0, 0.0, 0.0},
+            {BinaryOp.LE, inf, inf, 1.0}, {BinaryOp.LE, nan, nan, 0.0},
+            {BinaryOp.GT, 1.0, nan, 0.0}, {BinaryOp.GT, 0.0, -0.0, 0.0},
+            {BinaryOp.GE, nan, nan, 0.0}, {BinaryOp.GE, -0.0, 0.0, 1.0},
+        };
+        boolean f32 = dtype == DType.FLOAT32;
+        for (Object[] row : rows) {
+            BinaryOp op = (BinaryOp) row[0];
+            double a = (double) row[1];
+            double b = (double) row[2];
+            double want = (double) row[3];
+            if (f32 && ((!Double.isNaN(a) && (double) (float) a != a) || (!Double.isNaN(b) && (double) (float) b != b))) {
+                continue;
+            }
+            double w = f32 ? (float) want : want;
+            for (int n : new int[] {1, BIG * 120}) {
+                for (boolean scalarB : new boolean[] {false, true}) {   // same shapes, and a scalar operand
+                    Tensor ta = on().full(a, dtype, n);
+                    Tensor tb = scalarB ? on().full(b, dtype) : on().full(b, dtype, n);
+                    double[] y = ta.apply(op, tb).toDoubleArray();
+                    String what = op.opName() + "(" + a + ", " + b + ") " + dtype + " n=" + n + (scalarB ? " (scalar b)" : "") + ": got "
+                            + y[n - 1] + ", want " + w;
+                    if (Double.isNaN(w) || Double.isInfinite(w) || w == 0) {
+                        assertEquals(Double.doubleToLongBits(w), Double.doubleToLongBits(y[n - 1]), what);
+                        assertEquals(Double.doubleToLongBits(w), Double.doubleToLongBits(y[0]), what);
+                    } else {
+                        assertTrue(Math.abs(y[n - 1] - w) <= (f32 ? 6e-7 : 2e-15) * Math.abs(w), what);
+                        assertTrue(Math.abs(y[0] - w) <= (f32 ? 6e-7 : 2e-15) * Math.abs(w), what);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * int64: floor/ceil/round/trunc are the identity, sign and the masks exact, fmod/remainder with C's and Python's
+     * signs and integer division by zero an error naming the op; atan2, hypot and the float-only unary ops are
+     * refused with the usual message, as are a NaN parameter and mixed dtypes.
+     */
+    @Test
+    void integerSemanticsAndRefusals() {
+        long big = (1L << 60) + 3;
+        Tensor i = on().of(new long[] {-7, 0, big, Long.MIN_VALUE});
+        for (UnaryOp op : new UnaryOp[] {UnaryOp.FLOOR, UnaryOp.CEIL, UnaryOp.ROUND, UnaryOp.TRUNC}) {
+            assertArrayEquals(new long[] {-7, 0, big, Long.MIN_VALUE}, i.apply(op).toLongArray(), op.opName());
+        }
+        assertArrayEquals(new long[] {-1, 0, 1, -1}, i.apply(UnaryOp.SIGN).toLongArray());
+        assertArrayEquals(new long[] {0, 0, 0, 0}, i.apply(UnaryOp.ISNAN).toLongArray());
+        assertArrayEquals(new long[] {0, 0, 0, 0}, i.apply(UnaryOp.ISINF).toLongArray());
+        assertArrayEquals(new long[] {1, 1, 1, 1}, i.apply(UnaryOp.ISFINITE).toLongArray());
+        assertArrayEquals(new long[] {0, 1, 0, 0}, i.apply(UnaryOp.LOGICAL_NOT).toLongArray());
+        Tensor a = on().of(new long[] {-7, 7, -7, 7, Long.MIN_VALUE, big});
+        Tensor b = on().of(new long[] {2, -2, -2, 2, -1, 1L << 59});
+        assertArrayEquals(new long[] {-1, 1, -1, 1, 0, 3}, a.apply(BinaryOp.FMOD, b).toLongArray());
+        assertArrayEquals(new long[] {1, -1, -1, 1, 0, 3}, a.apply(BinaryOp.REMAINDER, b).toLongArray());
+        assertArrayEquals(new long[] {1, 1, 1, 1, 1, 1}, a.apply(BinaryOp.LOGICAL_AND, b).toLongArray());
+        assertArrayEquals(new long[] {0, 1}, on().of(new long[] {0, 0}).apply(BinaryOp.LOGICAL_OR, on().of(new long[] {0, 5})).toLongArray());
+        for (BinaryOp op : new BinaryOp[] {BinaryOp.FMOD, BinaryOp.REMAINDER}) {
+            ArithmeticException e = assertThrows(ArithmeticException.class,
+                    () -> a.apply(op, on().of(new long[] {1, 1, 0, 1, 1, 1})).toLongArray());
+            assertTrue(e.getMessage().startsWith(op.opName() + ": integer division by zero"), e.getMessage());
+        }
+        for (BinaryOp op : new BinaryOp[] {BinaryOp.ATAN2, BinaryOp.HYPOT}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> a.apply(op, b));
+            assertTrue(e.getMessage().contains(op.opName() + ": not defined for int64") && e.getMessage().contains("cast to a float type"),
+                    e.getMessage());
+        }
+        for (UnaryOp op : new UnaryOp[] {UnaryOp.ERFC, UnaryOp.TAN, UnaryOp.RECIPROCAL, UnaryOp.SOFTPLUS, UnaryOp.CLAMP, UnaryOp.GELU}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> i.apply(op));
+            assertTrue(e.getMessage().contains(op.opName() + ": not defined for int64"), e.getMessage());
+        }
+        Tensor x = on().of(new double[] {1, 2});
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> x.apply(UnaryOp.CLAMP, Double.NaN, 1));
+        assertTrue(e.getMessage().contains("clamp: parameter is NaN"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> x.apply(BinaryOp.ATAN2, x.cast(DType.FLOAT32)));
+        assertTrue(e.getMessage().contains("atan2: operands have different dtypes"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> x.apply(BinaryOp.LOGICAL_AND, on().of(new long[] {1, 0})));
+        assertTrue(e.getMessage().contains("logicalAnd: operands have different dtypes"), e.getMessage());
     }
 
     /**
@@ -201,7 +431,7 @@ public abstract class BackendContractTest {
     void binaryBroadcastsLikeNumpy(BinaryOp op, DType dtype, int[] sa, int[] sb) {
         Tensor a = random(dtype, 0.5, 2, sa);
         Tensor b = random(dtype, 0.5, 2, sb);
-        if (op.isComparison()) { // small integers, so that ties occur
+        if (op.isMask()) { // small integers, so that ties (and zeros for the logical ops) occur
             a = random(dtype, 0, 3, sa).cast(DType.INT64).cast(dtype);
             b = random(dtype, 0, 3, sb).cast(DType.INT64).cast(dtype);
         }

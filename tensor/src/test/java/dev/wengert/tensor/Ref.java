@@ -78,6 +78,22 @@ public final class Ref {
         return new Ref(out, shape);
     }
 
+    /** A unary op with its scalar parameters, written out here rather than taken from the op's row. */
+    public Ref unary(UnaryOp op, double p0, double p1) {
+        double[] out = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            double x = v[i];
+            out[i] = switch (op) {
+                case SOFTPLUS -> x * p0 > p1 ? x : Math.log(1 + Math.exp(x * p0)) / p0;
+                case LEAKY_RELU -> x > 0 ? x : p0 * x;
+                case ELU -> x > 0 ? x : p0 * (Math.exp(x) - 1);
+                case CLAMP -> Double.isNaN(x) ? x : x < p0 ? Math.min(p0, p1) : x > p1 ? p1 : x;
+                default -> throw new IllegalArgumentException(op + " takes no parameters");
+            };
+        }
+        return new Ref(out, shape);
+    }
+
     /** Reduction with keepdims. */
     public Ref reduce(ReduceOp op, int... axes) {
         int[] s = shape.clone();

@@ -109,8 +109,8 @@ public final class CpuBackend implements Backend {
     // ------------------------------------------------------------------ elementwise
 
     @Override
-    public void unary(UnaryOp op, Tensor x, Tensor out) {
-        if (Nd4jKernels.unary(op, x, out)) {
+    public void unary(UnaryOp op, double p0, double p1, Tensor x, Tensor out) {
+        if (op.parameterCount() == 0 && Nd4jKernels.unary(op, x, out)) {
             return;
         }
         Buf xb = buf(x);
@@ -138,7 +138,7 @@ public final class CpuBackend implements Backend {
             }
             default -> {
                 for (int i = 0; i < n; i++) {
-                    ob.set(i, op.apply(xb.get(i)));
+                    ob.set(i, op.apply(xb.get(i), p0, p1));
                 }
             }
         }

@@ -223,10 +223,14 @@ public final class CudaBackend implements Backend {
     // ------------------------------------------------------------------ elementwise
 
     @Override
-    public void unary(UnaryOp op, Tensor x, Tensor out) {
+    public void unary(UnaryOp op, double p0, double p1, Tensor x, Tensor out) {
         makeCurrent();
-        kernels.launch(k("unary", x.dtype()), x.numel(),
-                new Args().i32(OpCodes.of(op)).ptr(ptr(x)).ptr(ptr(out)).i64(x.numel()));
+        Args args = new Args().i32(OpCodes.of(op)).ptr(ptr(x)).ptr(ptr(out)).i64(x.numel());
+        if (op.parameterCount() > 0) {   // softplus, leakyRelu, elu, clamp: float types only (Tensor checks)
+            kernels.launch(k("unary_param", x.dtype()), x.numel(), args.f64(p0).f64(p1));
+        } else {
+            kernels.launch(k("unary", x.dtype()), x.numel(), args);
+        }
     }
 
     @Override
@@ -235,7 +239,7 @@ public final class CudaBackend implements Backend {
         int[] os = out.shape();
         int n = out.numel();
         DType dt = out.dtype();
-        if (dt == DType.INT64 && (op == BinaryOp.DIV || op == BinaryOp.POW)) {
+        if (dt == DType.INT64 && (op == BinaryOp.DIV || op == BinaryOp.POW || op == BinaryOp.FMOD || op == BinaryOp.REMAINDER)) {
             errors.expect();
         }
         boolean aFull = Arrays.equals(a.shape(), os);

@@ -53,6 +53,9 @@ final class DeviceErrors {
 
     private RuntimeException toException(int code, long a, long b, long c) {
         String where = " (found on " + device + " by an asynchronous op; reported at this synchronising read)";
+        if (code == 4 && b != 0) {          // the integer division of fmod (b = 1) or remainder (b = 2)
+            return new ArithmeticException((b == 1 ? "fmod" : "remainder") + ": integer division by zero (dividend " + a + ")" + where);
+        }
         return switch (code) {
             case 1 -> new IndexOutOfBoundsException("gather: index " + a + " is out of range [0, " + c + ") along axis " + b + where);
             case 2 -> new IndexOutOfBoundsException("scatterAdd: index " + a + " is out of range [0, " + c + ") along axis " + b + where);

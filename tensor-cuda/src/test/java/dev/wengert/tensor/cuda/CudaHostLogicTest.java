@@ -398,6 +398,7 @@ class CudaHostLogicTest {
             Map.entry("fill", "ptr T i64"),
             Map.entry("random", "ptr i32 f64 f64 i64 i64"),
             Map.entry("unary", "i32 ptr ptr i64"),
+            Map.entry("unary_param", "i32 ptr ptr i64 f64 f64"),
             Map.entry("binary_same", "i32 ptr ptr ptr i64 ptr"),
             Map.entry("binary_ascalar", "i32 ptr ptr ptr i64 ptr"),
             Map.entry("binary_bscalar", "i32 ptr ptr ptr i64 ptr"),
@@ -433,7 +434,7 @@ class CudaHostLogicTest {
                 wanted.put(base + "_" + s, JAVA_ARGS.get(base).replace("T", scalar));
             }
             if (dt.isFloating()) {
-                for (String base : new String[] {"random", "log_softmax_rows", "log_softmax_oli", "bias_act", "softmax_xent_fwd",
+                for (String base : new String[] {"random", "unary_param", "log_softmax_rows", "log_softmax_oli", "bias_act", "softmax_xent_fwd",
                     "softmax_xent_bwd", "sgd_momentum", "adam"}) {
                     wanted.put(base + "_" + s, JAVA_ARGS.get(base));
                 }
