@@ -429,7 +429,7 @@ public final class Prim<A> {
     public static final Prim<Var.Dims> RESHAPE = define("reshape", 1, Var.Dims.class)
             .forward((in, a) -> in[0].reshape(a.shape())).vjp((g, o, in, a) -> new Var[] {g.reshape(in[0].shape())}).linear()
             .print(Printer.call("reshape", Prim::outShape)).build();
-    @Torch(value = "torch.permute", group = SHAPE, grad = "the inverse permutation", differs = "a copy (PyTorch: a strided view); so are every Wengert op's results except reshape's")
+    @Torch(value = "torch.permute", group = SHAPE, grad = "the inverse permutation", differs = "a copy (PyTorch: a strided view)")
     public static final Prim<Var.Permutation> PERMUTE = define("permute", 1, Var.Permutation.class)
             .forward((in, a) -> in[0].permute(a.perm())).vjp((g, o, in, a) -> new Var[] {g.permute(Rules.inverse(a.perm()))}).linear()
             .print(Printer.call("permute", (a, o) -> Arrays.toString(a.perm()))).build();

@@ -613,13 +613,13 @@ public final class Var {
     }
 
     /** Index (int64) of the first maximum along {@code axis}: a tensor, not differentiable. */
-    @Torch(value = "torch.argmax", group = REDUCTION, grad = "none: an int64 tensor", differs = "returns a Tensor, not a variable")
+    @Torch(value = "torch.argmax", group = REDUCTION, grad = "none", differs = "returns an int64 Tensor; ties: the first")
     public Tensor argmax(int axis, boolean keepDims) {
         return value.argmax(axis, keepDims);
     }
 
     /** Index (int64) of the first minimum along {@code axis}: a tensor, not differentiable. */
-    @Torch(value = "torch.argmin", group = REDUCTION, grad = "none: an int64 tensor", differs = "returns a Tensor, not a variable")
+    @Torch(value = "torch.argmin", group = REDUCTION, grad = "none", differs = "returns an int64 Tensor; ties: the first")
     public Tensor argmin(int axis, boolean keepDims) {
         return value.argmin(axis, keepDims);
     }
@@ -898,7 +898,7 @@ public final class Var {
     }
 
     /** The int64 indices that sort this along {@code axis}, stably: a tensor, not differentiable. */
-    @Torch(value = "torch.argsort(stable=True)", group = SORTING, grad = "none: an int64 tensor", differs = "returns a Tensor; always stable")
+    @Torch(value = "torch.argsort(stable=True)", group = SORTING, grad = "none", differs = "returns an int64 Tensor; always stable")
     public Tensor argsort(int axis, boolean descending) {
         return value.argsort(axis, descending);
     }
