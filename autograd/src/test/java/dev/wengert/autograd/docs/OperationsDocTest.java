@@ -133,7 +133,7 @@ class OperationsDocTest {
                         + "on one overload; or list it in OperationsDocTest.NOT_OPERATIONS)" : "@Torch on " + found.size() + " overloads (put it on one)"));
             } else if (prim == null) {
                 boolean tensor = e.getValue().stream().allMatch(m -> m.getReturnType() == dev.wengert.tensor.Tensor.class);
-                rows.add(new Row(found.get(0).group(), e.getKey(), signatures(e.getValue()), tensor ? "int64 tensor (no gradient)" : "composite",
+                rows.add(new Row(found.get(0).group(), e.getKey(), signatures(e.getValue()), tensor ? "`Tensor` result (no gradient)" : "composite",
                         found.get(0)));
             }
         }
