@@ -408,6 +408,63 @@ public final class Rules {
         return new Var[] {keepDimsShape(g, in[0], r).mul(maxWeights(in[0], out, r))};
     }
 
+    static Var[] prodVjp(Var g, Var out, Var[] in, Var.Reduction r) {
+        return new Var[] {keepDimsShape(g, in[0], r).mul(prodOfOthers(in[0], out, r))};
+    }
+
+    static Var prodJvp(Var[] t, Var out, Var[] in, Var.Reduction r) {
+        return t[0].mul(prodOfOthers(in[0], out, r)).sum(r.keepDims(), r.axes());
+    }
+
+    /**
+     * d prod / d x_i: the product of the other elements of x_i's group, exact where the group holds zeros, and
+     * written with Var operations so that its own derivatives (prod's second derivatives) are exact too:
+     * <ul>
+     * <li>at a non-zero x_i: out / x_i, from the recorded output, so that where the group holds a zero (out = 0)
+     *     its derivative with respect to that zero is still the product of the rest over x_i;</li>
+     * <li>at the only zero of its group: the product of the group's non-zero elements (PyTorch's
+     *     prod_safe_zeros_backward);</li>
+     * <li>at one of exactly two zeros: (the other zero) times the non-zero elements: 0, with the right derivative
+     *     with respect to the other zero;</li>
+     * <li>at one of three or more zeros: 0, as are all its derivatives.</li>
+     * </ul>
+     * Without a zero this is out / x alone (PyTorch's formula for that case).
+     */
+    private static Var prodOfOthers(Var x, Var out, Var.Reduction r) {
+        Var p = keepDimsShape(out, x, r);
+        Tensor zero = x.value().apply(BinaryOp.EQ, 0.0);
+        if (!any(zero)) {
+            return p.div(x);
+        }
+        Var safe = Var.where(zero, Var.scalarLike(1, x), x);
+        Tensor count = zero.sum(true, r.axes());                                     // zeros per group
+        Var nonZero = safe.prod(true, r.axes());                                     // the product of the non-zero elements
+        Var zeros = Var.where(zero, x, Var.scalarLike(0, x)).sum(true, r.axes());   // the sum of the zeros: 0, as a variable
+        Var atTwo = zeros.sub(x).mul(nonZero);                                       // the other zero, times the non-zeros
+        Var atZero = Var.where(count.apply(BinaryOp.EQ, 1.0), nonZero,
+                Var.where(count.apply(BinaryOp.EQ, 2.0), atTwo, Var.scalarLike(0, x)));
+        return Var.where(zero, atZero, p.div(safe));
+    }
+
+    /** cumsum's adjoint: the reversed cumulative sum. */
+    static Var[] cumsumVjp(Var g, Var out, Var[] in, Var.Axis a) {
+        return new Var[] {g.flip(a.axis()).cumsum(a.axis()).flip(a.axis())};
+    }
+
+    /**
+     * sqrt(v) whose derivative is 0 where v == 0 instead of infinite: PyTorch's convention for std and the 2-norm
+     * at a constant group or the zero vector (their gradient there is 0, the subgradient). The masked elements take
+     * the square root of a safe 1, so every order of derivative is finite (0) there, as {@link #powBase}.
+     */
+    static Var sqrtWithZeroGradientAtZero(Var v) {
+        Tensor zero = v.value().apply(BinaryOp.EQ, 0.0);
+        if (!any(zero)) {
+            return v.sqrt();
+        }
+        Var safe = Var.where(zero, Var.scalarLike(1, v), v);
+        return Var.where(zero, Var.scalarLike(0, v), safe.sqrt());
+    }
+
     static Var[] sliceVjp(Var g, Var out, Var[] in, Var.Slice s) {
         int axis = s.axis();
         int size = in[0].shape()[axis];

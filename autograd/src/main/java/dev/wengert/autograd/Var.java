@@ -1,10 +1,21 @@
 package dev.wengert.autograd;
 
 import dev.wengert.tensor.BinaryOp;
+import static dev.wengert.autograd.Torch.Group.ELEMENTWISE;
+import static dev.wengert.autograd.Torch.Group.INDEXING;
+import static dev.wengert.autograd.Torch.Group.REDUCTION;
+import static dev.wengert.autograd.Torch.Group.SHAPE;
+import static dev.wengert.autograd.Torch.Group.SOFTMAX_AND_LOSSES;
+import static dev.wengert.autograd.Torch.Group.SORTING;
+
 import dev.wengert.tensor.DType;
+import dev.wengert.tensor.PadMode;
 import dev.wengert.tensor.Shape;
 import dev.wengert.tensor.Tensor;
 import dev.wengert.tensor.UnaryOp;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 
 /**
  * A tensor value that takes part in differentiation. Operations on variables compute their value at
@@ -324,6 +335,7 @@ public final class Var {
     }
 
     /** c - this. */
+    @Torch(value = "torch.rsub", group = ELEMENTWISE, grad = "-1")
     public Var rsub(double c) {
         return scalarLike(c, this).sub(this);
     }
@@ -361,6 +373,7 @@ public final class Var {
     }
 
     /** this * this. */
+    @Torch(value = "torch.square", group = ELEMENTWISE, grad = "composed as x · x: 2x")
     public Var square() {
         return mul(this);
     }
@@ -582,11 +595,13 @@ public final class Var {
     }
 
     /** max(x, min) with the gradient where x >= min (torch.clamp(x, min=min)). */
+    @Torch(value = "torch.clamp(min=)", group = ELEMENTWISE, grad = "as clamp")
     public Var clampMin(double min) {
         return clamp(min, Double.POSITIVE_INFINITY);
     }
 
     /** min(x, max) with the gradient where x &lt;= max (torch.clamp(x, max=max)). */
+    @Torch(value = "torch.clamp(max=)", group = ELEMENTWISE, grad = "as clamp")
     public Var clampMax(double max) {
         return clamp(Double.NEGATIVE_INFINITY, max);
     }
@@ -601,6 +616,7 @@ public final class Var {
      */
 
     /** 1 where this == o, else 0 (a constant). */
+    @Torch(value = "torch.eq", group = ELEMENTWISE, grad = "none: a constant 0/1 mask; a gradient asked for only through it fails naming the op", differs = "0/1 in the operands' dtype, not bool")
     public Var eq(Var o) {
         return mask(BinaryOp.EQ, o);
     }
@@ -610,6 +626,7 @@ public final class Var {
     }
 
     /** 1 where this != o (NaN included), else 0 (a constant). */
+    @Torch(value = "torch.ne", group = ELEMENTWISE, grad = "none (a constant mask)", differs = "0/1 in the operands' dtype, not bool")
     public Var ne(Var o) {
         return mask(BinaryOp.NE, o);
     }
@@ -619,6 +636,7 @@ public final class Var {
     }
 
     /** 1 where this &lt; o, else 0 (a constant). */
+    @Torch(value = "torch.lt", group = ELEMENTWISE, grad = "none (a constant mask)", differs = "0/1 in the operands' dtype, not bool")
     public Var lt(Var o) {
         return mask(BinaryOp.LT, o);
     }
@@ -628,6 +646,7 @@ public final class Var {
     }
 
     /** 1 where this &lt;= o, else 0 (a constant). */
+    @Torch(value = "torch.le", group = ELEMENTWISE, grad = "none (a constant mask)", differs = "0/1 in the operands' dtype, not bool")
     public Var le(Var o) {
         return mask(BinaryOp.LE, o);
     }
@@ -637,6 +656,7 @@ public final class Var {
     }
 
     /** 1 where this > o, else 0 (a constant). */
+    @Torch(value = "torch.gt", group = ELEMENTWISE, grad = "none (a constant mask)", differs = "0/1 in the operands' dtype, not bool")
     public Var gt(Var o) {
         return mask(BinaryOp.GT, o);
     }
@@ -646,6 +666,7 @@ public final class Var {
     }
 
     /** 1 where this >= o, else 0 (a constant). */
+    @Torch(value = "torch.ge", group = ELEMENTWISE, grad = "none (a constant mask)", differs = "0/1 in the operands' dtype, not bool")
     public Var ge(Var o) {
         return mask(BinaryOp.GE, o);
     }
@@ -655,31 +676,37 @@ public final class Var {
     }
 
     /** 1 where both are nonzero (NaN counts as true), else 0 (a constant). */
+    @Torch(value = "torch.logical_and", group = ELEMENTWISE, grad = "none (a constant mask)", differs = "0/1 in the operands' dtype, not bool")
     public Var logicalAnd(Var o) {
         return mask(BinaryOp.LOGICAL_AND, o);
     }
 
     /** 1 where either is nonzero (NaN counts as true), else 0 (a constant). */
+    @Torch(value = "torch.logical_or", group = ELEMENTWISE, grad = "none (a constant mask)", differs = "0/1 in the operands' dtype, not bool")
     public Var logicalOr(Var o) {
         return mask(BinaryOp.LOGICAL_OR, o);
     }
 
     /** 1 where this is 0, else 0 (a constant). */
+    @Torch(value = "torch.logical_not", group = ELEMENTWISE, grad = "none (a constant mask)", differs = "0/1 in the operand's dtype, not bool")
     public Var logicalNot() {
         return mask(UnaryOp.LOGICAL_NOT);
     }
 
     /** 1 where this is NaN, else 0 (a constant). */
+    @Torch(value = "torch.isnan", group = ELEMENTWISE, grad = "none (a constant mask)", differs = "0/1 in the operand's dtype, not bool")
     public Var isnan() {
         return mask(UnaryOp.ISNAN);
     }
 
     /** 1 where this is +-inf, else 0 (a constant). */
+    @Torch(value = "torch.isinf", group = ELEMENTWISE, grad = "none (a constant mask)", differs = "0/1 in the operand's dtype, not bool")
     public Var isinf() {
         return mask(UnaryOp.ISINF);
     }
 
     /** 1 where this is finite, else 0 (a constant). */
+    @Torch(value = "torch.isfinite", group = ELEMENTWISE, grad = "none (a constant mask)", differs = "0/1 in the operand's dtype, not bool")
     public Var isfinite() {
         return mask(UnaryOp.ISFINITE);
     }
@@ -729,9 +756,30 @@ public final class Var {
         return matmul(false, o, false);
     }
 
-    /** op(this) @ op(o), transposing the last two dimensions of a flagged operand without a copy. */
+    /**
+     * op(this) @ op(o) as torch.matmul, transposing the last two dimensions of a flagged operand without a copy:
+     * vectors are rows (left) or columns (right) whose dimension the result drops, and batch dimensions broadcast.
+     * Shapes the primitive does not take (it runs 2-D and 3-D with equal batches or one 2-D operand) are reshaped
+     * (and broadcast) to ones it does, so their gradients come back through reshape and broadcastTo.
+     */
     public Var matmul(boolean transposeThis, Var o, boolean transposeOther) {
-        return Prim.MATMUL.apply(new Transposes(transposeThis, transposeOther), this, o);
+        Transposes t = new Transposes(transposeThis, transposeOther);
+        int[] a = shape();
+        int[] b = o.shape();
+        if (Shape.isDirectMatmul(a, b)) {
+            return Prim.MATMUL.apply(t, this, o);
+        }
+        int[] result = Shape.matmul("matmul", a, transposeThis, b, transposeOther);
+        return reshapeIfNeeded(Prim.MATMUL.apply(t, matmulOperand(this, true, a, b), matmulOperand(o, false, b, a)), result);
+    }
+
+    private static Var matmulOperand(Var v, boolean left, int[] s, int[] other) {
+        int[][] plan = Shape.matmulOperand(s, left, other);
+        return reshapeIfNeeded(plan[1] == null ? v : v.broadcastTo(plan[1]), plan[0]);
+    }
+
+    private static Var reshapeIfNeeded(Var v, int[] shape) {
+        return Arrays.equals(v.shape(), shape) ? v : v.reshape(shape);
     }
 
     /** Sum of all elements. */
@@ -750,6 +798,7 @@ public final class Var {
     }
 
     /** Mean along {@code axes}: composed as sum * (1/count). */
+    @Torch(value = "torch.mean", group = REDUCTION, grad = "composed as sum × 1/count")
     public Var mean(boolean keepDims, int... axes) {
         int[] ax = Shape.axes("mean", axes, value.rank());
         int count = 1;
@@ -785,6 +834,7 @@ public final class Var {
     }
 
     /** Softmax, composed as exp(logSoftmax). */
+    @Torch(value = "torch.softmax", group = SOFTMAX_AND_LOSSES, grad = "composed as exp(logSoftmax)")
     public Var softmax(int axis) {
         return logSoftmax(axis).exp();
     }
@@ -795,6 +845,8 @@ public final class Var {
      * and a row holding +inf gives +inf. The gradient is softmax(x) elsewhere; in a row of -inf it is NaN,
      * as PyTorch's exp(x - result).
      */
+    @Torch(value = "torch.logsumexp", group = REDUCTION, grad = "softmax; NaN in a row of -inf, as PyTorch's exp(x - result)",
+            differs = "composed stably: the shift is the max (detached), 0 where it is infinite")
     public Var logSumExp(boolean keepDims, int... axes) {
         int[] ax = Shape.axes("logSumExp", axes, value.rank());
         Tensor max = value.max(true, ax);
@@ -819,6 +871,8 @@ public final class Var {
     }
 
     /** Swaps the last two dimensions. */
+    @Torch(value = "torch.Tensor.mT, torch.transpose(x, -2, -1)", group = SHAPE, grad = "composed as permute",
+            differs = "swaps the last two dimensions only (permute for others)")
     public Var transpose() {
         int r = value.rank();
         if (r < 2) {
@@ -859,6 +913,336 @@ public final class Var {
         return Prim.SCATTER_ADD.apply(new Indexing(a, index), this, src);
     }
 
+    // ------------------------------------------------------------------ reductions and scans composed of primitives
+
+    /** Minimum of all elements; see {@link #min(boolean, int...)}. */
+    public Var min() {
+        return min(false);
+    }
+
+    /** Minimum along {@code axes} (all when empty), composed as -max(-x): ties share the gradient equally, as max. */
+    @Torch(value = "torch.amin, torch.min(x)", group = REDUCTION, grad = "composed as -max(-x): ties share the gradient equally, as max",
+            differs = "torch.min(x, dim) returns values and indices and gives the gradient to the returned index only: gather at argmin for that")
+    public Var min(boolean keepDims, int... axes) {
+        int[] ax = Shape.axes("min", axes, value.rank());
+        return neg().max(keepDims, ax).neg();
+    }
+
+    /** torch.amax: the same as {@link #max(boolean, int...)}, whose ties already share the gradient equally. */
+    @Torch(value = "torch.amax", group = REDUCTION, grad = "ties share the gradient equally", differs = "an alias of max")
+    public Var amax(boolean keepDims, int... axes) {
+        return max(keepDims, axes);
+    }
+
+    /** torch.amin: the same as {@link #min(boolean, int...)}. */
+    @Torch(value = "torch.amin", group = REDUCTION, grad = "ties share the gradient equally", differs = "an alias of min")
+    public Var amin(boolean keepDims, int... axes) {
+        return min(keepDims, axes);
+    }
+
+    /** Index (int64) of the first maximum along {@code axis}: a tensor, not differentiable. */
+    @Torch(value = "torch.argmax", group = REDUCTION, grad = "none", differs = "returns an int64 Tensor; ties: the first")
+    public Tensor argmax(int axis, boolean keepDims) {
+        return value.argmax(axis, keepDims);
+    }
+
+    /** Index (int64) of the first minimum along {@code axis}: a tensor, not differentiable. */
+    @Torch(value = "torch.argmin", group = REDUCTION, grad = "none", differs = "returns an int64 Tensor; ties: the first")
+    public Tensor argmin(int axis, boolean keepDims) {
+        return value.argmin(axis, keepDims);
+    }
+
+    /** Product of all elements. */
+    public Var prod() {
+        return prod(false);
+    }
+
+    /** Product along {@code axes} (all when empty); the gradient is exact where elements are 0 (see {@link Prim#PROD}). */
+    public Var prod(boolean keepDims, int... axes) {
+        int[] ax = Shape.axes("prod", axes, value.rank());
+        return Prim.PROD.apply(new Reduction(ax, keepDims), this);
+    }
+
+    /** Cumulative sum along {@code axis} (torch.cumsum). */
+    public Var cumsum(int axis) {
+        int a = Shape.axis("cumsum", axis, value.rank());
+        return Prim.CUMSUM.apply(new Axis(a), this);
+    }
+
+    /** Sample variance of all elements (correction 1). */
+    public Var var() {
+        return var(1, false);
+    }
+
+    /** Variance along {@code axes} with Bessel's correction (divisor n - 1). */
+    public Var var(boolean keepDims, int... axes) {
+        return var(1, keepDims, axes);
+    }
+
+    /**
+     * Variance along {@code axes} (all when empty): the sum of squared deviations from the mean over
+     * max(0, n - correction), as torch.var(correction=...); 1 is the sample variance, 0 the population's.
+     * Composed of mean, sub, mul and sum, so its gradient 2 (x - mean) / (n - correction) is exact.
+     */
+    @Torch(value = "torch.var", group = REDUCTION, grad = "composed: 2 (x - mean) / (n - correction)",
+            differs = "var(correction, keepDims, axes...); correction 1 by default, as PyTorch; n - correction <= 0 divides by 0 (inf or NaN), as PyTorch")
+    public Var var(int correction, boolean keepDims, int... axes) {
+        int[] ax = Shape.axes("var", axes, value.rank());
+        int n = 1;
+        for (int a : ax) {
+            n *= value.dim(a);
+        }
+        Var d = sub(mean(true, ax));
+        return d.square().sum(keepDims, ax).div(Math.max(0, n - correction));
+    }
+
+    /** Sample standard deviation of all elements (correction 1). */
+    public Var std() {
+        return std(1, false);
+    }
+
+    /** Standard deviation along {@code axes} with Bessel's correction. */
+    public Var std(boolean keepDims, int... axes) {
+        return std(1, keepDims, axes);
+    }
+
+    /** The square root of {@link #var(int, boolean, int...)}; its gradient is 0 where the variance is 0 (a constant group), as PyTorch. */
+    @Torch(value = "torch.std", group = REDUCTION, grad = "(x - mean) / ((n - correction) std); 0 for a constant group (PyTorch masks it too), finite to every order there",
+            differs = "std(correction, keepDims, axes...), as var")
+    public Var std(int correction, boolean keepDims, int... axes) {
+        return Rules.sqrtWithZeroGradientAtZero(var(correction, keepDims, axes));
+    }
+
+    /** The 2-norm of all elements. */
+    public Var norm() {
+        return norm(2, false);
+    }
+
+    /**
+     * The vector p-norm along {@code axes} (all when empty), as torch.linalg.vector_norm, for p = 1 (sum |x|), 2
+     * and infinity (max |x|). Gradients follow PyTorch's subgradients: sign(x) for p = 1 (0 at 0), x / norm for
+     * p = 2 (0 at the zero vector), and for p = infinity sign(x) shared equally among the elements of largest
+     * magnitude.
+     */
+    @Torch(value = "torch.linalg.vector_norm", group = REDUCTION, grad = "p = 1: sign(x), 0 at 0; p = 2: x / norm, 0 at the zero vector "
+            + "(finite to every order there); p = inf: sign(x) shared equally among the largest |x|; all as PyTorch",
+            differs = "norm(p, keepDims, axes...) with p = 1, 2 or Double.POSITIVE_INFINITY only")
+    public Var norm(double p, boolean keepDims, int... axes) {
+        Shape.checkNormOrder("norm", p);
+        int[] ax = Shape.axes("norm", axes, value.rank());
+        if (p == 1) {
+            return abs().sum(keepDims, ax);
+        }
+        if (p == 2) {
+            return Rules.sqrtWithZeroGradientAtZero(square().sum(keepDims, ax));
+        }
+        return abs().max(keepDims, ax);
+    }
+
+    // ------------------------------------------------------------------ shape ops composed of primitives
+
+    /** This without its size-1 dimensions among {@code axes} (all size-1 dimensions when none): a reshape. */
+    @Torch(value = "torch.squeeze", group = SHAPE, grad = "composed as reshape", differs = "a listed dimension of another size stays, as PyTorch")
+    public Var squeeze(int... axes) {
+        return reshapeIfNeeded(this, Shape.squeeze("squeeze", shape(), axes));
+    }
+
+    /** This with a dimension of size 1 inserted at {@code axis} (-1 appends one): a reshape. */
+    @Torch(value = "torch.unsqueeze", group = SHAPE, grad = "composed as reshape")
+    public Var unsqueeze(int axis) {
+        return reshape(Shape.unsqueeze("unsqueeze", shape(), axis));
+    }
+
+    /** Joins variables of equal shape along a new dimension {@code axis}: unsqueeze and concat. */
+    @Torch(value = "torch.stack", group = SHAPE, grad = "composed as unsqueeze + concat: slices of the gradient",
+            differs = "stack(axis, parts...): the axis first")
+    public static Var stack(int axis, Var... parts) {
+        if (parts.length == 0) {
+            throw new IllegalArgumentException("stack: needs at least one variable");
+        }
+        for (int i = 1; i < parts.length; i++) {
+            if (!Arrays.equals(parts[0].shape(), parts[i].shape())) {
+                throw new IllegalArgumentException("stack: input " + i + " " + parts[i].value.describe() + " differs in shape from input 0 "
+                        + parts[0].value.describe());
+            }
+        }
+        int a = Shape.newAxis("stack", axis, parts[0].value.rank());
+        Var[] lifted = new Var[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            lifted[i] = parts[i].unsqueeze(a);
+        }
+        return concat(a, lifted);
+    }
+
+    /** {@code length} elements from {@code start} along {@code axis}; a negative start counts from the end: a slice. */
+    @Torch(value = "torch.narrow", group = SHAPE, grad = "composed as slice: the gradient padded with zeros")
+    public Var narrow(int axis, int start, int length) {
+        int a = Shape.axis("narrow", axis, value.rank());
+        int s = start < 0 ? start + value.dim(a) : start;
+        if (length < 0) {
+            throw new IllegalArgumentException("narrow: negative length " + length);
+        }
+        return slice(a, s, s + length);
+    }
+
+    /** Pieces of {@code size} along {@code axis}, the last one smaller when it does not divide: slices. */
+    @Torch(value = "torch.split", group = SHAPE, grad = "composed as slices", differs = "split(axis, size) and split(axis, int[] sizes): the axis first")
+    public Var[] split(int axis, int size) {
+        int a = Shape.axis("split", axis, value.rank());
+        return sections(a, Shape.splitSizes("split", value.dim(a), size));
+    }
+
+    /** Pieces of the given sizes along {@code axis}, summing to its length. */
+    public Var[] split(int axis, int[] sizes) {
+        int a = Shape.axis("split", axis, value.rank());
+        Shape.checkSections("split", value.dim(a), sizes);
+        return sections(a, sizes);
+    }
+
+    /** {@code chunks} pieces along {@code axis} (fewer when the length does not allow that many), as torch.chunk: slices. */
+    @Torch(value = "torch.chunk", group = SHAPE, grad = "composed as slices", differs = "chunk(axis, chunks): the axis first")
+    public Var[] chunk(int axis, int chunks) {
+        int a = Shape.axis("chunk", axis, value.rank());
+        return sections(a, Shape.chunkSizes("chunk", value.dim(a), chunks));
+    }
+
+    private Var[] sections(int axis, int[] sizes) {
+        Var[] out = new Var[sizes.length];
+        int at = 0;
+        for (int i = 0; i < sizes.length; i++) {
+            out[i] = slice(axis, at, at + sizes[i]);
+            at += sizes[i];
+        }
+        return out;
+    }
+
+    /** The order of elements reversed along each of {@code axes} (at least one). */
+    public Var flip(int... axes) {
+        return Prim.FLIP.apply(new Axes(Shape.flipAxes("flip", axes, value.rank())), this);
+    }
+
+    /**
+     * This repeated {@code reps[i]} times along dimension i, as torch.tile (fewer repetitions than dimensions repeat
+     * the leading ones once; more add leading dimensions): composed as reshape, broadcastTo and reshape, so the
+     * gradient is the sum over the copies.
+     */
+    @Torch(value = "torch.tile", group = SHAPE, grad = "composed as reshape + broadcastTo + reshape: the sum over the copies")
+    public Var tile(int... reps) {
+        int[][] plan = Shape.tile("tile", shape(), reps);
+        return reshape(plan[0]).broadcastTo(plan[1]).reshape(plan[2]);
+    }
+
+    /** torch.Tensor.repeat: {@link #tile} with at least one repetition count per dimension. */
+    @Torch(value = "torch.Tensor.repeat", group = SHAPE, grad = "as tile")
+    public Var repeat(int... reps) {
+        Shape.checkRepeat("repeat", shape(), reps);
+        return tile(reps);
+    }
+
+    /** Constant padding with zeros; see {@link #pad(int[], PadMode, double)}. */
+    public Var pad(int... pads) {
+        return pad(pads, PadMode.CONSTANT, 0);
+    }
+
+    /**
+     * torch.nn.functional.pad: {@code pads} holds (before, after) pairs from the last dimension backwards; a
+     * {@link PadMode#CONSTANT} padding is {@code value}, the other modes copy elements (see {@link PadMode}).
+     * Composed of slices, flips, broadcasts and a concatenation per padded dimension.
+     */
+    @Torch(value = "torch.nn.functional.pad", group = SHAPE, grad = "composed of slice, flip, broadcastTo and concat: constant padding gets no gradient, "
+            + "copied elements (reflect, replicate, circular) add theirs to their source",
+            differs = "modes constant, reflect, replicate and circular on any dimensions (PyTorch: reflect, replicate and circular on the last 1-3 "
+            + "dimensions of batched inputs); no negative padding (use narrow)")
+    public Var pad(int[] pads, PadMode mode, double value) {
+        int[][] pairs = Shape.padPairs("pad", shape(), pads);
+        Var y = this;
+        for (int d = pairs.length - 1; d >= 0; d--) {
+            int before = pairs[d][0];
+            int after = pairs[d][1];
+            if (before == 0 && after == 0) {
+                continue;
+            }
+            Shape.checkPad("pad", y.value.dim(d), d, before, after, mode);
+            List<Var> parts = new ArrayList<>(3);
+            if (before > 0) {
+                parts.add(y.padPart(d, before, true, mode, value));
+            }
+            parts.add(y);
+            if (after > 0) {
+                parts.add(y.padPart(d, after, false, mode, value));
+            }
+            y = concat(d, parts.toArray(new Var[0]));
+        }
+        return y;
+    }
+
+    private Var padPart(int axis, int count, boolean before, PadMode mode, double fill) {
+        int n = value.dim(axis);
+        int[] s = shape();
+        s[axis] = count;
+        return switch (mode) {
+            case CONSTANT -> constant(Tensor.on(value.device()).full(fill, value.dtype(), s));
+            case REFLECT -> (before ? slice(axis, 1, count + 1) : slice(axis, n - 1 - count, n - 1)).flip(axis);
+            case REPLICATE -> (before ? slice(axis, 0, 1) : slice(axis, n - 1, n)).broadcastTo(s);
+            case CIRCULAR -> before ? slice(axis, n - count, n) : slice(axis, 0, count);
+        };
+    }
+
+    // ------------------------------------------------------------------ indexing and sorting composed of primitives
+
+    /** The slices at the int64 {@code index} (rank 0 or 1) along {@code axis}: a gather with the index broadcast. */
+    @Torch(value = "torch.index_select", group = INDEXING, grad = "composed as gather: scatter-add of the gradient (repeated indices accumulate)")
+    public Var indexSelect(int axis, Tensor index) {
+        int a = Shape.axis("indexSelect", axis, value.rank());
+        int[][] plan = Shape.indexSelect("indexSelect", shape(), a, index.dtype(), index.shape());
+        return gather(a, index.reshape(plan[0]).broadcastTo(plan[1]));
+    }
+
+    /** {@code fill} where {@code mask} (any dtype, broadcasting to this shape) is non-zero, else this: a where. */
+    @Torch(value = "torch.Tensor.masked_fill", group = ELEMENTWISE, grad = "composed as where: 0 at the filled elements",
+            differs = "the mask is a tensor of any dtype, non-zero meaning true (PyTorch: bool); the value a double")
+    public Var maskedFill(Tensor mask, double fill) {
+        Shape.checkMask("maskedFill", mask.shape(), shape());
+        return where(mask, scalarLike(fill, this), this);
+    }
+
+    /** Values sorted along {@code axis} (with their int64 indices): see {@link #sort(int, boolean)}. */
+    public Sorted sort(int axis) {
+        return sort(axis, false);
+    }
+
+    /**
+     * The values sorted along {@code axis} and the int64 indices they came from, stably (equal values keep their
+     * input order, also descending), NaN sorted as the largest value, as torch.sort(stable=True). The values are a
+     * gather at the indices, so the gradient goes back to the elements they came from.
+     */
+    @Torch(value = "torch.sort(stable=True)", group = SORTING, grad = "composed as gather at the sorting indices; not differentiable in the order",
+            differs = "sort(axis, descending) returns Sorted(values, indices); always stable; sorted on the host by default (Backend.argsort: a "
+            + "device round trip on CUDA)")
+    public Sorted sort(int axis, boolean descending) {
+        int a = Shape.axis("sort", axis, value.rank());
+        Tensor index = value.argsort(a, descending);
+        return new Sorted(gather(a, index), index);
+    }
+
+    /** The int64 indices that sort this along {@code axis}, stably: a tensor, not differentiable. */
+    @Torch(value = "torch.argsort(stable=True)", group = SORTING, grad = "none", differs = "returns an int64 Tensor; always stable")
+    public Tensor argsort(int axis, boolean descending) {
+        return value.argsort(axis, descending);
+    }
+
+    /**
+     * The {@code k} largest (or smallest) values along {@code axis} in sorted order with their int64 indices, ties in
+     * input order, as torch.topk(sorted=True): the first k of a stable sort, gathered.
+     */
+    @Torch(value = "torch.topk", group = SORTING, grad = "composed as gather at the indices: the gradient goes to the selected elements",
+            differs = "topk(axis, k, largest) returns Sorted(values, indices); ties keep their input order (PyTorch does not promise an order)")
+    public Sorted topk(int axis, int k, boolean largest) {
+        int a = Shape.axis("topk", axis, value.rank());
+        Tensor index = value.topkIndices(a, k, largest);
+        return new Sorted(gather(a, index), index);
+    }
+
     @Override
     public String toString() {
         return "Var(" + (name != null ? name + " = " : "") + value + (requiresGrad ? ", requiresGrad" : "") + ")";
@@ -866,15 +1250,23 @@ public final class Var {
 
     // ------------------------------------------------------------------ attributes of the primitives (Prim)
 
-    /** Attributes of SUM and MAX. */
+    /** Attributes of SUM, MAX and PROD. */
     public record Reduction(int[] axes, boolean keepDims) {
+    }
+
+    /** Attributes of FLIP: the (non-negative, sorted) axes. */
+    public record Axes(int[] axes) {
+    }
+
+    /** The result of {@link #sort} and {@link #topk}: the values (differentiable) and the int64 indices they came from. */
+    public record Sorted(Var values, Tensor indices) {
     }
 
     /** Attributes of GATHER and SCATTER_ADD. */
     public record Indexing(int axis, Tensor index) {
     }
 
-    /** Attributes of LOG_SOFTMAX and CONCAT: the (non-negative) axis. */
+    /** Attributes of LOG_SOFTMAX, CONCAT and CUMSUM: the (non-negative) axis. */
     public record Axis(int axis) {
     }
 

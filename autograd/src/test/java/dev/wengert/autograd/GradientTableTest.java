@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.wengert.tensor.Backends;
 import dev.wengert.tensor.DType;
 import dev.wengert.tensor.FusedKernel;
+import dev.wengert.tensor.PadMode;
 import dev.wengert.tensor.ScopePerTest;
 import dev.wengert.tensor.Tensor;
 import dev.wengert.tensor.TensorFactory;
@@ -39,9 +40,32 @@ class GradientTableTest {
 
     /**
      * One row of the table: the primitive it differentiates (null for a composition that none of the rows of
-     * its primitives covers, e.g. softmax), a name, how to build its inputs, and the input domain.
+     * its primitives covers, e.g. softmax), a name, how to build its inputs, and the input domain; or fixed input
+     * values (a point with zeros or ties, {@code values} non-null), where {@code secondOrder} may say that the
+     * point is a kink for the second derivative (SecondOrderTest skips the row; the first order is checked).
      */
-    record Spec(Prim<?> prim, String name, Function<Var[], Var> f, int[][] shapes, double lo, double hi) {
+    record Spec(Prim<?> prim, String name, Function<Var[], Var> f, int[][] shapes, double lo, double hi, double[][] values,
+            boolean secondOrder) {
+        /** A row on random inputs in [lo, hi). */
+        Spec(Prim<?> prim, String name, Function<Var[], Var> f, int[][] shapes, double lo, double hi) {
+            this(prim, name, f, shapes, lo, hi, null, true);
+        }
+
+        /** A row at fixed input values (one array per input, row-major). */
+        static Spec at(Prim<?> prim, String name, Function<Var[], Var> f, int[][] shapes, boolean secondOrder, double[]... values) {
+            return new Spec(prim, name, f, shapes, 0, 0, values, secondOrder);
+        }
+
+        /** The row's inputs on {@code device}: its fixed values, or uniform samples with seeds seed, seed + 1, ... */
+        Tensor[] inputs(dev.wengert.tensor.Device device, long seed) {
+            Tensor[] in = new Tensor[shapes.length];
+            for (int i = 0; i < in.length; i++) {
+                in[i] = values != null ? Tensor.on(device).of(values[i], shapes[i]).reshape(shapes[i])
+                        : Tensor.on(device).uniform(lo, hi, seed + i, DType.FLOAT64, shapes[i]);
+            }
+            return in;
+        }
+
         @Override
         public String toString() {
             StringBuilder sb = new StringBuilder(name);
@@ -90,6 +114,12 @@ class GradientTableTest {
 
     static Stream<Spec> table() {
         List<Spec> t = new ArrayList<>();
+        coreRows(t);
+        issue16Rows(t);
+        return t.stream();
+    }
+
+    private static void coreRows(List<Spec> t) {
         binary(t, Prim.ADD, v -> v[0].add(v[1]), -2, 2);
         binary(t, Prim.SUB, v -> v[0].sub(v[1]), -2, 2);
         binary(t, Prim.MUL, v -> v[0].mul(v[1]), -2, 2);
@@ -186,7 +216,91 @@ class GradientTableTest {
         t.add(new Spec(Prim.FMOD, "fmod-negative-dividend", v -> v[0].neg().fmod(v[1]), new int[][] {{p, q}, {p, 1}}, 0.5, 2));
         t.add(new Spec(Prim.REMAINDER, "remainder-negative-dividend", v -> v[0].neg().remainder(v[1]), new int[][] {{p, q}, {q}}, 0.5, 2));
         t.add(new Spec(Prim.REMAINDER, "remainder-negative-divisor", v -> v[0].remainder(v[1].neg()), new int[][] {{p, q}, {}}, 0.5, 2));
-        return t.stream();
+    }
+
+    /**
+     * Reductions, scans, shape ops, indexing, sorting and torch.matmul's shapes (issue 16): the new primitives
+     * (prod, cumsum, flip) and the compositions, at random points and at zeros and ties, size-1 dimensions included.
+     */
+    private static void issue16Rows(List<Spec> t) {
+        int n = d();
+        int m = d();
+        int k = d();
+        int b = d();
+        double inf = Double.POSITIVE_INFINITY;
+        // reductions and scans
+        t.add(new Spec(null, "min-axis", v -> v[0].min(false, 1), new int[][] {{n, m, k}}, -1, 1));
+        t.add(new Spec(null, "min-all-keep", v -> v[0].min(true), new int[][] {{n, 1, m}}, -1, 1));
+        t.add(Spec.at(null, "amax-two-way-ties", v -> v[0].amax(false, 1), new int[][] {{2, 4}}, false,
+                new double[] {0.5, -1, 0.5, 0.2, 1.5, 1.5, -2, 0.3}));         // a central difference at a two-way tie is 1/2
+        t.add(Spec.at(null, "amin-two-way-ties", v -> v[0].amin(true, 0), new int[][] {{2, 3}}, false,
+                new double[] {0.5, -1, 0.7, 0.5, 0.2, -0.4}));
+        t.add(new Spec(Prim.PROD, "prod-axis", v -> v[0].prod(false, 1), new int[][] {{n, m, k}}, -1.5, 1.5));
+        t.add(new Spec(Prim.PROD, "prod-axes-keep", v -> v[0].prod(true, 0, 2), new int[][] {{n, 1, m}}, 0.5, 1.5));
+        t.add(new Spec(Prim.PROD, "prod-all", v -> v[0].prod(), new int[][] {{n, m}}, -1.5, 1.5));
+        t.add(Spec.at(Prim.PROD, "prod-rows-with-0-1-2-3-zeros", v -> v[0].prod(false, 1), new int[][] {{4, 4}}, true,
+                new double[] {1.1, 0.9, -0.8, 1.3, 0.5, 0, 1.5, -2, 0, 1.2, 0, 0.7, 0, 0, 0.6, 0}));
+        t.add(Spec.at(Prim.PROD, "prod-all-one-zero", v -> v[0].prod(), new int[][] {{2, 3}}, true,
+                new double[] {0.5, 0, 1.2, -0.7, 1.1, 0.9}));
+        t.add(new Spec(Prim.CUMSUM, "cumsum-axis", v -> v[0].cumsum(1), new int[][] {{n, m, k}}, -1, 1));
+        t.add(new Spec(Prim.CUMSUM, "cumsum-5", v -> v[0].cumsum(-1), new int[][] {{n, 5}}, -1, 1));
+        t.add(new Spec(null, "var-axis", v -> v[0].var(false, 1), new int[][] {{n, m}}, -1, 1));
+        t.add(new Spec(null, "var-population-axes-keep", v -> v[0].var(0, true, 0, 2), new int[][] {{n, 1, m}}, -1, 1));
+        t.add(new Spec(null, "std-axis", v -> v[0].std(false, -1), new int[][] {{n, m, k}}, -1, 1));
+        t.add(new Spec(null, "std-all", v -> v[0].std(), new int[][] {{n, m}}, -1, 1));
+        t.add(Spec.at(null, "std-constant-row", v -> v[0].std(false, 1), new int[][] {{2, 3}}, false,
+                new double[] {0.7, 0.7, 0.7, 0.1, -0.5, 0.9}));              // gradient 0 at the constant row, as PyTorch
+        t.add(new Spec(null, "norm-1", v -> v[0].norm(1, false, 1), new int[][] {{n, m}}, -1, 1));
+        t.add(new Spec(null, "norm-2", v -> v[0].norm(2, false, 1), new int[][] {{n, m}}, -1, 1));
+        t.add(new Spec(null, "norm-2-all", v -> v[0].norm(), new int[][] {{n, 1, m}}, -1, 1));
+        t.add(new Spec(null, "norm-inf-keep", v -> v[0].norm(inf, true, 0), new int[][] {{n, m}}, -1, 1));
+        t.add(Spec.at(null, "norms-at-the-zero-vector", v -> Var.concat(0, v[0].norm(1, false, 1), v[0].norm(2, false, 1),
+                v[0].norm(inf, false, 1)), new int[][] {{2, 3}}, false, new double[] {0, 0, 0, 0.3, -0.4, 0.5}));
+        // shape
+        t.add(new Spec(null, "squeeze", v -> v[0].squeeze(), new int[][] {{n, 1, m, 1}}, -1, 1));
+        t.add(new Spec(null, "squeeze-unsqueeze", v -> v[0].squeeze(1).unsqueeze(-1), new int[][] {{n, 1, m}}, -1, 1));
+        t.add(new Spec(null, "stack", v -> Var.stack(1, v[0], v[1]), new int[][] {{n, m}, {n, m}}, -1, 1));
+        t.add(new Spec(null, "narrow", v -> v[0].narrow(-1, -2, 2), new int[][] {{n, m, k}}, -1, 1));
+        t.add(new Spec(null, "split", v -> reversedConcat(1, v[0].split(1, 2)), new int[][] {{n, 5}}, -1, 1));
+        t.add(new Spec(null, "split-sections", v -> reversedConcat(0, v[0].split(0, new int[] {1, 0, 2})), new int[][] {{3, m}}, -1, 1));
+        t.add(new Spec(null, "chunk", v -> reversedConcat(1, v[0].chunk(1, 3)), new int[][] {{n, 5}}, -1, 1));
+        t.add(new Spec(Prim.FLIP, "flip", v -> v[0].flip(0, 2), new int[][] {{n, m, k}}, -1, 1));
+        t.add(new Spec(Prim.FLIP, "flip-size-1", v -> v[0].flip(1), new int[][] {{n, 1}}, -1, 1));
+        t.add(new Spec(null, "tile", v -> v[0].tile(2, 3), new int[][] {{n, 1}}, -1, 1));
+        t.add(new Spec(null, "tile-more-reps", v -> v[0].tile(2, 1, 2), new int[][] {{m, k}}, -1, 1));
+        t.add(new Spec(null, "repeat", v -> v[0].repeat(2, 2), new int[][] {{m}}, -1, 1));
+        t.add(new Spec(null, "pad-constant", v -> v[0].pad(new int[] {1, 2, 0, 1}, PadMode.CONSTANT, 0.5), new int[][] {{n, m}}, -1, 1));
+        t.add(new Spec(null, "pad-reflect", v -> v[0].pad(new int[] {2, 1, 1, 2}, PadMode.REFLECT, 0), new int[][] {{n, 3, 4}}, -1, 1));
+        t.add(new Spec(null, "pad-replicate", v -> v[0].pad(new int[] {1, 1, 2, 0}, PadMode.REPLICATE, 0), new int[][] {{n, 1, m}}, -1, 1));
+        t.add(new Spec(null, "pad-circular", v -> v[0].pad(new int[] {1, 2}, PadMode.CIRCULAR, 0), new int[][] {{n, m}}, -1, 1));
+        // indexing
+        t.add(new Spec(null, "indexSelect", v -> v[0].indexSelect(1, index(v[0], m - 1, 0, m - 1)), new int[][] {{n, m}}, -1, 1));
+        t.add(new Spec(null, "maskedFill", v -> v[0].maskedFill(mask(1, m, v[0]).reshape(m), 2.5), new int[][] {{n, m}}, -1, 1));
+        // torch.matmul's shapes
+        t.add(new Spec(Prim.MATMUL, "matmul-dot", v -> v[0].matmul(v[1]), new int[][] {{k}, {k}}, -1, 1));
+        t.add(new Spec(Prim.MATMUL, "matmul-vector-matrix", v -> v[0].matmul(v[1]), new int[][] {{k}, {k, m}}, -1, 1));
+        t.add(new Spec(Prim.MATMUL, "matmul-matrix-vector", v -> v[0].matmul(v[1]), new int[][] {{n, k}, {k}}, -1, 1));
+        t.add(new Spec(Prim.MATMUL, "matmul-batched-vector", v -> v[0].matmul(v[1]), new int[][] {{b, n, k}, {k}}, -1, 1));
+        t.add(new Spec(Prim.MATMUL, "matmul-broadcast-batches", v -> v[0].matmul(v[1]), new int[][] {{2, 1, n, k}, {b, k, m}}, -1, 1));
+        t.add(new Spec(Prim.MATMUL, "matmul-4d-shared-tB", v -> v[0].matmul(false, v[1], true), new int[][] {{2, b, n, k}, {m, k}}, -1, 1));
+        t.add(new Spec(Prim.MATMUL, "matmul-batch-of-one-tA", v -> v[0].matmul(true, v[1], false), new int[][] {{1, k, n}, {b, k, m}}, -1, 1));
+        // sorting
+        t.add(new Spec(null, "sort-descending", v -> v[0].sort(1, true).values(), new int[][] {{n, m}}, -1, 1));
+        t.add(new Spec(null, "topk", v -> v[0].topk(0, 2, true).values(), new int[][] {{n, 1, m}}, -1, 1));
+        t.add(new Spec(null, "topk-smallest", v -> v[0].topk(-1, 1, false).values(), new int[][] {{n, m}}, -1, 1));
+    }
+
+    private static Var reversedConcat(int axis, Var[] parts) {
+        Var[] r = new Var[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            r[i] = parts[parts.length - 1 - i];
+        }
+        return Var.concat(axis, r);
+    }
+
+    /** An int64 vector on the device of {@code like}. */
+    private static Tensor index(Var like, long... values) {
+        return Tensor.on(like.value().device()).of(values);
     }
 
     /** Class labels on the device of {@code like}. */
@@ -227,12 +341,66 @@ class GradientTableTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void gradientsMatchFiniteDifferences(Spec spec) {
-        Tensor[] inputs = new Tensor[spec.shapes().length];
-        for (int i = 0; i < inputs.length; i++) {
-            inputs[i] = Tensor.on(device()).uniform(spec.lo(), spec.hi(), 17 + i, DType.FLOAT64, spec.shapes()[i]);
-        }
+        Tensor[] inputs = spec.inputs(device(), 17);
         GradCheck.Result r = GradCheck.check(spec.f(), STEP, inputs);
         assertTrue(r.passes(TOLERANCE), spec + ": " + r);
+    }
+
+    /**
+     * The compositions of issue 16 compute the values of the tensor operations of the same name (which the backend
+     * contract suite checks against plain Java): the two are written separately, one with Var operations for the
+     * gradients, one with tensor operations.
+     */
+    @Test
+    void compositionsComputeTheTensorOpsValues() {
+        TensorFactory on = Tensor.on(device());
+        Tensor x = on.uniform(-1, 1, 5, DType.FLOAT64, 3, 4, 5);
+        Tensor y = on.uniform(-1, 1, 6, DType.FLOAT64, 3, 4, 5);
+        Tensor v = on.uniform(-1, 1, 7, DType.FLOAT64, 5);
+        Tensor one = on.uniform(-1, 1, 8, DType.FLOAT64, 3, 1, 4);
+        Var vx = Var.constant(x);
+        Var vy = Var.constant(y);
+        Tensor idx = on.of(new long[] {4, 0, 4, 2});
+        Tensor mask = on.of(new double[] {1, 0, 0, 1, 0});
+        int[] pads = {2, 1, 1, 3};
+        Object[][] pairs = {
+            {"min", vx.min(true, 0, 2), x.min(true, 0, 2)},
+            {"amax", vx.amax(false, 1), x.max(false, 1)},
+            {"argmin", Var.constant(vx.argmin(1, false)), x.argmin(1, false)},
+            {"prod", vx.prod(false, 1), x.prod(false, 1)},
+            {"cumsum", vx.cumsum(2), x.cumsum(2)},
+            {"var", vx.var(0, true, 1, 2), x.var(0, true, 1, 2)},
+            {"std", vx.std(false, 2), x.std(false, 2)},
+            {"norm 1", vx.norm(1, false, 1), x.norm(1, false, 1)},
+            {"norm 2", vx.norm(), x.norm(2, false)},
+            {"norm inf", vx.norm(Double.POSITIVE_INFINITY, true, 0), x.norm(Double.POSITIVE_INFINITY, true, 0)},
+            {"squeeze", Var.constant(one).squeeze(), one.squeeze()},
+            {"unsqueeze", vx.unsqueeze(-2), x.unsqueeze(-2)},
+            {"stack", Var.stack(1, vx, vy), Tensor.stack(1, x, y)},
+            {"narrow", vx.narrow(2, -3, 2), x.narrow(2, -3, 2)},
+            {"split", vx.split(2, 2)[2], x.split(2, 2)[2]},
+            {"chunk", vx.chunk(1, 3)[1], x.chunk(1, 3)[1]},
+            {"flip", vx.flip(0, 2), x.flip(0, 2)},
+            {"tile", vx.tile(2, 1, 1, 2), x.tile(2, 1, 1, 2)},
+            {"repeat", Var.constant(v).repeat(3, 2), v.repeat(3, 2)},
+            {"pad constant", vx.pad(pads, PadMode.CONSTANT, 0.25), x.pad(pads, PadMode.CONSTANT, 0.25)},
+            {"pad reflect", vx.pad(pads, PadMode.REFLECT, 0), x.pad(pads, PadMode.REFLECT, 0)},
+            {"pad replicate", vx.pad(pads, PadMode.REPLICATE, 0), x.pad(pads, PadMode.REPLICATE, 0)},
+            {"pad circular", vx.pad(pads, PadMode.CIRCULAR, 0), x.pad(pads, PadMode.CIRCULAR, 0)},
+            {"indexSelect", vx.indexSelect(2, idx), x.indexSelect(2, idx)},
+            {"maskedFill", vx.maskedFill(mask, -3), x.maskedFill(mask, -3)},
+            {"sort", vx.sort(1, true).values(), x.sort(1, true)},
+            {"topk", vx.topk(2, 3, false).values(), x.gather(2, x.topkIndices(2, 3, false))},
+            {"matmul vector", Var.constant(v).matmul(vx.transpose()), v.matmul(x.transpose())},
+            {"matmul broadcast", vx.reshape(3, 1, 4, 5).matmul(true, vy.slice(0, 0, 2), false),
+                x.reshape(3, 1, 4, 5).matmul(true, y.slice(0, 0, 2), false)},
+        };
+        for (Object[] p : pairs) {
+            Tensor got = ((Var) p[1]).value();
+            Tensor want = (Tensor) p[2];
+            assertArrayEquals(want.shape(), got.shape(), p[0] + ": shape");
+            assertClose(want, got, 1e-14, (String) p[0]);
+        }
     }
 
     /**

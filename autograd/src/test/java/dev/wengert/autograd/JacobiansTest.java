@@ -38,11 +38,7 @@ class JacobiansTest {
     }
 
     static Tensor[] inputs(GradientTableTest.Spec spec) {
-        Tensor[] in = new Tensor[spec.shapes().length];
-        for (int i = 0; i < in.length; i++) {
-            in[i] = Tensor.on(Device.CPU).uniform(spec.lo(), spec.hi(), 31 + i, DType.FLOAT64, spec.shapes()[i]);
-        }
-        return in;
+        return spec.inputs(Device.CPU, 31);
     }
 
     /** The spec's function of input {@code which} alone, the others fixed. */

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * The conventions of docs/design.md, "Numerical conventions": pow at a zero base and exponent (every
  * order, both modes), d/db a^b for a negative base, maximum/minimum with a NaN input, logSumExp of a row
- * of -inf; and that reverse mode (Var's VJP), forward mode (the JVP rule) and {@link Dual} agree on them.
+ * of -inf, prod's gradient with zeros (to second order), std and the norms at 0, ties of max/min and the
+ * stable sort; and that reverse mode (Var's VJP), forward mode (the JVP rule) and {@link Dual} agree on them.
  */
 @ExtendWith(ScopePerTest.class)
 class NumericalConventionsTest {
@@ -162,5 +163,47 @@ class NumericalConventionsTest {
         assertTrue(Double.isNaN(g[6]) && g[7] == 0 && g[8] == 0, "row holding +inf: NaN at the inf, 0 elsewhere, as PyTorch");
         assertEquals(-inf, x.detach().slice(0, 0, 1).logSumExp(true, 0, 1).item(), 0.0, "over both axes");
         assertEquals(-inf, Var.constant(vec(-inf, -inf)).logSumExp(false, 0).item(), 0.0);
+    }
+
+    // ------------------------------------------------------------------ reductions at zeros and ties (issue 16), PyTorch's values
+
+    @Test
+    void prodGradientWithZerosIsPyTorchs() {
+        // torch.tensor([2., 0., 3.], requires_grad=True).prod().backward() -> [0., 6., 0.]
+        assertArrayEquals(new double[] {0, 6, 0}, grad(x -> x.prod(), 2, 0, 3));
+        assertArrayEquals(new double[] {0, 0, 0}, grad(x -> x.prod(), 0, 0, 3), "two zeros: 0");
+        assertArrayEquals(new double[] {13.5, 9, 6}, grad(x -> x.prod(), 2, 3, 4.5), 1e-14);
+        assertArrayEquals(new double[] {0, 6, 0}, Forward.jvp(x -> x.prod().broadcastTo(3).mul(Var.constant(vec(0, 1, 0))), vec(2, 0, 3),
+                vec(0, 1, 0)).tangent().toDoubleArray(), "forward mode: the tangent through the zero");
+        // second derivatives at two zeros: d2 prod / dx0 dx1 = 3 (PyTorch's formula gives 0 there)
+        assertArrayEquals(new double[] {3, 3, 0}, Jacobians.hvp(x -> x.prod(), vec(0, 0, 3), vec(1, 1, 0)).toDoubleArray());
+        assertArrayEquals(new double[] {0, 3, 0}, Jacobians.hvp(x -> x.prod(), vec(0, 0, 3), vec(1, 0, 0)).toDoubleArray());
+    }
+
+    @Test
+    void stdAndNormsHaveGradientZeroAtZero() {
+        assertArrayEquals(new double[] {0, 0, 0}, grad(x -> x.std(), 0.5, 0.5, 0.5), "std of a constant: 0, as PyTorch");
+        assertArrayEquals(new double[] {0, 0, 0}, grad(x -> x.norm(), 0, 0, 0), "2-norm at the zero vector: 0, as PyTorch");
+        assertArrayEquals(new double[] {0, 0, 0}, grad(x -> x.norm(1, false), 0, 0, 0));
+        assertArrayEquals(new double[] {0, 0, 0}, grad(x -> x.norm(Double.POSITIVE_INFINITY, false), 0, 0, 0));
+        assertArrayEquals(new double[] {0, 0, 0}, Jacobians.hvp(x -> x.norm(), vec(0, 0, 0), vec(1, 1, 1)).toDoubleArray(),
+                "finite to second order");
+        assertArrayEquals(new double[] {0.6, -0.8}, grad(x -> x.norm(), 3, -4), 1e-15);
+        assertArrayEquals(new double[] {-0.5, 0, -0.5}, grad(x -> x.norm(Double.POSITIVE_INFINITY, false), -2, 1, -2), "ties share");
+        assertArrayEquals(new double[] {0.5, 0, 0.5}, grad(x -> x.amax(false), 2, 1, 2), "amax: ties share, as torch.amax");
+        assertArrayEquals(new double[] {0, 0.5, 0.5}, grad(x -> x.min(), 2, 1, 1), "min: ties share, as torch.amin");
+        assertArrayEquals(new double[] {1, 0, 0}, grad(x -> x.gather(0, x.argmax(0, true)), 2, 1, 2), "torch.max(x, dim)'s gradient: one index");
+    }
+
+    @Test
+    void sortIsStableAndItsGradientFollowsTheIndices() {
+        Var x = Var.param(vec(1, 3, 1, 2));
+        Var.Sorted s = x.sort(0, true);
+        assertArrayEquals(new long[] {1, 3, 0, 2}, s.indices().toLongArray(), "ties keep their order, descending too");
+        s.values().mul(Var.constant(vec(10, 20, 30, 40))).sum().backward();
+        assertArrayEquals(new double[] {30, 10, 40, 20}, x.gradTensor().toDoubleArray());
+        Var.Sorted top = Var.constant(vec(1, 3, 1, 2)).topk(0, 3, false);
+        assertArrayEquals(new long[] {0, 2, 3}, top.indices().toLongArray());
+        assertArrayEquals(new double[] {1, 1, 2}, top.values().value().toDoubleArray());
     }
 }

@@ -87,6 +87,9 @@ class RandomProgramFuzzTest {
         for (Prim<?> p : Rules.builtins()) {
             uses.put(p.name(), 0);
         }
+        for (String c : RandomPrograms.COMPOSITES.keySet()) {
+            uses.put(c, 0);
+        }
         List<String> failures = new ArrayList<>();
         int failed = 0;
         long ops = 0;
@@ -97,8 +100,8 @@ class RandomProgramFuzzTest {
             RandomPrograms.Program program = null;
             try (Scope s = Scope.open()) {
                 program = RandomPrograms.generate(seed);
-                for (Prim<?> p : program.prims()) {
-                    uses.merge(p.name(), 1, Integer::sum);
+                for (String op : program.ops()) {
+                    uses.merge(op, 1, Integer::sum);
                 }
                 ops += program.steps.size();
                 if (replay != null) {
@@ -118,7 +121,7 @@ class RandomProgramFuzzTest {
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         System.out.printf(Locale.ROOT, "random-program fuzzer (%s): %d programs (%d ops) in %.1f s, %.1f programs/s, %d failed%n"
-                + "  uses per primitive: %s%n", path, n, ops, seconds, n / seconds, failed, uses);
+                + "  uses per operation: %s%n", path, n, ops, seconds, n / seconds, failed, uses);
         if (failed > 0) {
             fail(failed + " of " + n + " random programs failed (" + path + "); the first " + failures.size() + ":\n"
                     + String.join("\n", failures));
@@ -130,7 +133,7 @@ class RandomProgramFuzzTest {
                     unused.add(p);
                 }
             });
-            assertTrue(unused.isEmpty(), "primitives no program applied (a recipe that never fits?): " + unused);
+            assertTrue(unused.isEmpty(), "operations no program applied (a recipe that never fits?): " + unused);
         }
     }
 

@@ -3,6 +3,7 @@ package dev.wengert.autograd;
 import dev.wengert.tensor.BinaryOp;
 import dev.wengert.tensor.DType;
 import dev.wengert.tensor.Device;
+import dev.wengert.tensor.PadMode;
 import dev.wengert.tensor.Shape;
 import dev.wengert.tensor.Tensor;
 import dev.wengert.tensor.UnaryOp;
@@ -21,8 +22,9 @@ import java.util.function.Predicate;
  * 1-3 float64 inputs of small random shapes (dimensions 1-4, size-1 dimensions and rank 0 included),
  * whose sinks are reduced to one scalar by a random weighting. A program is a pure function of its seed.
  *
- * <p>Ops are drawn from {@link Rules#builtins()}, the primitive table itself; how to apply each primitive
- * (arity, attributes, shapes, input domain) is its entry in {@link #RECIPES}, the one table to extend
+ * <p>Ops are drawn from {@link Rules#builtins()}, the primitive table itself, and from {@link #COMPOSITES}, the
+ * {@code Var} operations composed of primitives (var, norm, pad, sort, torch.matmul's shapes, ...); how to apply
+ * each primitive (arity, attributes, shapes, input domain) is its entry in {@link #RECIPES}, the one table to extend
  * when a primitive is added (a test fails for a built-in primitive without one). The table is not derived
  * from {@link GradientTableTest}'s Spec rows in general: their ranges are sampling boxes for all inputs
  * jointly (division in [0.5, 2] for numerator and denominator alike, maximum without any notion of its
@@ -49,8 +51,20 @@ final class RandomPrograms {
 
     // ------------------------------------------------------------------ programs
 
-    /** One op: {@code f} applied to the values numbered {@code args}; {@code text} prints it. */
-    record Step(Prim<?> prim, String text, int[] args, Function<Var[], Var> f) {
+    /**
+     * One op: {@code f} applied to the values numbered {@code args}; {@code text} prints it; {@code op} names it (the
+     * primitive's name, or a composite's key in {@link #COMPOSITES}, whose {@code prim} is null).
+     */
+    record Step(String op, Prim<?> prim, String text, int[] args, Function<Var[], Var> f) {
+        /** A step applying the primitive {@code prim}. */
+        Step(Prim<?> prim, String text, int[] args, Function<Var[], Var> f) {
+            this(prim.name(), prim, text, args, f);
+        }
+
+        /** A step applying the composite operation {@code op}. */
+        static Step composite(String op, String text, int[] args, Function<Var[], Var> f) {
+            return new Step(op, null, text, args, f);
+        }
     }
 
     /** A generated program. Values 0..inputs-1 are the inputs, value inputs + j is step j's result. */
@@ -102,11 +116,11 @@ final class RandomPrograms {
             return dot(outputs(in), weights);
         }
 
-        /** The primitives the program applies (not counting the final weighting). */
-        List<Prim<?>> prims() {
-            List<Prim<?>> p = new ArrayList<>();
+        /** The operations the program applies, primitives and composites by name (not counting the final weighting). */
+        List<String> ops() {
+            List<String> p = new ArrayList<>();
             for (Step s : steps) {
-                p.add(s.prim());
+                p.add(s.op());
             }
             return p;
         }
@@ -225,6 +239,9 @@ final class RandomPrograms {
 
     /** THE recipe table, one entry per built-in primitive. */
     static final Map<Prim<?>, Recipe> RECIPES = new HashMap<>();
+
+    /** Recipes of the {@code Var} operations composed of primitives, drawn as often as a primitive each, in this order. */
+    static final Map<String, Recipe> COMPOSITES = new java.util.LinkedHashMap<>();
 
     static {
         // elementwise unary, with the operand's domain
@@ -498,7 +515,256 @@ final class RandomPrograms {
                     + Arrays.toString(index.toLongArray()) + ", v" + src + ")", new int[] {a, src},
                     v -> v[0].scatterAdd(axis, index, v[1]));
         });
+        RECIPES.put(Prim.PROD, g -> {
+            int a = g.pick();
+            int[] axes = someAxes(g, g.value(a).rank());
+            boolean keep = g.rnd.nextBoolean();
+            return new Step(Prim.PROD, "prod(v" + a + ", axes=" + Arrays.toString(axes) + ", keepDims=" + keep + ")",
+                    new int[] {a}, v -> v[0].prod(keep, axes));
+        });
+        RECIPES.put(Prim.CUMSUM, g -> {
+            int a = g.pickAlongAxis();
+            if (a < 0) {
+                return null;
+            }
+            int axis = g.axis(g.shape(a));
+            return new Step(Prim.CUMSUM, "cumsum(v" + a + ", axis=" + axis + ")", new int[] {a}, v -> v[0].cumsum(axis));
+        });
+        RECIPES.put(Prim.FLIP, g -> {
+            int a = g.pickAlongAxis();
+            if (a < 0) {
+                return null;
+            }
+            int[] axes = someAxes(g, g.value(a).rank());
+            int[] flipped = axes.length == 0 ? new int[] {g.axis(g.shape(a))} : axes;
+            return new Step(Prim.FLIP, "flip(v" + a + ", axes=" + Arrays.toString(flipped) + ")", new int[] {a}, v -> v[0].flip(flipped));
+        });
         derivedUnaryRecipes();
+        compositeRecipes();
+    }
+
+    /** The recipes of {@link #COMPOSITES}: each with the domain that keeps its operands away from kinks and ties. */
+    private static void compositeRecipes() {
+        COMPOSITES.put("min", g -> {
+            int a = g.pick();
+            int[] axes = someAxes(g, g.value(a).rank());
+            boolean keep = g.rnd.nextBoolean();
+            if (!maxIsUnique(g.value(a).neg(), axes)) {
+                return null;
+            }
+            return Step.composite("min", "min(v" + a + ", axes=" + Arrays.toString(axes) + ", keepDims=" + keep + ")", new int[] {a},
+                    v -> v[0].min(keep, axes));
+        });
+        for (String op : new String[] {"var", "std"}) {
+            COMPOSITES.put(op, g -> {
+                int a = g.pick(t -> t.numel() > 1);
+                if (a < 0) {
+                    return null;
+                }
+                int[] axes = someAxes(g, g.value(a).rank());
+                int correction = g.rnd.nextInt(2);
+                boolean keep = g.rnd.nextBoolean();
+                Tensor var = g.value(a).var(correction, true, axes);
+                if (!(min(var) >= (op.equals("std") ? 0.01 : 0)) || Double.isInfinite(max(var))) {   // std: away from its kink at 0
+                    return null;
+                }
+                return Step.composite(op, op + "(v" + a + ", correction=" + correction + ", axes=" + Arrays.toString(axes) + ", keepDims="
+                        + keep + ")", new int[] {a}, v -> op.equals("var") ? v[0].var(correction, keep, axes) : v[0].std(correction, keep, axes));
+            });
+        }
+        COMPOSITES.put("norm", g -> {
+            int a = g.pick();
+            int[] axes = someAxes(g, g.value(a).rank());
+            boolean keep = g.rnd.nextBoolean();
+            double p = new double[] {1, 2, Double.POSITIVE_INFINITY}[g.rnd.nextInt(3)];
+            Tensor x = g.value(a);
+            int[] ax = axes.length == 0 ? allAxes(x.rank()) : axes;
+            boolean ok = p == 1 ? minAbs(x) >= MARGIN
+                    : p == 2 ? min(x.mul(x).sum(true, ax)) >= 0.01
+                    : maxIsUnique(x.abs(), axes) && min(x.abs().max(true, ax)) >= MARGIN;
+            if (!ok) {
+                return null;
+            }
+            return Step.composite("norm", "norm(v" + a + ", p=" + p + ", axes=" + Arrays.toString(axes) + ", keepDims=" + keep + ")",
+                    new int[] {a}, v -> v[0].norm(p, keep, axes));
+        });
+        COMPOSITES.put("squeeze", g -> {
+            int a = g.pick(t -> Arrays.stream(t.shape()).anyMatch(d -> d == 1));
+            if (a < 0) {
+                return null;
+            }
+            int[] s = g.shape(a);
+            int one = 0;
+            while (s[one] != 1) {
+                one++;
+            }
+            int[] axes = g.rnd.nextBoolean() ? new int[0] : new int[] {one};
+            return Step.composite("squeeze", "squeeze(v" + a + ", axes=" + Arrays.toString(axes) + ")", new int[] {a}, v -> v[0].squeeze(axes));
+        });
+        COMPOSITES.put("unsqueeze", g -> {
+            int a = g.pick(t -> t.rank() < 4);
+            if (a < 0) {
+                return null;
+            }
+            int r = g.value(a).rank();
+            int axis = g.between(-r - 1, r);
+            return Step.composite("unsqueeze", "unsqueeze(v" + a + ", axis=" + axis + ")", new int[] {a}, v -> v[0].unsqueeze(axis));
+        });
+        COMPOSITES.put("stack", g -> {
+            int a = g.pick(t -> t.rank() < 4);
+            if (a < 0) {
+                return null;
+            }
+            int[] s = g.shape(a);
+            int b = g.pick(t -> Arrays.equals(t.shape(), s));              // a itself qualifies
+            int axis = g.between(-s.length - 1, s.length);
+            return Step.composite("stack", "stack(axis=" + axis + ", v" + a + ", v" + b + ")", new int[] {a, b}, v -> Var.stack(axis, v));
+        });
+        COMPOSITES.put("narrow", g -> {
+            int a = g.pickAlongAxis();
+            if (a < 0) {
+                return null;
+            }
+            int[] s = g.shape(a);
+            int axis = g.axis(s);
+            int start = g.rnd.nextInt(s[axis]);
+            int length = g.between(1, s[axis] - start);
+            int from = g.rnd.nextBoolean() ? start - s[axis] : start;     // a negative start counts from the end
+            return Step.composite("narrow", "narrow(v" + a + ", axis=" + axis + ", start=" + from + ", length=" + length + ")", new int[] {a},
+                    v -> v[0].narrow(axis, from, length));
+        });
+        COMPOSITES.put("split", g -> {
+            int a = g.pickAlongAxis();
+            if (a < 0) {
+                return null;
+            }
+            int[] s = g.shape(a);
+            int axis = g.axis(s);
+            boolean chunk = g.rnd.nextBoolean();
+            int size = g.between(1, s[axis]);
+            int pieces = chunk ? Shape.chunkSizes("chunk", s[axis], size).length : Shape.splitSizes("split", s[axis], size).length;
+            int piece = g.rnd.nextInt(pieces);
+            return Step.composite("split", (chunk ? "chunk" : "split") + "(v" + a + ", axis=" + axis + ", " + size + ")[" + piece + "]",
+                    new int[] {a}, v -> (chunk ? v[0].chunk(axis, size) : v[0].split(axis, size))[piece]);
+        });
+        COMPOSITES.put("tile", g -> {
+            int a = g.pick(t -> t.numel() <= MAX_NUMEL / 2);
+            if (a < 0) {
+                return null;
+            }
+            int r = g.value(a).rank() + (g.rnd.nextInt(3) == 0 ? 1 : 0);
+            int[] reps = new int[Math.max(1, r)];
+            for (int i = 0; i < reps.length; i++) {
+                reps[i] = g.rnd.nextInt(3) == 0 ? 2 : 1;
+            }
+            boolean repeat = reps.length >= g.value(a).rank() && g.rnd.nextBoolean();
+            return Step.composite("tile", (repeat ? "repeat" : "tile") + "(v" + a + ", " + Arrays.toString(reps) + ")", new int[] {a},
+                    v -> repeat ? v[0].repeat(reps) : v[0].tile(reps));
+        });
+        COMPOSITES.put("pad", g -> {
+            int a = g.pick(t -> t.rank() >= 1);
+            if (a < 0) {
+                return null;
+            }
+            int[] s = g.shape(a);
+            PadMode mode = PadMode.values()[g.rnd.nextInt(PadMode.values().length)];
+            int[] pads = new int[2 * Math.min(s.length, 1 + g.rnd.nextInt(2))];
+            for (int i = 0; i < pads.length; i++) {
+                pads[i] = g.rnd.nextInt(3);
+            }
+            int[][] pairs = Shape.padPairs("pad", s, pads);
+            for (int d = 0; d < s.length; d++) {
+                try {
+                    Shape.checkPad("pad", s[d], d, pairs[d][0], pairs[d][1], mode);
+                } catch (IllegalArgumentException e) {
+                    return null;
+                }
+            }
+            double fill = Math.round((g.rnd.nextDouble() * 2 - 1) * 100) / 100.0;
+            return Step.composite("pad", "pad(v" + a + ", " + Arrays.toString(pads) + ", " + mode + ", " + fill + ")", new int[] {a},
+                    v -> v[0].pad(pads, mode, fill));
+        });
+        COMPOSITES.put("indexSelect", g -> {
+            int a = g.pickAlongAxis();
+            if (a < 0) {
+                return null;
+            }
+            int[] s = g.shape(a);
+            int axis = g.axis(s);
+            Tensor index = g.indices(s[axis], g.between(1, 4));                     // repeated indices accumulate
+            return Step.composite("indexSelect", "indexSelect(v" + a + ", axis=" + axis + ", " + Arrays.toString(index.toLongArray()) + ")",
+                    new int[] {a}, v -> v[0].indexSelect(axis, index));
+        });
+        COMPOSITES.put("maskedFill", g -> {
+            int a = g.pick();
+            int[] s = g.shape(a);
+            int[] ms = s.clone();
+            for (int d = 0; d < ms.length; d++) {
+                ms[d] = g.rnd.nextInt(3) == 0 ? 1 : ms[d];                        // a mask that broadcasts
+            }
+            double[] m = new double[Shape.numel(ms)];
+            for (int i = 0; i < m.length; i++) {
+                m[i] = g.rnd.nextInt(2);
+            }
+            Tensor mask = Tensor.on(Device.CPU).of(m, ms).reshape(ms);
+            double fill = Math.round((g.rnd.nextDouble() * 2 - 1) * 100) / 100.0;
+            return Step.composite("maskedFill", "maskedFill(v" + a + ", mask" + Shape.str(ms) + Arrays.toString(m) + ", " + fill + ")",
+                    new int[] {a}, v -> v[0].maskedFill(mask, fill));
+        });
+        COMPOSITES.put("matmulShapes", g -> {     // torch.matmul's vectors and broadcast batches: the shapes the primitive does not take
+            int a = g.pick(t -> t.rank() >= 1);
+            if (a < 0) {
+                return null;
+            }
+            List<Integer> fits = new ArrayList<>();
+            for (int b = 0; b < g.values.size(); b++) {
+                int[] sb = g.shape(b);
+                if (sb.length >= 1 && !Shape.isDirectMatmul(g.shape(a), sb)) {
+                    try {
+                        if (Shape.numel(Shape.matmul("fuzz", g.shape(a), false, sb, false)) <= MAX_NUMEL) {
+                            fits.add(b);
+                        }
+                    } catch (IllegalArgumentException e) {
+                        // does not fit
+                    }
+                }
+            }
+            if (fits.isEmpty()) {
+                return null;
+            }
+            int b = fits.get(g.rnd.nextInt(fits.size()));
+            return Step.composite("matmulShapes", "matmul(v" + a + ", v" + b + ")", new int[] {a, b}, v -> v[0].matmul(v[1]));
+        });
+        for (String op : new String[] {"sort", "topk"}) {
+            COMPOSITES.put(op, g -> {
+                int a = g.pickAlongAxis();
+                if (a < 0) {
+                    return null;
+                }
+                int[] s = g.shape(a);
+                int axis = g.axis(s);
+                if (!noNearTies(g.value(a), axis)) {                              // a tie is a kink of the sorted values
+                    return null;
+                }
+                boolean descending = g.rnd.nextBoolean();
+                int k = g.between(1, s[axis]);
+                return op.equals("sort")
+                        ? Step.composite(op, "sort(v" + a + ", axis=" + axis + ", descending=" + descending + ").values", new int[] {a},
+                                v -> v[0].sort(axis, descending).values())
+                        : Step.composite(op, "topk(v" + a + ", axis=" + axis + ", k=" + k + ", largest=" + descending + ").values", new int[] {a},
+                                v -> v[0].topk(axis, k, descending).values());
+            });
+        }
+    }
+
+    /** True when no two elements along {@code axis} are within MARGIN of each other. */
+    private static boolean noNearTies(Tensor x, int axis) {
+        int n = x.dim(axis);
+        if (n < 2) {
+            return true;
+        }
+        Tensor sorted = x.sort(axis, false);
+        return min(sorted.slice(axis, 1, n).sub(sorted.slice(axis, 0, n - 1))) >= MARGIN;
     }
 
     /**
@@ -578,12 +844,13 @@ final class RandomPrograms {
             g.values.add(inputs[i]);
         }
         List<Prim<?>> prims = Rules.builtins();
+        List<Recipe> composites = new ArrayList<>(COMPOSITES.values());
         List<Step> steps = new ArrayList<>();
         int nSteps = 3 + rnd.nextInt(10);
         for (int j = 0; j < nSteps; j++) {
             for (int attempt = 0; attempt < 200; attempt++) {
-                Prim p = prims.get(rnd.nextInt(prims.size()));
-                Recipe r = recipe(p);
+                int pick = rnd.nextInt(prims.size() + composites.size());
+                Recipe r = pick < prims.size() ? recipe(prims.get(pick)) : composites.get(pick - prims.size());
                 Step s = r.draw(g);
                 if (s == null) {
                     continue;

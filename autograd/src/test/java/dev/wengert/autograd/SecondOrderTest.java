@@ -104,17 +104,15 @@ class SecondOrderTest {
         assertEquals(e.diff("x").diff("x").diff("x").eval("x", 0.7), d3.item(), 1e-10);
     }
 
+    /** The table's rows but those at a point where the gradient itself has a kink (a tie, a zero vector). */
     static Stream<Arguments> tableCases() {
-        return GradientTableTest.table().map(Arguments::of);
+        return GradientTableTest.table().filter(GradientTableTest.Spec::secondOrder).map(Arguments::of);
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("tableCases")
     void everyPrimitiveIsTwiceDifferentiable(GradientTableTest.Spec spec) {
-        Tensor[] inputs = new Tensor[spec.shapes().length];
-        for (int i = 0; i < inputs.length; i++) {
-            inputs[i] = Tensor.on(Device.CPU).uniform(spec.lo(), spec.hi(), 41 + i, DType.FLOAT64, spec.shapes()[i]);
-        }
+        Tensor[] inputs = spec.inputs(Device.CPU, 41);
         GradCheck.Result r = GradCheck.checkSecondOrder(spec.f(), 1e-6, inputs);
         assertTrue(r.passes(1e-6), spec + ": " + r);
     }

@@ -61,6 +61,16 @@ public interface Backend {
     /** Index of the first maximum along {@code axis}; out (int64) has x's rank with that dimension 1. */
     void argmax(Tensor x, int axis, Tensor out);
 
+    /**
+     * The int64 indices (out has x's shape) that sort x along {@code axis}, stably (equal elements keep their
+     * order in both directions), NaN larger than every number, as torch.sort(stable=True). The default downloads
+     * x, sorts on the host ({@link dev.wengert.tensor.spi.HostSort}) and uploads the indices: a synchronising
+     * round trip on a device, which a backend with a sorting kernel avoids by overriding it.
+     */
+    default void argsort(Tensor x, int axis, boolean descending, Tensor out) {
+        upload(dev.wengert.tensor.spi.HostSort.argsort(download(x), x.shape(), axis, descending), out);
+    }
+
     /** out = x with its dimensions permuted: out.shape[i] = x.shape[perm[i]]. */
     void permute(Tensor x, int[] perm, Tensor out);
 

@@ -648,18 +648,50 @@ public final class Tensor implements AutoCloseable {
     }
 
     /**
-     * op(this) @ op(other) where op transposes the last two dimensions when its flag is set, without
-     * copying. 2-D x 2-D, or batched 3-D with a shared 2-D operand allowed on either side.
+     * op(this) @ op(other) as torch.matmul, where op transposes the last two dimensions when its flag is set,
+     * without copying: 2-D x 2-D is the matrix product; a 1-D left operand is a row vector and a 1-D right operand
+     * a column vector, whose dimension the result drops (1-D x 1-D is the dot product, rank 0); the dimensions
+     * before the last two are batch dimensions and broadcast (NumPy rules). The backends run 2-D and 3-D products
+     * with equal batches or a shared 2-D operand; other shapes are reshaped to those (views), and batch
+     * dimensions that really broadcast are materialised ({@link #broadcastTo}), as PyTorch's expand + bmm.
+     * ({@link Shape#matmul} gives the result shape.)
      */
     public Tensor matmul(boolean transposeThis, Tensor other, boolean transposeOther) {
         checkCompatible("matmul", this, other);
         if (!dtype.isFloating()) {
             throw new IllegalArgumentException("matmul: not defined for " + describe() + "; cast to a float type first");
         }
+        if (!Shape.isDirectMatmul(shape, other.shape)) {
+            return matmulBroadcast(transposeThis, other, transposeOther);
+        }
         int[] out = Tensors.matmulShape(shape, transposeThis, other.shape, transposeOther);
         Tensor result = emptyLike(dtype, out);
         backend.matmul(this, transposeThis, other, transposeOther, result, false);
         return result;
+    }
+
+    /** {@link #matmul} for the shapes the backends do not take directly: reshaped (and broadcast) to ones they do. */
+    private Tensor matmulBroadcast(boolean ta, Tensor other, boolean tb) {
+        int[] result = Shape.matmul("matmul", shape, ta, other.shape, tb);
+        try (Tensor a = matmulOperand(this, true, shape, other.shape); Tensor b = matmulOperand(other, false, other.shape, shape);
+             Tensor r = a.matmul(ta, b, tb)) {
+            return r.reshape(result);
+        }
+    }
+
+    /**
+     * One operand of a broadcast matmul in a form the backends take: a vector as a row (left) or column (right),
+     * a batch of one as a 2-D matrix, other batches broadcast to the common batch shape and flattened to 3-D.
+     * A view where no broadcasting is needed.
+     */
+    private static Tensor matmulOperand(Tensor t, boolean left, int[] s, int[] otherShape) {
+        int[][] plan = Shape.matmulOperand(s, left, otherShape);
+        if (plan[1] == null) {
+            return t.reshape(plan[0]);
+        }
+        try (Tensor b = t.broadcastTo(plan[1])) {
+            return b.reshape(plan[0]);
+        }
     }
 
     // ------------------------------------------------------------------ reductions
@@ -941,6 +973,434 @@ public final class Tensor implements AutoCloseable {
     public Tensor softmax(int axis) {
         try (Tensor ls = logSoftmax(axis)) {
             return ls.exp();
+        }
+    }
+
+    // ------------------------------------------------------------------ more reductions (composed from the SPI)
+
+    /** Minimum of all elements. */
+    public Tensor min() {
+        return min(false);
+    }
+
+    /**
+     * Minimum along {@code axes} (all when empty), computed as -max(-x): exact, NaN propagates and signed zeros
+     * follow Math.min. (In int64, Long.MIN_VALUE, whose negation overflows, is not supported.)
+     */
+    public Tensor min(boolean keepDims, int... axes) {
+        ensureOpen("min");
+        int[] ax = Shape.axes("min", axes, shape.length);
+        for (int a : ax) {
+            if (shape[a] == 0) {
+                throw new IllegalArgumentException("min: cannot reduce the empty dimension " + a + " of " + describe());
+            }
+        }
+        try (Tensor n = neg(); Tensor m = n.max(keepDims, ax)) {
+            return m.neg();
+        }
+    }
+
+    /** Index (int64) of the first minimum along {@code axis} (the first NaN where there is one, as argmax). */
+    public Tensor argmin(int axis, boolean keepDims) {
+        ensureOpen("argmin");
+        int a = Shape.axis("argmin", axis, shape.length);
+        if (shape[a] == 0) {
+            throw new IllegalArgumentException("argmin: dimension " + a + " of " + describe() + " is empty; there is no minimum");
+        }
+        try (Tensor n = neg()) {
+            return n.argmax(a, keepDims);
+        }
+    }
+
+    /** Product of all elements. */
+    public Tensor prod() {
+        return prod(false);
+    }
+
+    /**
+     * Product along {@code axes} (all when empty; 1 over an empty dimension): the reduced dimensions are moved
+     * last and multiplied pairwise, halving the length each pass (log2 n elementwise products).
+     */
+    public Tensor prod(boolean keepDims, int... axes) {
+        ensureOpen("prod");
+        int[] ax = Shape.axes("prod", axes, shape.length);
+        int[] kept = Shape.reducedKeepDims(shape, ax);
+        int k = 1;
+        for (int a : ax) {
+            k *= shape[a];
+        }
+        int rows = Shape.numel(kept);
+        int[] perm = new int[shape.length];
+        int p = 0;
+        for (int d = 0; d < shape.length; d++) {
+            if (Arrays.binarySearch(ax, d) < 0) {
+                perm[p++] = d;
+            }
+        }
+        for (int a : ax) {
+            perm[p++] = a;
+        }
+        boolean moved = false;
+        for (int d = 0; d < perm.length; d++) {
+            moved |= perm[d] != d;
+        }
+        Tensor acc;
+        if (k == 0) {
+            acc = emptyLike(dtype, new int[] {rows, 1});
+            backend.fill(acc, 1);
+        } else {
+            try (Tensor t = moved ? permute(perm) : copy()) {
+                acc = t.reshape(rows, k);
+            }
+        }
+        while (k > 1) {
+            int h = k / 2;
+            Tensor next;
+            try (Tensor lo = acc.slice(1, 0, h); Tensor hi = acc.slice(1, h, 2 * h)) {
+                next = lo.mul(hi);
+            }
+            if (k % 2 == 1) {
+                try (Tensor product = next; Tensor last = acc.slice(1, 2 * h, k)) {
+                    next = concat(1, product, last);
+                }
+            }
+            acc.close();
+            acc = next;
+            k = h + k % 2;
+        }
+        try (Tensor r = acc) {
+            return r.reshape(keepDims ? kept : Shape.reducedDropDims(shape, ax));
+        }
+    }
+
+    /**
+     * Cumulative sum along {@code axis} (torch.cumsum): element i is the sum of elements 0..i. Computed in
+     * log2(n) passes of shifted additions (Hillis-Steele), so its rounding differs slightly from a running sum.
+     */
+    public Tensor cumsum(int axis) {
+        ensureOpen("cumsum");
+        int a = Shape.axis("cumsum", axis, shape.length);
+        int n = shape[a];
+        Tensor y = copy();
+        for (int d = 1; d < n; d *= 2) {
+            int[] zs = shape.clone();
+            zs[a] = d;
+            Tensor next;
+            try (Tensor zeros = emptyLike(dtype, zs); Tensor head = y.slice(a, 0, n - d)) {
+                backend.fill(zeros, 0);
+                try (Tensor shifted = concat(a, zeros, head)) {
+                    next = y.add(shifted);
+                }
+            }
+            y.close();
+            y = next;
+        }
+        return y;
+    }
+
+    /** Variance along {@code axes} with Bessel's correction (divisor n - 1), as torch.var. */
+    public Tensor var(boolean keepDims, int... axes) {
+        return var(1, keepDims, axes);
+    }
+
+    /**
+     * Variance along {@code axes} (all when empty): the sum of squared deviations from the mean divided by
+     * max(0, n - correction), as torch.var(correction=...): 1 is the sample variance, 0 the population's.
+     */
+    public Tensor var(int correction, boolean keepDims, int... axes) {
+        ensureOpen("var");
+        int[] ax = Shape.axes("var", axes, shape.length);
+        int n = 1;
+        for (int a : ax) {
+            n *= shape[a];
+        }
+        try (Tensor m = mean(true, ax); Tensor d = sub(m); Tensor sq = d.mul(d); Tensor s = sq.sum(keepDims, ax)) {
+            return s.div(Math.max(0, n - correction));
+        }
+    }
+
+    /** Standard deviation with Bessel's correction, as torch.std. */
+    public Tensor std(boolean keepDims, int... axes) {
+        return std(1, keepDims, axes);
+    }
+
+    /** The square root of {@link #var(int, boolean, int...)}. */
+    public Tensor std(int correction, boolean keepDims, int... axes) {
+        try (Tensor v = var(correction, keepDims, axes)) {
+            return v.sqrt();
+        }
+    }
+
+    /**
+     * The vector p-norm along {@code axes} (all when empty), as torch.linalg.vector_norm: p = 1 (sum of |x|),
+     * 2 (square root of the sum of squares) or infinity (max |x|).
+     */
+    public Tensor norm(double p, boolean keepDims, int... axes) {
+        ensureOpen("norm");
+        int[] ax = Shape.axes("norm", axes, shape.length);
+        if (p == 2) {
+            try (Tensor sq = mul(this); Tensor s = sq.sum(keepDims, ax)) {
+                return s.sqrt();
+            }
+        }
+        Shape.checkNormOrder("norm", p);
+        try (Tensor a = abs()) {
+            return p == 1 ? a.sum(keepDims, ax) : a.max(keepDims, ax);
+        }
+    }
+
+    // ------------------------------------------------------------------ more movement (composed from the SPI)
+
+    /** The same elements without the size-1 dimensions among {@code axes} (all size-1 dimensions when none); a view. */
+    public Tensor squeeze(int... axes) {
+        ensureOpen("squeeze");
+        return reshape(Shape.squeeze("squeeze", shape, axes));
+    }
+
+    /** The same elements with a dimension of size 1 inserted at {@code axis} (-1 appends one); a view. */
+    public Tensor unsqueeze(int axis) {
+        ensureOpen("unsqueeze");
+        return reshape(Shape.unsqueeze("unsqueeze", shape, axis));
+    }
+
+    /** Joins tensors of equal shape along a new dimension {@code axis} (torch.stack). */
+    public static Tensor stack(int axis, Tensor... parts) {
+        if (parts.length == 0) {
+            throw new IllegalArgumentException("stack: needs at least one tensor");
+        }
+        for (int i = 1; i < parts.length; i++) {
+            checkCompatible("stack", parts[0], parts[i]);
+            if (!Arrays.equals(parts[0].shape, parts[i].shape)) {
+                throw new IllegalArgumentException("stack: input " + i + " " + parts[i].describe() + " differs in shape from input 0 "
+                        + parts[0].describe());
+            }
+        }
+        int a = Shape.newAxis("stack", axis, parts[0].rank());
+        Tensor[] views = new Tensor[parts.length];
+        try {
+            for (int i = 0; i < parts.length; i++) {
+                views[i] = parts[i].unsqueeze(a);
+            }
+            return concat(a, views);
+        } finally {
+            for (Tensor v : views) {
+                if (v != null) {
+                    v.close();
+                }
+            }
+        }
+    }
+
+    /** {@code length} elements from {@code start} along {@code axis} (a copy); a negative start counts from the end. */
+    public Tensor narrow(int axis, int start, int length) {
+        ensureOpen("narrow");
+        int a = Shape.axis("narrow", axis, shape.length);
+        int s = start < 0 ? start + shape[a] : start;
+        if (length < 0) {
+            throw new IllegalArgumentException("narrow: negative length " + length);
+        }
+        return slice(a, s, s + length);
+    }
+
+    /** Pieces of {@code size} along {@code axis}, the last one smaller when it does not divide (torch.split). */
+    public Tensor[] split(int axis, int size) {
+        int a = Shape.axis("split", axis, shape.length);
+        return splitSections(a, Shape.splitSizes("split", shape[a], size));
+    }
+
+    /** Pieces of the given sizes along {@code axis}, which must sum to its length (torch.split with a list). */
+    public Tensor[] split(int axis, int[] sizes) {
+        int a = Shape.axis("split", axis, shape.length);
+        Shape.checkSections("split", shape[a], sizes);
+        return splitSections(a, sizes);
+    }
+
+    /** {@code chunks} pieces (fewer when the length does not allow that many) of equal size but the last (torch.chunk). */
+    public Tensor[] chunk(int axis, int chunks) {
+        int a = Shape.axis("chunk", axis, shape.length);
+        return splitSections(a, Shape.chunkSizes("chunk", shape[a], chunks));
+    }
+
+    private Tensor[] splitSections(int axis, int[] sizes) {
+        Tensor[] out = new Tensor[sizes.length];
+        int at = 0;
+        for (int i = 0; i < sizes.length; i++) {
+            out[i] = slice(axis, at, at + sizes[i]);
+            at += sizes[i];
+        }
+        return out;
+    }
+
+    /** The reversed order of elements along each of {@code axes} (at least one), as torch.flip. */
+    public Tensor flip(int... axes) {
+        ensureOpen("flip");
+        Tensor y = null;
+        for (int a : Shape.flipAxes("flip", axes, shape.length)) {
+            int n = shape[a];
+            if (n < 2) {
+                continue;
+            }
+            long[] rev = new long[n];
+            for (int i = 0; i < n; i++) {
+                rev[i] = n - 1 - i;
+            }
+            int[] line = new int[shape.length];
+            Arrays.fill(line, 1);
+            line[a] = n;
+            try (Tensor r = on(device()).of(rev, line); Tensor index = r.broadcastTo(shape)) {
+                Tensor next = (y == null ? this : y).gather(a, index);
+                if (y != null) {
+                    y.close();
+                }
+                y = next;
+            }
+        }
+        return y == null ? copy() : y;
+    }
+
+    /**
+     * This tensor repeated {@code reps[i]} times along dimension i (torch.tile): with fewer repetitions than
+     * dimensions the leading dimensions are repeated once, with more the tensor gets leading dimensions of 1.
+     * Composed as a broadcast between interleaved dimensions of 1.
+     */
+    public Tensor tile(int... reps) {
+        ensureOpen("tile");
+        int[][] plan = Shape.tile("tile", shape, reps);
+        try (Tensor v = reshape(plan[0]); Tensor b = v.broadcastTo(plan[1])) {
+            return b.reshape(plan[2]);
+        }
+    }
+
+    /** torch.Tensor.repeat: {@link #tile} with at least one repetition count per dimension. */
+    public Tensor repeat(int... reps) {
+        Shape.checkRepeat("repeat", shape, reps);
+        return tile(reps);
+    }
+
+    /** Constant padding with zeros; see {@link #pad(int[], PadMode, double)}. */
+    public Tensor pad(int... pads) {
+        return pad(pads, PadMode.CONSTANT, 0);
+    }
+
+    /**
+     * torch.nn.functional.pad: {@code pads} holds (before, after) pairs from the last dimension backwards;
+     * {@code value} fills a {@link PadMode#CONSTANT} padding, the other modes copy elements of this tensor (see
+     * {@link PadMode}). Composed of slices, flips and a concatenation per padded dimension.
+     */
+    public Tensor pad(int[] pads, PadMode mode, double value) {
+        ensureOpen("pad");
+        int[][] pairs = Shape.padPairs("pad", shape, pads);
+        Tensor y = copy();
+        for (int d = shape.length - 1; d >= 0; d--) {
+            if (pairs[d][0] == 0 && pairs[d][1] == 0) {
+                continue;
+            }
+            try (Tensor prev = y) {
+                y = prev.padAxis(d, pairs[d][0], pairs[d][1], mode, value);
+            }
+        }
+        return y;
+    }
+
+    private Tensor padAxis(int axis, int before, int after, PadMode mode, double value) {
+        Shape.checkPad("pad", shape[axis], axis, before, after, mode);
+        java.util.List<Tensor> parts = new java.util.ArrayList<>(3);
+        try {
+            if (before > 0) {
+                parts.add(padPart(axis, before, true, mode, value));
+            }
+            parts.add(this);
+            if (after > 0) {
+                parts.add(padPart(axis, after, false, mode, value));
+            }
+            return concat(axis, parts.toArray(new Tensor[0]));
+        } finally {
+            for (Tensor t : parts) {
+                if (t != this) {
+                    t.close();
+                }
+            }
+        }
+    }
+
+    /** The block of {@code count} elements padded before (or after) this tensor along {@code axis}. */
+    private Tensor padPart(int axis, int count, boolean before, PadMode mode, double value) {
+        int n = shape[axis];
+        int[] s = shape.clone();
+        s[axis] = count;
+        switch (mode) {
+            case CONSTANT -> {
+                Tensor t = emptyLike(dtype, s);
+                backend.fill(t, value);
+                return t;
+            }
+            case REFLECT -> {
+                try (Tensor part = before ? slice(axis, 1, count + 1) : slice(axis, n - 1 - count, n - 1)) {
+                    return part.flip(axis);
+                }
+            }
+            case REPLICATE -> {
+                try (Tensor edge = before ? slice(axis, 0, 1) : slice(axis, n - 1, n)) {
+                    return edge.broadcastTo(s);
+                }
+            }
+            default -> {
+                return before ? slice(axis, n - count, n) : slice(axis, 0, count);
+            }
+        }
+    }
+
+    /** The slices at the int64 {@code index} (rank 0 or 1) along {@code axis}, as torch.index_select; composed as a gather. */
+    public Tensor indexSelect(int axis, Tensor index) {
+        ensureOpen("indexSelect");
+        index.ensureOpen("indexSelect");
+        int a = Shape.axis("indexSelect", axis, shape.length);
+        int[][] plan = Shape.indexSelect("indexSelect", shape, a, index.dtype, index.shape);
+        try (Tensor r = index.reshape(plan[0]); Tensor full = r.broadcastTo(plan[1])) {
+            return gather(a, full);
+        }
+    }
+
+    /** {@code value} where {@code mask} (any dtype, broadcasting to this shape) is non-zero, else this (torch.masked_fill). */
+    public Tensor maskedFill(Tensor mask, double value) {
+        ensureOpen("maskedFill");
+        mask.ensureOpen("maskedFill");
+        Shape.checkMask("maskedFill", mask.shape, shape);
+        try (Tensor v = scalarLike(value)) {
+            return where(mask, v, this);
+        }
+    }
+
+    // ------------------------------------------------------------------ sorting
+
+    /**
+     * The int64 indices that sort this tensor along {@code axis} (torch.argsort(stable=True)): equal elements keep
+     * their order, ascending or descending; NaN counts as larger than every number. Runs the backend's
+     * {@link Backend#argsort} (on the host by default: see there).
+     */
+    public Tensor argsort(int axis, boolean descending) {
+        ensureOpen("argsort");
+        int a = Shape.axis("argsort", axis, shape.length);
+        Tensor out = emptyLike(DType.INT64, shape);
+        backend.argsort(this, a, descending, out);
+        return out;
+    }
+
+    /** The values of this tensor sorted along {@code axis}, stably (the order of {@link #argsort}). */
+    public Tensor sort(int axis, boolean descending) {
+        try (Tensor index = argsort(axis, descending)) {
+            return gather(axis, index);
+        }
+    }
+
+    /** The int64 indices of the {@code k} largest (or smallest) elements along {@code axis}, in sorted order, ties in input order. */
+    public Tensor topkIndices(int axis, int k, boolean largest) {
+        int a = Shape.axis("topk", axis, shape.length);
+        if (k < 0 || k > shape[a]) {
+            throw new IllegalArgumentException("topk: k = " + k + " is outside 0.." + shape[a] + " for dimension " + a + " of " + describe());
+        }
+        try (Tensor index = argsort(a, largest)) {
+            return index.slice(a, 0, k);
         }
     }
 

@@ -873,6 +873,253 @@ public abstract class BackendContractTest {
         }
     }
 
+    // ------------------------------------------------------------------ composed ops (min, prod, cumsum, var, norm, flip, pad, sort, ...)
+
+    static Stream<Arguments> composedReductionCases() {
+        List<Arguments> out = new ArrayList<>();
+        for (DType dt : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            out.add(Arguments.of(dt, new int[] {2, 3, 4}, new int[] {1}));
+            out.add(Arguments.of(dt, new int[] {2, 3, 4}, new int[] {0, 2}));
+            out.add(Arguments.of(dt, new int[] {2, 3, 4}, new int[] {}));
+            out.add(Arguments.of(dt, new int[] {3, 1, 5}, new int[] {1}));
+            out.add(Arguments.of(dt, new int[] {7}, new int[] {0}));
+            out.add(Arguments.of(dt, new int[] {BIG, 200}, new int[] {1}));
+            out.add(Arguments.of(dt, new int[] {BIG, 200}, new int[] {0}));
+        }
+        return out.stream();
+    }
+
+    /** min, prod, var (both corrections), std and the 1-, 2- and inf-norms against the reference, kept and dropped dimensions. */
+    @ParameterizedTest(name = "{0} {1} axes {2}")
+    @MethodSource("composedReductionCases")
+    void composedReductionsMatchReference(DType dtype, int[] shape, int[] axes) {
+        int[] ax = Shape.axes("t", axes, shape.length);
+        int[] dropped = Shape.reducedDropDims(shape, ax);
+        double tol = tol(dtype) * 50;
+        Tensor x = random(dtype, -1, 1, shape);
+        Ref r = Ref.of(x);
+        assertClose(r.min(ax), x.min(true, axes), 0);
+        assertClose(r.min(ax).reshape(dropped), x.min(false, axes), 0);
+        Tensor near1 = random(dtype, 0.97, 1.03, shape);
+        assertClose(Ref.of(near1).prod(ax), near1.prod(true, axes), tol);
+        assertClose(Ref.of(near1).prod(ax).reshape(dropped), near1.prod(false, axes), tol);
+        for (int correction : new int[] {0, 1}) {
+            assertClose(r.var(correction, ax), x.var(correction, true, axes), tol);
+            Ref sd = r.var(correction, ax).unary(UnaryOp.SQRT);
+            assertClose(sd.reshape(dropped), x.std(correction, false, axes), tol);
+        }
+        assertClose(r.var(1, ax).reshape(dropped), x.var(false, axes), tol);
+        for (double p : new double[] {1, 2, Double.POSITIVE_INFINITY}) {
+            assertClose(r.norm(p, ax), x.norm(p, true, axes), tol);
+        }
+    }
+
+    @Test
+    void minArgminAndProdEdgeCases() {
+        Tensor x = on().of(new double[] {3, 1, 2, 1, Double.NaN, 0, -0.0, 5, 5}, 3, 3);
+        assertArrayEquals(new long[] {1, 1, 0}, x.argmin(1, false).toLongArray(), "the first minimum, the first NaN");
+        assertClose(Ref.of(x).argmin(0), x.argmin(0, true).cast(DType.FLOAT64), 0);
+        double[] m = x.min(false, 1).toDoubleArray();
+        assertEquals(1, m[0]);
+        assertTrue(Double.isNaN(m[1]), "NaN propagates through min");
+        assertEquals(Double.doubleToRawLongBits(-0.0), Double.doubleToRawLongBits(on().of(new double[] {0.0, -0.0}).min().item()),
+                "min of +0 and -0 is -0, as Math.min");
+        Tensor z = on().of(new double[] {2, 0, 3, 0, 0, 4, 1.5, 2, -1}, 3, 3);
+        assertArrayEquals(new double[] {0, 0, -3}, z.prod(false, 1).toDoubleArray());
+        assertArrayEquals(new double[] {1, 1}, on().zeros(DType.FLOAT64, 2, 0).prod(false, 1).toDoubleArray(), "the empty product is 1");
+        long big = 1L << 40;
+        assertEquals(big * 3 * 7, on().of(new long[] {big, 3, 7}).prod().toLongArray()[0], "int64 products stay exact");
+        assertEquals(-7, on().of(new long[] {4, -7, 2}).min().toLongArray()[0]);
+        assertThrows(IllegalArgumentException.class, () -> on().zeros(DType.FLOAT64, 2, 0).min(false, 1));
+        assertThrows(IllegalArgumentException.class, () -> on().zeros(DType.FLOAT64, 2, 0).argmin(1, false));
+        assertThrows(IllegalArgumentException.class, () -> x.norm(3, false));
+        assertTrue(Double.isNaN(on().of(new double[] {4}).var(false).item()), "one sample with correction 1: 0/0 = NaN, as torch.var");
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT64"})
+    void cumsumMatchesARunningSum(DType dtype) {
+        Tensor x = random(dtype, -1, 1, 3, 4, 5);
+        for (int axis = 0; axis < 3; axis++) {
+            assertClose(Ref.of(x).cumsum(axis), x.cumsum(axis), tol(dtype) * 4);
+        }
+        Tensor big = random(dtype, -1, 1, BIG, 200);
+        assertClose(Ref.of(big).cumsum(1), big.cumsum(-1), tol(dtype) * 50);
+        assertClose(Ref.of(big).cumsum(0), big.cumsum(0), tol(dtype) * 50);
+        assertArrayEquals(new long[] {1, 3, 6, 10}, on().of(new long[] {1, 2, 3, 4}).cumsum(0).toLongArray());
+        assertEquals(0, on().zeros(DType.FLOAT64, 0, 2).cumsum(0).numel());
+    }
+
+    @Test
+    void flipIndexSelectMaskedFill() {
+        Tensor x = random(DType.FLOAT64, -1, 1, 3, 4, 5);
+        assertClose(Ref.of(x).flip(1), x.flip(1), 0);
+        assertClose(Ref.of(x).flip(0, 2), x.flip(0, -1), 0);
+        assertClose(Ref.of(x).flip(0, 1, 2), x.flip(2, 1, 0), 0);
+        assertArrayEquals(new long[] {3, 2, 1}, on().of(new long[] {1, 2, 3}).flip(0).toLongArray());
+        Tensor big = random(DType.FLOAT32, -1, 1, BIG, 200);
+        assertClose(Ref.of(big).flip(1), big.flip(1), 0);
+        assertThrows(IllegalArgumentException.class, x::flip);
+        long[] idx = {4, 0, 4, 2};
+        assertClose(Ref.of(x).indexSelect(2, idx), x.indexSelect(-1, on().of(idx)), 0);
+        assertClose(Ref.of(x).indexSelect(0, new long[] {2}), x.indexSelect(0, on().of(new long[] {2}).reshape()), 0);
+        assertThrows(IllegalArgumentException.class, () -> x.indexSelect(0, on().of(new double[] {1})));
+        assertThrows(IndexOutOfBoundsException.class, () -> x.indexSelect(0, on().of(new long[] {3})).toDoubleArray());
+        Tensor mask = on().of(new double[] {1, 0, 0, 1, 0}, 5);
+        double[] xv = x.toDoubleArray();
+        double[] filled = x.maskedFill(mask, -7).toDoubleArray();
+        for (int i = 0; i < xv.length; i++) {
+            assertEquals(i % 5 == 0 || i % 5 == 3 ? -7 : xv[i], filled[i], "element " + i);
+        }
+        assertThrows(IllegalArgumentException.class, () -> x.maskedFill(on().ones(DType.FLOAT64, 2, 3, 4, 5), 0));
+    }
+
+    @Test
+    void squeezeUnsqueezeStackNarrowSplitChunk() {
+        Tensor x = random(DType.FLOAT64, -1, 1, 3, 1, 4, 1);
+        assertArrayEquals(new int[] {3, 4}, x.squeeze().shape());
+        assertArrayEquals(new int[] {3, 4, 1}, x.squeeze(1).shape());
+        assertArrayEquals(new int[] {3, 1, 4, 1}, x.squeeze(0).shape(), "a dimension that is not 1 stays, as torch.squeeze");
+        assertArrayEquals(new int[] {3, 4}, x.squeeze(1, -1).shape());
+        assertArrayEquals(x.toDoubleArray(), x.squeeze().toDoubleArray());
+        Tensor y = random(DType.FLOAT64, -1, 1, 3, 4);
+        assertArrayEquals(new int[] {1, 3, 4}, y.unsqueeze(0).shape());
+        assertArrayEquals(new int[] {3, 4, 1}, y.unsqueeze(-1).shape());
+        assertArrayEquals(new int[] {3, 1, 4}, y.unsqueeze(-2).shape());
+        assertThrows(IllegalArgumentException.class, () -> y.unsqueeze(3));
+        Tensor z = random(DType.FLOAT64, -1, 1, 3, 4);
+        Tensor s1 = Tensor.stack(1, y, z);
+        assertArrayEquals(new int[] {3, 2, 4}, s1.shape());
+        assertClose(Ref.of(y), s1.slice(1, 0, 1).squeeze(1), 0);
+        assertClose(Ref.of(z), s1.slice(1, 1, 2).squeeze(1), 0);
+        assertArrayEquals(new int[] {3, 4, 2}, Tensor.stack(-1, y, z).shape());
+        assertThrows(IllegalArgumentException.class, () -> Tensor.stack(0, y, on().zeros(DType.FLOAT64, 4, 3)));
+        assertClose(Ref.of(y).slice(1, 1, 3), y.narrow(1, 1, 2), 0);
+        assertClose(Ref.of(y).slice(1, 2, 4), y.narrow(-1, -2, 2), 0);
+        Tensor w = random(DType.FLOAT64, -1, 1, 2, 7);
+        Tensor[] parts = w.split(1, 3);
+        assertEquals(3, parts.length);
+        assertArrayEquals(new int[] {2, 1}, parts[2].shape());
+        assertArrayEquals(w.toDoubleArray(), Tensor.concat(1, parts).toDoubleArray());
+        Tensor[] sections = w.split(-1, new int[] {2, 0, 5});
+        assertArrayEquals(new int[] {2, 0}, sections[1].shape());
+        assertClose(Ref.of(w).slice(1, 2, 7), sections[2], 0);
+        assertThrows(IllegalArgumentException.class, () -> w.split(1, new int[] {2, 2}));
+        assertEquals(3, on().zeros(DType.FLOAT64, 6).chunk(0, 4).length, "chunk(4) of 6 gives 3 pieces of 2, as torch.chunk");
+        Tensor[] chunks = w.chunk(1, 3);
+        assertArrayEquals(new int[] {3, 3, 1}, new int[] {chunks[0].dim(1), chunks[1].dim(1), chunks[2].dim(1)});
+        assertArrayEquals(w.toDoubleArray(), Tensor.concat(1, chunks).toDoubleArray());
+    }
+
+    @Test
+    void tileRepeatPad() {
+        Tensor x = random(DType.FLOAT64, -1, 1, 2, 3);
+        assertClose(Ref.of(x).tile(2, 3), x.tile(2, 3), 0);
+        assertClose(Ref.of(x).tile(2), x.tile(2), 0);
+        assertClose(Ref.of(x).tile(2, 1, 3), x.tile(2, 1, 3), 0);
+        assertClose(Ref.of(x).tile(3, 1, 2), x.repeat(3, 1, 2), 0);
+        assertThrows(IllegalArgumentException.class, () -> x.repeat(2));
+        Tensor big = random(DType.FLOAT32, -1, 1, BIG, 20);
+        assertClose(Ref.of(big).tile(1, 10), big.tile(1, 10), 0);
+        Tensor y = random(DType.FLOAT64, -1, 1, 2, 4, 5);
+        int[][] cases = {{1, 2}, {2, 1, 0, 3}, {0, 0, 3, 1}, {4, 4, 1, 1, 1, 0}};
+        for (PadMode mode : PadMode.values()) {
+            for (int[] pads : cases) {
+                int[][] pairs = Shape.padPairs("t", y.shape(), pads);
+                boolean fits = true;
+                for (int d = 0; d < 3; d++) {
+                    int most = Math.max(pairs[d][0], pairs[d][1]);
+                    fits &= mode != PadMode.REFLECT || most < y.dim(d);
+                    fits &= mode != PadMode.CIRCULAR || most <= y.dim(d);
+                }
+                if (fits) {
+                    assertClose(Ref.of(y).pad(pairs, mode, 0.5), y.pad(pads, mode, 0.5), 0);
+                } else {
+                    assertThrows(IllegalArgumentException.class, () -> y.pad(pads, mode, 0.5), mode + " " + java.util.Arrays.toString(pads));
+                }
+            }
+        }
+        assertArrayEquals(new double[] {0, 1, 2, 0, 0}, on().of(new double[] {1, 2}).pad(1, 2).toDoubleArray());
+        assertArrayEquals(new double[] {3, 2, 1, 2, 3, 2, 1}, on().of(new double[] {1, 2, 3}).pad(new int[] {2, 2}, PadMode.REFLECT, 0).toDoubleArray());
+        assertThrows(IllegalArgumentException.class, () -> y.pad(1, 1, 1));
+        assertThrows(IllegalArgumentException.class, () -> y.pad(-1, 0));
+    }
+
+    /** Sorting is stable in both directions (equal values keep their input order), NaN sorts as the largest value. */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT64"})
+    void sortIsStableAndPutsNanLast(DType dtype) {
+        Tensor ties = on().of(new double[] {2, 1, Double.NaN, 2, 1, -0.0, 0.0, 3, Double.NaN, 1}, 2, 5).cast(dtype);
+        assertArrayEquals(new long[] {1, 4, 0, 3, 2, 0, 1, 4, 2, 3}, ties.argsort(1, false).toLongArray());
+        assertArrayEquals(new long[] {2, 0, 3, 1, 4, 3, 2, 4, 0, 1}, ties.argsort(1, true).toLongArray());
+        for (boolean descending : new boolean[] {false, true}) {
+            for (int axis = 0; axis < 2; axis++) {
+                assertClose(Ref.of(ties).argsort(axis, descending), ties.argsort(axis, descending).cast(DType.FLOAT64), 0);
+            }
+            Tensor x = random(dtype, 0, 4, 3, 4, 5).cast(DType.INT64).cast(dtype);       // many ties
+            for (int axis = 0; axis < 3; axis++) {
+                Ref order = Ref.of(x).argsort(axis, descending);
+                assertClose(order, x.argsort(axis, descending).cast(DType.FLOAT64), 0);
+                Tensor sorted = x.sort(axis, descending);
+                assertArrayEquals(x.shape(), sorted.shape());
+                double[] sv = sorted.toDoubleArray();
+                double[] xv = x.toDoubleArray();
+                for (int i = 0; i < sv.length; i++) {
+                    int[] idx = Ref.index(i, x.shape());
+                    idx[axis] = (int) order.v[i];
+                    assertEquals(xv[Ref.flat(idx, x.shape())], sv[i], "sorted value " + i);
+                }
+            }
+        }
+        Tensor big = random(dtype, -1, 1, BIG, 200);
+        assertClose(Ref.of(big).argsort(1, true), big.argsort(1, true).cast(DType.FLOAT64), 0);
+        Tensor top = big.topkIndices(1, 5, true);
+        assertClose(Ref.of(big).argsort(1, true).slice(1, 0, 5), top.cast(DType.FLOAT64), 0);
+        assertClose(Ref.of(ties).argsort(1, false).slice(1, 0, 3), ties.topkIndices(-1, 3, false).cast(DType.FLOAT64), 0);
+        assertThrows(IllegalArgumentException.class, () -> ties.topkIndices(1, 6, true));
+        assertArrayEquals(new long[] {0, 1, 2}, on().of(new long[] {(1L << 60) + 1, (1L << 60) + 2, (1L << 60) + 3}).argsort(0, false).toLongArray(),
+                "int64 sorts exactly");
+    }
+
+    static Stream<Arguments> matmulBroadcastCases() {
+        int[][][] shapes = {
+            {{4}, {4}}, {{4}, {4, 3}}, {{2, 4}, {4}}, {{5, 2, 4}, {4}}, {{4}, {5, 4, 3}}, {{5, 1, 2, 4}, {3, 4, 6}},
+            {{1, 2, 4}, {5, 4, 3}}, {{5, 2, 4}, {1, 4, 3}}, {{2, 3, 2, 4}, {4, 6}}, {{2, 4}, {2, 3, 4, 6}},
+            {{2, 1, 2, 4}, {1, 3, 4, 6}}, {{1, 1, 2, 4}, {4, 3}}, {{0, 2, 4}, {1, 4, 3}}, {{3, 64, 80}, {1, 80, 50}},
+        };
+        List<Arguments> out = new ArrayList<>();
+        for (int[][] s : shapes) {
+            out.add(Arguments.of(s[0], s[1]));
+        }
+        return out.stream();
+    }
+
+    /** torch.matmul's vectors and batch broadcasting against the reference; transposes apply to the last two dimensions. */
+    @ParameterizedTest(name = "{0} @ {1}")
+    @MethodSource("matmulBroadcastCases")
+    void matmulBroadcastsLikeTorch(int[] sa, int[] sb) {
+        DType dtype = sa.length == 3 && sa[1] == 64 ? DType.FLOAT32 : DType.FLOAT64;
+        Tensor a = random(dtype, -1, 1, sa);
+        Tensor b = random(dtype, -1, 1, sb);
+        Ref expected = Ref.matmulTorch(Ref.of(a), Ref.of(b));
+        assertArrayEquals(expected.shape, Shape.matmul("t", sa, false, sb, false));
+        assertClose(expected, a.matmul(b), dtype == DType.FLOAT32 ? 1e-4 : 1e-12);
+        if (sa.length >= 2 && sb.length >= 2) {
+            Tensor at = a.transpose();
+            Tensor bt = b.transpose();
+            assertClose(expected, at.matmul(true, bt, true), dtype == DType.FLOAT32 ? 1e-4 : 1e-12);
+        }
+    }
+
+    @Test
+    void matmulShapeErrors() {
+        Tensor v = on().zeros(DType.FLOAT64, 4);
+        assertThrows(IllegalArgumentException.class, () -> v.matmul(on().zeros(DType.FLOAT64, 3)));
+        assertThrows(IllegalArgumentException.class, () -> on().zeros(DType.FLOAT64, 2, 2, 4).matmul(on().zeros(DType.FLOAT64, 3, 4, 1)));
+        assertThrows(IllegalArgumentException.class, () -> on().zeros(DType.FLOAT64).matmul(v));
+        assertThrows(IllegalArgumentException.class, () -> v.matmul(true, on().zeros(DType.FLOAT64, 4, 2), false));
+    }
+
     // ------------------------------------------------------------------ errors and memory
 
     @Test
