@@ -2,7 +2,10 @@ package dev.wengert.models.plot;
 
 import dev.wengert.models.io.AtomicFiles;
 import java.awt.Color;
+import java.awt.Font;
+import java.awt.FontMetrics;
 import java.awt.Graphics2D;
+import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -19,7 +22,7 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
  * Draws training curves with <a href="https://knowm.org/open-source/xchart/">XChart</a> to one PNG: train
- * loss per epoch on the left, test accuracy (in percent) per epoch on the right.
+ * loss per epoch on the left, test accuracy (in percent) per epoch on the right, under the run's title.
  *
  * <p>Diverged runs stay readable: non-finite values (NaN, infinity) are left out, and a loss that spans more
  * than three orders of magnitude is drawn on a logarithmic axis; the panel's title says so
@@ -34,6 +37,8 @@ public final class TrainingPlot {
     public static final int WIDTH = 1200;
     /** Image height in pixels. */
     public static final int HEIGHT = 480;
+    /** Height of the run's title above the two panels. */
+    private static final int TITLE_HEIGHT = 32;
     /** Colour of the loss curve and its markers. */
     public static final Color LOSS_COLOR = new Color(31, 119, 180);
     /** Colour of the accuracy curve and its markers. */
@@ -79,24 +84,35 @@ public final class TrainingPlot {
         for (int i = 0; i < percent.length; i++) {
             percent[i] = 100 * testAccuracy[i];
         }
-        String prefix = title.isEmpty() ? "" : title + ": ";
-        BufferedImage left = BitmapEncoder.getBufferedImage(panel(prefix + "train loss", "loss", trainLoss, LOSS_COLOR, true, notes));
-        BufferedImage right = BitmapEncoder.getBufferedImage(panel(prefix + "test accuracy", "accuracy (%)", percent,
-                ACCURACY_COLOR, false, notes));
+        int top = title.isEmpty() ? 0 : TITLE_HEIGHT;
+        BufferedImage left = BitmapEncoder.getBufferedImage(panel("train loss", "loss", trainLoss, LOSS_COLOR, true, HEIGHT - top, notes));
+        BufferedImage right = BitmapEncoder.getBufferedImage(panel("test accuracy", "accuracy (%)", percent,
+                ACCURACY_COLOR, false, HEIGHT - top, notes));
         BufferedImage image = new BufferedImage(WIDTH, HEIGHT, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = image.createGraphics();
         try {
             g.setColor(Color.WHITE);
             g.fillRect(0, 0, WIDTH, HEIGHT);
-            g.drawImage(left, 0, 0, null);
-            g.drawImage(right, WIDTH / 2, 0, null);
+            if (top > 0) {
+                g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+                g.setColor(new Color(30, 30, 30));
+                g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));
+                FontMetrics fm = g.getFontMetrics();
+                String shown = title;
+                while (fm.stringWidth(shown) > WIDTH - 20 && shown.length() > 4) {
+                    shown = shown.substring(0, shown.length() - 4) + "...";
+                }
+                g.drawString(shown, (WIDTH - fm.stringWidth(shown)) / 2, (top + fm.getAscent() - fm.getDescent()) / 2 + 2);
+            }
+            g.drawImage(left, 0, top, null);
+            g.drawImage(right, WIDTH / 2, top, null);
         } finally {
             g.dispose();
         }
         return image;
     }
 
-    private static XYChart panel(String title, String yTitle, double[] values, Color color, boolean mayUseLog,
+    private static XYChart panel(String title, String yTitle, double[] values, Color color, boolean mayUseLog, int height,
             List<String> notes) {
         List<Double> xs = new ArrayList<>();
         List<Double> ys = new ArrayList<>();
@@ -124,7 +140,7 @@ public final class TrainingPlot {
             notes.add(yTitle.replace(" (%)", "") + ": " + n);
         }
 
-        XYChart chart = new XYChartBuilder().width(WIDTH / 2).height(HEIGHT).title(fullTitle)
+        XYChart chart = new XYChartBuilder().width(WIDTH / 2).height(height).title(fullTitle)
                 .xAxisTitle("epoch").yAxisTitle(yTitle).build();
         var st = chart.getStyler();
         st.setLegendVisible(false);
@@ -138,8 +154,13 @@ public final class TrainingPlot {
         st.setMarkerSize(8);
         st.setToolTipsEnabled(false);
         st.setxAxisTickLabelsFormattingFunction(TrainingPlot::epochLabel);
-        st.setyAxisTickLabelsFormattingFunction(TrainingPlot::valueLabel);
-        st.setYAxisLogarithmic(log);
+        if (log) {
+            // XChart's logarithmic ticks (decades) take a decimal pattern; a formatting function would make them linear
+            st.setYAxisLogarithmic(true);
+            st.setYAxisDecimalPattern("0.#E0");
+        } else {
+            st.setyAxisTickLabelsFormattingFunction(TrainingPlot::valueLabel);
+        }
         st.setXAxisMin(values.length <= 1 ? 0.0 : 1.0);
         st.setXAxisMax(Math.max(2.0, values.length + (values.length <= 1 ? 1.0 : 0.0)));
         if (ys.isEmpty()) {
@@ -151,11 +172,20 @@ public final class TrainingPlot {
             st.setYAxisMax(max + pad);
         }
         if (!ys.isEmpty()) {
-            XYSeries s = chart.addSeries(yTitle, xs, ys);
-            s.setLineColor(color);
-            s.setMarkerColor(color);
-            s.setMarker(SeriesMarkers.CIRCLE);
-            s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+            // one series per run of finite values, so that the line breaks where values were left out
+            int segment = 0;
+            for (int start = 0; start < xs.size(); ) {
+                int end = start + 1;
+                while (end < xs.size() && xs.get(end) - xs.get(end - 1) == 1.0) {
+                    end++;
+                }
+                XYSeries s = chart.addSeries(yTitle + " " + ++segment, xs.subList(start, end), ys.subList(start, end));
+                s.setLineColor(color);
+                s.setMarkerColor(color);
+                s.setMarker(SeriesMarkers.CIRCLE);
+                s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+                start = end;
+            }
         } else {
             // XChart needs a series to lay out the axes: one invisible point
             XYSeries s = chart.addSeries(yTitle, new double[] {1}, new double[] {0.5});
