@@ -2,14 +2,14 @@ package dev.wengert.models.cli;
 
 import dev.wengert.models.plot.TrainingPlot;
 import dev.wengert.models.train.Trainer;
-import java.awt.AWTError;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Redraws training.png after each epoch. Plotting is optional: where it cannot work (a Java runtime without
+ * Redraws training.png after each epoch. It names no java.awt class itself, so that it loads where java.desktop is
+ * missing (a jlink'd runtime). Plotting is optional: where it cannot work (a Java runtime without
  * java.desktop, no fonts, a broken headless toolkit) it warns once, says that the run's other files are
  * complete, and never tries again in this run.
  */
@@ -46,8 +46,14 @@ final class PlotWriter {
         } catch (LinkageError e) {
             problem = "this Java runtime lacks what plotting needs (java.desktop): " + e.getClass().getSimpleName()
                     + ": " + e.getMessage();
-        } catch (AWTError | InternalError e) {
+        } catch (InternalError e) {
             problem = "no graphics or fonts in this Java runtime: " + e.getMessage();
+        } catch (Error e) {
+            // java.awt.AWTError (no toolkit, no fonts) is named, not caught by type: this class must load without java.desktop
+            if (!e.getClass().getName().equals("java.awt.AWTError")) {
+                throw e;
+            }
+            problem = "no graphics toolkit in this Java runtime: " + e.getMessage();
         } catch (IOException e) {
             problem = Main.ioMessage(e);
         } catch (RuntimeException e) {

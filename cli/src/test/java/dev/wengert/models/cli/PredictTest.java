@@ -142,7 +142,7 @@ class PredictTest {
         for (int i = 0; i < src.length; i++) {
             src[i] = i / 15.0;
         }
-        float[] half = ImageInputs.resize(src, 4, 4, 2);
+        float[] half = PngDigits.resize(src, 4, 4, 2);
         assertArrayEquals(new float[] {(float) (2.5 / 15), (float) (4.5 / 15), (float) (10.5 / 15), (float) (12.5 / 15)}, half, 1e-6f);
         double[] up = new double[6 * 6];
         for (int y = 0; y < 6; y++) {
@@ -150,7 +150,7 @@ class PredictTest {
                 up[y * 6 + x] = src[(y / 3) * 4 + x / 3] + 0 * x;
             }
         }
-        float[] back = ImageInputs.resize(up, 6, 6, 2);
+        float[] back = PngDigits.resize(up, 6, 6, 2);
         assertEquals((float) src[0], back[0], 1e-6f);
     }
 }
