@@ -187,6 +187,13 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Settings o = settings();
         Main.Context ctx = parent.context();
+        // from here on SIGINT/SIGTERM only ask to stop: at the latest after the current step, with metrics.json saying so
+        try (StopRequest.Installed signals = ctx.osSignals() ? ctx.stop().installSignalHandlers(ctx.err()) : () -> { }) {
+            return train(o, ctx);
+        }
+    }
+
+    private int train(Settings o, Main.Context ctx) throws Exception {
         PrintStream out = ctx.out();
         if (o.output() != null) {
             try {
@@ -203,6 +210,11 @@ final class TrainCommand implements Callable<Integer> {
         out.println("data: " + files.source() + " (" + Text.count(mnist.train().count(), "training image") + ", "
                 + Text.count(mnist.test().count(), "test image") + ")");
 
+        StopRequest.Reason early = ctx.stop().reason();
+        if (early != null) {
+            out.println(early.word + " by " + early.name() + " before training started; nothing was written");
+            return early.exitCode;
+        }
         Path dir;
         List<String> replaced = List.of();
         if (o.output() == null) {
@@ -250,8 +262,7 @@ final class TrainCommand implements Callable<Integer> {
         PlotWriter plot = new PlotWriter(dir.resolve(PLOT), spec + " on " + dc.device(), out);
         StopRequest stop = ctx.stop();
         try (MetricsCsv csv = MetricsCsv.open(dir.resolve(METRICS_CSV), CSV_COLUMNS);
-                TensorBoardWriter board = new TensorBoardWriter(dir.resolve(TENSORBOARD_DIR));
-                StopRequest.Installed signals = ctx.osSignals() ? stop.installSignalHandlers(ctx.err()) : () -> { }) {
+                TensorBoardWriter board = new TensorBoardWriter(dir.resolve(TENSORBOARD_DIR))) {
             record.file("metrics_csv", METRICS_CSV);
             record.file("tensorboard", dir.relativize(board.file()).toString());
             Trainer.Listener listener = new Trainer.Listener() {

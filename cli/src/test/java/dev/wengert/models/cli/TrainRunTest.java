@@ -196,6 +196,17 @@ class TrainRunTest {
     }
 
     @Test
+    void aStopRequestBeforeTrainingWritesNothing() {
+        StopRequest stop = new StopRequest();
+        stop.request(StopRequest.Reason.SIGTERM);
+        Path out = dir.resolve("never");
+        Outcome r = CliTest.run(stop, "train", "--output", out.toString());
+        assertEquals(143, r.code(), r.err());
+        assertTrue(r.out().contains("terminated by SIGTERM before training started; nothing was written"), r.out());
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
     void aFailureMidRunIsRecordedAndKeepsTheFinishedEpochs() throws Exception {
         Path out = dir.resolve("failing");
         Path checkpoint = out.resolve("model.safetensors");
