@@ -25,10 +25,9 @@ import picocli.CommandLine.ParentCommand;
  * {@code wengert evaluate}: the test loss, accuracy, per-class accuracy and confusion matrix of a checkpoint,
  * printed and written as JSON. Reads only the test files of the data.
  */
-@Command(name = "evaluate", mixinStandardHelpOptions = true, versionProvider = BuildInfo.Provider.class, sortOptions = false,
-        description = {"Rebuild the model stored in a checkpoint written by 'wengert train' and measure it on the test",
-            "images (only the test files are read): loss, accuracy, per-class accuracy and the confusion matrix,",
-            "printed and written as JSON (to --json FILE, else evaluation.json beside the checkpoint)."})
+@Command(name = "evaluate", header = "Measure a checkpoint on the test images.", mixinStandardHelpOptions = true, versionProvider = BuildInfo.Provider.class, sortOptions = false,
+        description = "Measure a checkpoint written by 'wengert train' on the test images (only the test files are "
+            + "read): loss, accuracy, per-class accuracy and the confusion matrix, printed and written as JSON.")
 final class EvaluateCommand implements Callable<Integer> {
 
     static final String EVALUATION_JSON = "evaluation.json";

@@ -93,7 +93,9 @@ public final class Main implements Callable<Integer> {
         cl.setUsageHelpAutoWidth(true);
         cl.setUsageHelpLongOptionsMaxWidth(28);
         cl.getSubcommands().get("generate-completion").getCommandSpec().usageMessage().hidden(false)
-                .description("Print a bash/zsh completion script: source <(wengert generate-completion)");
+                .header("Print a bash/zsh completion script.")
+                .description("Tab completion in this shell: source <(wengert generate-completion)");
+        cl.getSubcommands().get("help").getCommandSpec().usageMessage().header("Show the help of a command.");
         cl.setParameterExceptionHandler((ex, args) -> usageError(ex, args, context));
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> failure(ex, commandLine, context));
         return cl;
@@ -102,7 +104,7 @@ public final class Main implements Callable<Integer> {
     @Override
     public Integer call() {
         context.err().println("wengert: missing COMMAND");
-        context.err().println(spec.commandLine().getHelp().synopsis(0).strip());
+        context.err().println("usage: " + spec.commandLine().getHelp().synopsis(0).strip());
         context.err().println("Commands: train, evaluate, predict, generate-completion. Run 'wengert --help' for more.");
         return USAGE;
     }

@@ -22,12 +22,13 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
 /** {@code wengert predict}: the class and its probability for each image of IDX image files or PNGs. */
-@Command(name = "predict", mixinStandardHelpOptions = true, versionProvider = BuildInfo.Provider.class, sortOptions = false,
-        description = {"Classify images with a checkpoint written by 'wengert train': prints the class and its",
-            "probability for each image. IMAGE is an IDX image file (like MNIST's t10k-images-idx3-ubyte, raw or .gz)",
-            "or a PNG: gray 28x28 light-on-dark digits as MNIST has them; other PNGs are converted to gray, inverted",
-            "when dark on light, and resized, each with a note."},
-        footer = {"", "Example:", "  wengert predict --checkpoint runs/<run>/model.safetensors digit.png"})
+@Command(name = "predict", header = "Classify images with a checkpoint.", mixinStandardHelpOptions = true, versionProvider = BuildInfo.Provider.class, sortOptions = false,
+        description = "Classify images with a checkpoint written by 'wengert train': the class and its probability "
+            + "for each image.",
+        footer = {"", "IMAGE is an IDX image file (like MNIST's t10k-images-idx3-ubyte, raw or .gz)",
+            "or a PNG. A PNG should be a gray 28x28 digit, light on dark as in MNIST; other",
+            "PNGs are converted to gray, inverted when dark on light, and resized, each with",
+            "a note.", "", "Example:", "  wengert predict --checkpoint runs/<run>/model.safetensors digit.png"})
 final class PredictCommand implements Callable<Integer> {
 
     @ParentCommand

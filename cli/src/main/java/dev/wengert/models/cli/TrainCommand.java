@@ -39,12 +39,17 @@ import picocli.CommandLine.Spec;
  * checkpoint, metrics.json, metrics.csv, training.png and TensorBoard's event file after every epoch, so that a
  * run stopped at any point (Ctrl-C, SIGTERM, a crash) keeps every finished epoch.
  */
-@Command(name = "train", mixinStandardHelpOptions = true, versionProvider = BuildInfo.Provider.class, sortOptions = false,
-        description = {"Train a classifier on MNIST. After every epoch the run folder gets model.safetensors (the model",
-            "so far), metrics.json (the whole run: version, command line, data and its SHA-256, device, options, each",
-            "epoch's figures), metrics.csv, training.png and tensorboard/. Ctrl-C or SIGTERM stops after the current",
-            "step and keeps the last finished epoch's files (exit code 130 or 143)."},
-        footer = {"", "Examples:", "  wengert train --model mlp --epochs 5", "  wengert train --optimizer adam --output runs/adam --force"})
+@Command(name = "train", header = "Train logistic regression or an MLP on MNIST.", mixinStandardHelpOptions = true, versionProvider = BuildInfo.Provider.class, sortOptions = false,
+        description = "Train a classifier on MNIST into a run folder. Ctrl-C or SIGTERM stops after the current step and "
+            + "keeps the last finished epoch (exit code 130 or 143).",
+        footer = {"", "After every epoch the run folder holds, each file written whole:",
+            "  model.safetensors  the model so far",
+            "  metrics.json       the whole run: version, command line, data and its SHA-256,",
+            "                     device, options, status and each epoch's figures",
+            "  metrics.csv        one row per epoch",
+            "  training.png       loss and accuracy curves",
+            "  tensorboard/       the same scalars for tensorboard --logdir",
+            "", "Examples:", "  wengert train --model mlp --epochs 5", "  wengert train --optimizer adam --output runs/adam --force"})
 final class TrainCommand implements Callable<Integer> {
 
     static final String CHECKPOINT = "model.safetensors";
