@@ -75,6 +75,37 @@ class TrainingPlotTest {
     }
 
     @Test
+    void divergedRunsGetALogScaleOrLeaveOutNonFiniteValuesAndSaySo() throws IOException {
+        Path png = dir.resolve("diverged.png");
+        List<String> notes = TrainingPlot.write(png, "diverged", new double[] {2.3, 40, 9e6, 3e12, Double.NaN, Double.POSITIVE_INFINITY},
+                new double[] {0.1, 0.1, 0.098, 0.1, 0.1, 0.1});
+        assertEquals(List.of("loss: 2 non-finite values not drawn", "loss: log scale"), notes);
+        BufferedImage img = ImageIO.read(png.toFile());
+        assertTrue(count(img, TrainingPlot.LOSS_COLOR, 0, TrainingPlot.WIDTH / 2) > 60, "the finite losses are drawn");
+        List<String> calm = TrainingPlot.write(dir.resolve("calm.png"), "calm", new double[] {0.9, 0.5, 0.3}, new double[] {0.8, 0.9, 0.92});
+        assertEquals(List.of(), calm);
+        List<String> negative = TrainingPlot.write(dir.resolve("neg.png"), "", new double[] {-1e9, 5, 1e9}, new double[] {0.5, 0.5, 0.5});
+        assertEquals(List.of(), negative, "no log scale across zero");
+    }
+
+    @Test
+    void tickLabelsStayShortWhateverTheMagnitude() {
+        assertEquals("0.35", TrainingPlot.valueLabel(0.35));
+        assertEquals("12.5", TrainingPlot.valueLabel(12.5));
+        assertEquals("1.2e+08", TrainingPlot.valueLabel(1.23e8));
+        assertEquals("3.0e-05", TrainingPlot.valueLabel(3e-5));
+        assertEquals("-4.0e+12", TrainingPlot.valueLabel(-4e12));
+        assertEquals("0", TrainingPlot.valueLabel(0.0));
+        assertEquals("100", TrainingPlot.valueLabel(100.0));
+        for (double v : new double[] {1e300, -1e-300, 123456.789, 99999.99, 0.00123456}) {
+            assertTrue(TrainingPlot.valueLabel(v).length() <= 9, v + " -> " + TrainingPlot.valueLabel(v));
+        }
+        assertEquals("3", TrainingPlot.epochLabel(3.0));
+        assertEquals(" ", TrainingPlot.epochLabel(2.5));
+        assertEquals(" ", TrainingPlot.epochLabel(0.0));
+    }
+
+    @Test
     void noDataGivesEmptyPanels() throws IOException {
         BufferedImage img = writeAndRead("empty.png", new double[0], new double[] {Double.NaN, Double.NaN});
         assertEquals(0, count(img, TrainingPlot.LOSS_COLOR, 0, TrainingPlot.WIDTH));

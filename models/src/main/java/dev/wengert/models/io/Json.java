@@ -1,21 +1,43 @@
 package dev.wengert.models.io;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.core.util.Separators;
+import com.fasterxml.jackson.jr.ob.JSON;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.reflect.Array;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * A minimal JSON (RFC 8259) writer and parser, enough for safetensors headers and metrics files.
+ * JSON (RFC 8259) for safetensors headers and metrics files, on
+ * <a href="https://github.com/FasterXML/jackson-jr">jackson-jr</a> (and jackson-core's streaming parser).
  *
  * <p>Parsed values are: objects as {@link LinkedHashMap}{@code <String,Object>} (key order kept),
  * arrays as {@link List}{@code <Object>}, integers that fit a long as {@link Long}, other numbers
  * as {@link Double}, strings, booleans, and {@code null}.
  *
- * <p>The writer accepts those, plus any {@link Map} with string keys, any {@link Collection},
+ * <p>The parser reads untrusted text (a downloaded checkpoint's header) with bounded resources: at most
+ * {@link #MAX_DEPTH} levels of nesting, strings and names of at most {@link #MAX_STRING_CHARS} characters,
+ * numbers of at most 1,000 digits; duplicate keys, trailing content and anything that is not strict JSON
+ * (comments, single quotes, NaN) are refused. Every failure is a {@link ParseException} that gives the
+ * character offset and what was wrong there.
+ *
+ * <p>The writer accepts those types, plus any {@link Map} with string keys, any {@link Collection},
  * primitive and object arrays, and any {@link Number}. JSON cannot represent NaN or infinity;
  * like JavaScript's {@code JSON.stringify}, the writer emits {@code null} for them.
  */
@@ -26,8 +48,8 @@ public final class Json {
         private static final long serialVersionUID = 1L;
         private final int offset;
 
-        ParseException(String message, int offset) {
-            super(message);
+        ParseException(String message, int offset, Throwable cause) {
+            super(message, cause);
             this.offset = offset;
         }
 
@@ -37,8 +59,40 @@ public final class Json {
         }
     }
 
-    private static final int MAX_DEPTH = 512;
-    private static final String INDENT = "  ";
+    /** Deepest nesting of arrays and objects accepted (and written). */
+    public static final int MAX_DEPTH = 512;
+    /** Longest string or object key accepted, in characters. */
+    public static final int MAX_STRING_CHARS = 10_000_000;
+
+    private static final JsonFactory FACTORY = JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder()
+                    .maxNestingDepth(MAX_DEPTH)
+                    .maxStringLength(MAX_STRING_CHARS)
+                    .maxNameLength(MAX_STRING_CHARS)
+                    .maxNumberLength(1000)
+                    .build())
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .enable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
+            .build();
+
+    private static final JSON COMPACT = JSON.builder(FACTORY)
+            .enable(JSON.Feature.FAIL_ON_DUPLICATE_MAP_KEYS, JSON.Feature.WRITE_NULL_PROPERTIES,
+                    JSON.Feature.PRESERVE_FIELD_ORDERING)
+            .disable(JSON.Feature.USE_BIG_DECIMAL_FOR_FLOATS, JSON.Feature.READ_ONLY, JSON.Feature.HANDLE_JAVA_BEANS)
+            .build();
+
+    /**
+     * Objects one entry a line ({@code "key": value}, two-space indents); arrays on one line ({@code [0.5, 0.3]}),
+     * which keeps per-epoch metric lists readable.
+     */
+    private static final JSON PRETTY = COMPACT.with(new DefaultPrettyPrinter(Separators.createDefaultInstance()
+                    .withObjectFieldValueSpacing(Separators.Spacing.AFTER)
+                    .withObjectEmptySeparator("")
+                    .withArrayValueSpacing(Separators.Spacing.AFTER)
+                    .withArrayEmptySeparator(""))
+            .withObjectIndenter(new DefaultIndenter("  ", "\n"))
+            .withArrayIndenter(new DefaultPrettyPrinter.NopIndenter()))
+            .with(JSON.Feature.PRETTY_PRINT_OUTPUT);
 
     private Json() {}
 
@@ -48,426 +102,179 @@ public final class Json {
     }
 
     /**
-     * JSON text for {@code value}. With {@code pretty}, objects and arrays of objects/arrays are
-     * spread over lines with two-space indents; arrays holding only scalars stay on one line
-     * ({@code "loss": [0.5, 0.3]}), which keeps per-epoch metric lists readable.
+     * JSON text for {@code value}. With {@code pretty}, each object entry is on a line of its own with
+     * two-space indents and arrays stay on one line ({@code "loss": [0.5, 0.3]}).
      *
-     * @throws IllegalArgumentException for map keys that are not strings or values of other types
+     * @throws IllegalArgumentException for map keys that are not strings, values of other types, or nesting
+     *     deeper than {@link #MAX_DEPTH} (a cycle)
      */
     public static String write(Object value, boolean pretty) {
-        StringBuilder sb = new StringBuilder();
-        new Writer(sb, pretty).value(value, 0);
-        return sb.toString();
+        Object plain = plain(value, 0, new IdentityHashMap<>());
+        try {
+            return (pretty ? PRETTY : COMPACT).asString(plain);
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing JSON to a string failed", e);
+        }
     }
 
     /**
      * Parses one JSON value; only whitespace may follow it.
      *
-     * @throws ParseException with the offset and what was expected there
+     * @throws ParseException with the offset and what was wrong there
      */
     public static Object parse(String text) {
-        Parser parser = new Parser(text);
-        parser.skipWhitespace();
-        Object value = parser.value(0);
-        parser.skipWhitespace();
-        if (parser.pos < text.length()) {
-            throw parser.error("expected end of input");
-        }
-        return value;
-    }
-
-    // ---------------------------------------------------------------- writer
-
-    private static final class Writer {
-        private final StringBuilder sb;
-        private final boolean pretty;
-
-        Writer(StringBuilder sb, boolean pretty) {
-            this.sb = sb;
-            this.pretty = pretty;
-        }
-
-        void value(Object v, int depth) {
-            if (depth > MAX_DEPTH) {
-                throw new IllegalArgumentException("JSON value nested deeper than " + MAX_DEPTH + " levels (a cycle?)");
+        JsonParser p = null;
+        try {
+            p = FACTORY.createParser(text);
+            if (p.nextToken() == null) {
+                throw new ParseException("invalid JSON at offset 0: expected a value, found end of input", 0, null);
             }
-            if (v == null) {
-                sb.append("null");
-            } else if (v instanceof String s) {
-                string(s);
-            } else if (v instanceof Boolean b) {
-                sb.append(b.booleanValue());
-            } else if (v instanceof Number n) {
-                number(n);
-            } else if (v instanceof Map<?, ?> m) {
-                object(m, depth);
-            } else if (v instanceof Collection<?> c) {
-                array(new ArrayList<>(c), depth);
-            } else if (v.getClass().isArray()) {
-                array(arrayToList(v), depth);
-            } else if (v instanceof Character c) {
-                string(c.toString());
-            } else {
-                throw new IllegalArgumentException("cannot write a " + v.getClass().getName() + " as JSON");
+            Object value = normalize(COMPACT.anyFrom(p));
+            int end = offset(p.currentLocation());
+            JsonToken trailing;
+            try {
+                trailing = p.nextToken();
+            } catch (JsonProcessingException e) {
+                trailing = JsonToken.NOT_AVAILABLE;
             }
-        }
-
-        private void number(Number n) {
-            if (n instanceof Double || n instanceof Float) {
-                double d = n.doubleValue();
-                if (!Double.isFinite(d)) {
-                    sb.append("null");
-                } else if (n instanceof Float f) {
-                    sb.append(Float.toString(f));
-                } else {
-                    sb.append(Double.toString(d));
-                }
-            } else if (n instanceof BigDecimal bd) {
-                sb.append(bd.toString());
-            } else if (n instanceof Long || n instanceof Integer || n instanceof Short
-                    || n instanceof Byte || n instanceof BigInteger) {
-                sb.append(n.toString());
-            } else {
-                double d = n.doubleValue();
-                sb.append(Double.isFinite(d) ? Double.toString(d) : "null");
+            if (trailing != null) {
+                int at = trailing == JsonToken.NOT_AVAILABLE ? firstNonBlank(text, end) : offset(p.currentTokenLocation());
+                throw new ParseException("invalid JSON at offset " + at + ": expected end of input after the value, found "
+                        + describe(text, at), at, null);
             }
-        }
-
-        private void object(Map<?, ?> map, int depth) {
-            if (map.isEmpty()) {
-                sb.append("{}");
-                return;
-            }
-            sb.append('{');
-            boolean first = true;
-            for (Map.Entry<?, ?> e : map.entrySet()) {
-                if (!(e.getKey() instanceof String key)) {
-                    throw new IllegalArgumentException("JSON object keys must be strings, found "
-                            + (e.getKey() == null ? "null" : e.getKey().getClass().getName()));
-                }
-                if (!first) {
-                    sb.append(',');
-                }
-                first = false;
-                newline(depth + 1);
-                string(key);
-                sb.append(pretty ? ": " : ":");
-                value(e.getValue(), depth + 1);
-            }
-            newline(depth);
-            sb.append('}');
-        }
-
-        private void array(List<?> list, int depth) {
-            if (list.isEmpty()) {
-                sb.append("[]");
-                return;
-            }
-            boolean multiline = pretty && list.stream().anyMatch(Writer::isContainer);
-            sb.append('[');
-            for (int i = 0; i < list.size(); i++) {
-                if (i > 0) {
-                    sb.append(pretty && !multiline ? ", " : ",");
-                }
-                if (multiline) {
-                    newline(depth + 1);
-                }
-                value(list.get(i), depth + 1);
-            }
-            if (multiline) {
-                newline(depth);
-            }
-            sb.append(']');
-        }
-
-        private static boolean isContainer(Object v) {
-            return v instanceof Map || v instanceof Collection || (v != null && v.getClass().isArray());
-        }
-
-        private void newline(int depth) {
-            if (pretty) {
-                sb.append('\n');
-                sb.append(INDENT.repeat(depth));
-            }
-        }
-
-        private void string(String s) {
-            sb.append('"');
-            for (int i = 0; i < s.length(); i++) {
-                char c = s.charAt(i);
-                switch (c) {
-                    case '"' -> sb.append("\\\"");
-                    case '\\' -> sb.append("\\\\");
-                    case '\n' -> sb.append("\\n");
-                    case '\r' -> sb.append("\\r");
-                    case '\t' -> sb.append("\\t");
-                    case '\b' -> sb.append("\\b");
-                    case '\f' -> sb.append("\\f");
-                    default -> {
-                        if (c < 0x20) {
-                            sb.append(String.format("\\u%04x", (int) c));
-                        } else {
-                            sb.append(c);
-                        }
-                    }
-                }
-            }
-            sb.append('"');
-        }
-
-        private static List<Object> arrayToList(Object array) {
-            int n = java.lang.reflect.Array.getLength(array);
-            List<Object> list = new ArrayList<>(n);
-            for (int i = 0; i < n; i++) {
-                list.add(java.lang.reflect.Array.get(array, i));
-            }
-            return list;
-        }
-    }
-
-    // ---------------------------------------------------------------- parser
-
-    private static final class Parser {
-        private final String text;
-        private int pos;
-
-        Parser(String text) {
-            this.text = text;
-        }
-
-        ParseException error(String expected) {
-            String found = pos >= text.length() ? "end of input" : describe(text.charAt(pos));
-            return new ParseException("invalid JSON at offset " + pos + ": expected " + expected + ", found " + found, pos);
-        }
-
-        private static String describe(char c) {
-            if (c < 0x20 || c == 0x7f) {
-                return String.format("control character U+%04X", (int) c);
-            }
-            return "'" + c + "'";
-        }
-
-        void skipWhitespace() {
-            while (pos < text.length()) {
-                char c = text.charAt(pos);
-                if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
-                    return;
-                }
-                pos++;
-            }
-        }
-
-        Object value(int depth) {
-            if (depth > MAX_DEPTH) {
-                throw error("nesting of at most " + MAX_DEPTH + " levels");
-            }
-            if (pos >= text.length()) {
-                throw error("a value");
-            }
-            char c = text.charAt(pos);
-            switch (c) {
-                case '{':
-                    return object(depth);
-                case '[':
-                    return array(depth);
-                case '"':
-                    return string();
-                case 't':
-                    return literal("true", Boolean.TRUE);
-                case 'f':
-                    return literal("false", Boolean.FALSE);
-                case 'n':
-                    return literal("null", null);
-                default:
-                    if (c == '-' || (c >= '0' && c <= '9')) {
-                        return number();
-                    }
-                    throw error("a value (object, array, string, number, true, false or null)");
-            }
-        }
-
-        private Object literal(String word, Object result) {
-            if (!text.startsWith(word, pos)) {
-                throw error("'" + word + "'");
-            }
-            pos += word.length();
-            return result;
-        }
-
-        private Map<String, Object> object(int depth) {
-            pos++; // '{'
-            Map<String, Object> map = new LinkedHashMap<>();
-            skipWhitespace();
-            if (peek() == '}') {
-                pos++;
-                return map;
-            }
-            while (true) {
-                skipWhitespace();
-                if (peek() != '"') {
-                    throw error("a string key");
-                }
-                int keyOffset = pos;
-                String key = string();
-                if (map.containsKey(key)) {
-                    throw new ParseException("invalid JSON at offset " + keyOffset + ": duplicate key \""
-                            + key + "\"", keyOffset);
-                }
-                skipWhitespace();
-                expect(':');
-                skipWhitespace();
-                map.put(key, value(depth + 1));
-                skipWhitespace();
-                char c = peek();
-                if (c == ',') {
-                    pos++;
-                } else if (c == '}') {
-                    pos++;
-                    return map;
-                } else {
-                    throw error("',' or '}'");
-                }
-            }
-        }
-
-        private List<Object> array(int depth) {
-            pos++; // '['
-            List<Object> list = new ArrayList<>();
-            skipWhitespace();
-            if (peek() == ']') {
-                pos++;
-                return list;
-            }
-            while (true) {
-                skipWhitespace();
-                list.add(value(depth + 1));
-                skipWhitespace();
-                char c = peek();
-                if (c == ',') {
-                    pos++;
-                } else if (c == ']') {
-                    pos++;
-                    return list;
-                } else {
-                    throw error("',' or ']'");
-                }
-            }
-        }
-
-        private String string() {
-            pos++; // opening quote
-            StringBuilder sb = new StringBuilder();
-            while (true) {
-                if (pos >= text.length()) {
-                    throw error("'\"' to close the string");
-                }
-                char c = text.charAt(pos);
-                if (c == '"') {
-                    pos++;
-                    return sb.toString();
-                }
-                if (c < 0x20) {
-                    throw error("a string character (control characters must be escaped)");
-                }
-                if (c != '\\') {
-                    sb.append(c);
-                    pos++;
-                    continue;
-                }
-                pos++;
-                if (pos >= text.length()) {
-                    throw error("an escape character after '\\'");
-                }
-                char e = text.charAt(pos);
-                switch (e) {
-                    case '"', '\\', '/' -> sb.append(e);
-                    case 'b' -> sb.append('\b');
-                    case 'f' -> sb.append('\f');
-                    case 'n' -> sb.append('\n');
-                    case 'r' -> sb.append('\r');
-                    case 't' -> sb.append('\t');
-                    case 'u' -> {
-                        int code = 0;
-                        for (int i = 1; i <= 4; i++) {
-                            int digit = pos + i < text.length() ? Character.digit(text.charAt(pos + i), 16) : -1;
-                            if (digit < 0) {
-                                pos += i;
-                                throw error("4 hex digits after \\u");
-                            }
-                            code = code * 16 + digit;
-                        }
-                        sb.append((char) code);
-                        pos += 4;
-                    }
-                    default -> throw error("one of \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX");
-                }
-                pos++;
-            }
-        }
-
-        private Object number() {
-            int start = pos;
-            boolean integral = true;
-            if (peek() == '-') {
-                pos++;
-            }
-            if (peek() == '0') {
-                pos++;
-            } else if (isDigit(peek())) {
-                digits();
-            } else {
-                throw error("a digit");
-            }
-            if (peek() == '.') {
-                integral = false;
-                pos++;
-                if (!isDigit(peek())) {
-                    throw error("a digit after the decimal point");
-                }
-                digits();
-            }
-            if (peek() == 'e' || peek() == 'E') {
-                integral = false;
-                pos++;
-                if (peek() == '+' || peek() == '-') {
-                    pos++;
-                }
-                if (!isDigit(peek())) {
-                    throw error("a digit in the exponent");
-                }
-                digits();
-            }
-            String literal = text.substring(start, pos);
-            if (integral) {
+            return value;
+        } catch (JsonProcessingException e) {
+            int at = offset(e.getLocation() != null ? e.getLocation() : p == null ? null : p.currentLocation());
+            String what = e.getOriginalMessage() == null ? e.toString() : e.getOriginalMessage();
+            throw new ParseException("invalid JSON at offset " + at + ": "
+                    + oneLine(what).replaceFirst("end-of-input(?=[A-Za-z])", "end-of-input: "), at, e);
+        } catch (IOException e) {
+            throw new ParseException("invalid JSON: " + e.getMessage(), 0, e); // a String source never fails to read
+        } finally {
+            if (p != null) {
                 try {
-                    return Long.parseLong(literal);
-                } catch (NumberFormatException tooBig) {
-                    return Double.parseDouble(literal);
+                    p.close();
+                } catch (IOException ignored) {
+                    // nothing to release for a String source
                 }
             }
-            return Double.parseDouble(literal);
         }
+    }
 
-        private void digits() {
-            while (isDigit(peek())) {
-                pos++;
+    private static int firstNonBlank(String text, int from) {
+        int i = Math.max(0, Math.min(from, text.length()));
+        while (i < text.length() && Character.isWhitespace(text.charAt(i))) {
+            i++;
+        }
+        return i;
+    }
+
+    private static String describe(String text, int at) {
+        if (at >= text.length()) {
+            return "end of input";
+        }
+        char c = text.charAt(at);
+        return c < 0x20 || c == 0x7f ? String.format("control character U+%04X", (int) c) : "'" + c + "'";
+    }
+
+    private static int offset(JsonLocation location) {
+        if (location == null) {
+            return 0;
+        }
+        long chars = location.getCharOffset();
+        return (int) Math.max(0, Math.min(Integer.MAX_VALUE, chars));
+    }
+
+    /** Jackson's messages end with the (redacted) source on a new line; the offset says where instead. */
+    private static String oneLine(String message) {
+        int nl = message.indexOf('\n');
+        return (nl < 0 ? message : message.substring(0, nl)).strip();
+    }
+
+    /** Integers as Long (Double when beyond a long), other numbers as Double; containers copied recursively. */
+    private static Object normalize(Object v) {
+        if (v instanceof Map<?, ?> m) {
+            Map<String, Object> out = new LinkedHashMap<>(Math.max(4, m.size() * 2));
+            m.forEach((k, x) -> out.put((String) k, normalize(x)));
+            return out;
+        }
+        if (v instanceof List<?> l) {
+            List<Object> out = new ArrayList<>(l.size());
+            for (Object x : l) {
+                out.add(normalize(x));
             }
+            return out;
         }
-
-        private static boolean isDigit(char c) {
-            return c >= '0' && c <= '9';
+        if (v instanceof Integer || v instanceof Short || v instanceof Byte) {
+            return ((Number) v).longValue();
         }
-
-        /** The current character, or 0 at the end (0 never matches anything we look for). */
-        private char peek() {
-            return pos < text.length() ? text.charAt(pos) : 0;
+        if (v instanceof BigInteger b) {
+            return b.bitLength() < 64 ? (Object) b.longValue() : (Object) b.doubleValue();
         }
+        if (v instanceof BigDecimal || v instanceof Float) {
+            return ((Number) v).doubleValue();
+        }
+        return v;
+    }
 
-        private void expect(char c) {
-            if (peek() != c) {
-                throw error("'" + c + "'");
+    /**
+     * What jackson-jr writes as is: maps with string keys, lists, strings, booleans, finite numbers and nulls.
+     * Arrays become lists; non-finite floating-point numbers become null.
+     */
+    private static Object plain(Object v, int depth, IdentityHashMap<Object, Boolean> open) {
+        if (v == null || v instanceof String || v instanceof Boolean) {
+            return v;
+        }
+        if (v instanceof Character c) {
+            return c.toString();
+        }
+        if (v instanceof Number n) {
+            if (v instanceof Double || v instanceof Float) {
+                return Double.isFinite(n.doubleValue()) ? n : null;
             }
-            pos++;
+            if (v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte
+                    || v instanceof BigInteger || v instanceof BigDecimal) {
+                return n;
+            }
+            double d = n.doubleValue();
+            return Double.isFinite(d) ? d : null;
         }
+        if (depth >= MAX_DEPTH) {
+            throw new IllegalArgumentException("JSON value nested deeper than " + MAX_DEPTH + " levels (a cycle?)");
+        }
+        if (open.put(v, Boolean.TRUE) != null) {
+            throw new IllegalArgumentException("cannot write a cyclic structure as JSON");
+        }
+        try {
+            if (v instanceof Map<?, ?> m) {
+                Map<String, Object> out = new LinkedHashMap<>(Math.max(4, m.size() * 2));
+                for (Map.Entry<?, ?> e : m.entrySet()) {
+                    if (!(e.getKey() instanceof String key)) {
+                        throw new IllegalArgumentException("JSON object keys must be strings, found "
+                                + (e.getKey() == null ? "null" : e.getKey().getClass().getName()));
+                    }
+                    out.put(key, plain(e.getValue(), depth + 1, open));
+                }
+                return out;
+            }
+            if (v instanceof Collection<?> c) {
+                List<Object> out = new ArrayList<>(c.size());
+                for (Object x : c) {
+                    out.add(plain(x, depth + 1, open));
+                }
+                return out;
+            }
+            if (v.getClass().isArray()) {
+                int n = Array.getLength(v);
+                List<Object> out = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    out.add(plain(Array.get(v, i), depth + 1, open));
+                }
+                return out;
+            }
+        } finally {
+            open.remove(v);
+        }
+        throw new IllegalArgumentException("cannot write a " + v.getClass().getName() + " as JSON");
     }
 }

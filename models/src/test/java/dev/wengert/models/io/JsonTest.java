@@ -73,7 +73,7 @@ class JsonTest {
     }
 
     @Test
-    void prettyOutputIsExactAndKeepsScalarArraysOnOneLine() {
+    void prettyOutputIsExactAndKeepsArraysOnOneLine() {
         Map<String, Object> epoch = new LinkedHashMap<>();
         epoch.put("epoch", 1);
         epoch.put("loss", 0.25);
@@ -82,17 +82,17 @@ class JsonTest {
         m.put("train_loss", new double[] {0.5, 0.25});
         m.put("epochs", List.of(epoch));
         m.put("tags", List.of());
+        m.put("empty", Map.of());
         String expected = """
                 {
                   "model": "mlp",
                   "train_loss": [0.5, 0.25],
-                  "epochs": [
-                    {
-                      "epoch": 1,
-                      "loss": 0.25
-                    }
-                  ],
-                  "tags": []
+                  "epochs": [{
+                    "epoch": 1,
+                    "loss": 0.25
+                  }],
+                  "tags": [],
+                  "empty": {}
                 }""";
         String pretty = Json.write(m, true);
         assertEquals(expected, pretty);
@@ -130,23 +130,43 @@ class JsonTest {
     @Test
     void parseErrorsGiveOffsetAndExpectation() {
         assertParseError("", 0, "expected a value", "found end of input");
-        assertParseError("{\"a\" 1}", 5, "expected ':'", "found '1'");
-        assertParseError("[1,]", 3, "expected a value");
-        assertParseError("[1 2]", 3, "expected ',' or ']'");
-        assertParseError("{\"a\":1,}", 7, "expected a string key");
-        assertParseError("{\"a\":1 \"b\":2}", 7, "expected ',' or '}'");
-        assertParseError("\"abc", 4, "to close the string");
-        assertParseError("\"a\nb\"", 2, "control characters must be escaped", "U+000A");
-        assertParseError("\"\\x\"", 2, "\\uXXXX");
-        assertParseError("\"\\u12G4\"", 5, "4 hex digits");
-        assertParseError("tru", 0, "expected 'true'");
-        assertParseError("01", 1, "expected end of input");
-        assertParseError("-", 1, "expected a digit");
-        assertParseError("1.", 2, "digit after the decimal point");
-        assertParseError("1e", 2, "digit in the exponent");
-        assertParseError("{} x", 3, "expected end of input");
-        assertParseError("{\"k\":1,\"k\":2}", 7, "duplicate key \"k\"");
-        assertParseError("[".repeat(600), 513, "nesting");
+        assertParseError("   ", 0, "expected a value", "found end of input");
+        assertParseError("{\"a\" 1}", 5, "was expecting a colon", "'1'");
+        assertParseError("[1,]", 3, "expected a valid value");
+        assertParseError("[1 2]", 3, "was expecting comma to separate Array entries");
+        assertParseError("{\"a\":1,}", 7, "was expecting double-quote to start field name");
+        assertParseError("{\"a\":1 \"b\":2}", 7, "was expecting comma to separate Object entries");
+        assertParseError("\"abc", 4, "end-of-input", "closing quote");
+        assertParseError("\"a\nb\"", 2, "CTRL-CHAR, code 10", "has to be escaped");
+        assertParseError("\"\\x\"", 2, "Unrecognized character escape 'x'");
+        assertParseError("\"\\u12G4\"", 5, "hex-digit");
+        assertParseError("tru", 0, "Unrecognized token 'tru'");
+        assertParseError("01", 1, "Leading zeroes not allowed");
+        assertParseError("-", 1, "end-of-input: No digit following sign");
+        assertParseError("1.", 1, "Decimal point not followed by a digit");
+        assertParseError("1e", 2, "digit for number exponent");
+        assertParseError("{} x", 3, "expected end of input after the value, found 'x'");
+        assertParseError("[1] ]", 4, "expected end of input after the value, found ']'");
+        assertParseError("{\"k\":1,\"k\":2}", 10, "Duplicate field 'k'");
+        assertParseError("NaN", 3, "Non-standard token 'NaN'");
+        assertParseError("// x\n1", 0, "non-standard) comment");
+        assertParseError("['a']", 1, "Unexpected character");
+    }
+
+    @Test
+    void untrustedInputHasBoundedNestingAndNumberLength() {
+        assertParseError("[".repeat(600), 513, "nesting depth (513) exceeds the maximum allowed (512");
+        Json.ParseException objects = assertThrows(Json.ParseException.class,
+                () -> Json.parse("{\"a\":".repeat(513) + "1" + "}".repeat(513)));
+        assertTrue(objects.getMessage().contains("nesting depth (513)"), objects.getMessage());
+        Json.ParseException digits = assertThrows(Json.ParseException.class, () -> Json.parse("1".repeat(1001)));
+        assertTrue(digits.getMessage().contains("Number value length (1001) exceeds the maximum allowed (1000"),
+                digits.getMessage());
+        Object deepest = Json.parse("[".repeat(512) + "]".repeat(512));
+        for (int i = 0; i < 511; i++) {
+            deepest = ((List<?>) deepest).get(0);
+        }
+        assertEquals(List.of(), deepest);
     }
 
     @Test

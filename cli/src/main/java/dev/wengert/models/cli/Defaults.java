@@ -1,0 +1,46 @@
+package dev.wengert.models.cli;
+
+/**
+ * Every default of the command line, in one place: the options' annotations, their help text and the code
+ * that fills in what the user left out all read these constants.
+ */
+final class Defaults {
+    static final String DEVICE = "auto";
+    static final String MODEL = "logreg";
+    static final String HIDDEN = "512,256";
+    static final int EPOCHS = 10;
+    static final int BATCH_SIZE = 64;
+    static final String OPTIMIZER = "sgd";
+    /** Learning rates: SGD on logistic regression, SGD on the MLP, Adam on either. */
+    static final double LR_LOGREG = 0.5;
+    static final double LR_MLP = 0.05;
+    static final double LR_ADAM = 0.001;
+    /** SGD momentum of the MLP; logistic regression uses none. */
+    static final double MOMENTUM_MLP = 0.9;
+    static final double WEIGHT_DECAY = 0;
+    static final String SCHEDULE = "none";
+    static final long SEED = 42;
+    /** Samples per forward pass when only evaluating (evaluate, predict, the test pass of train). */
+    static final int EVAL_BATCH_SIZE = 1000;
+    /** Where runs go without --output: runs/<model>-<timestamp>. */
+    static final String RUNS_DIR = "runs";
+
+    /** Bounds the options accept. */
+    static final int MAX_EPOCHS = 100_000;
+    static final int MAX_BATCH_SIZE = 1 << 20;
+    static final int MAX_HIDDEN = 1 << 16;
+    static final double MAX_LR = 1e6;
+    static final double MAX_MOMENTUM = 0.9999;
+    static final double MAX_WEIGHT_DECAY = 1e3;
+
+    private Defaults() {
+    }
+
+    static double lr(String model, String optimizer) {
+        return optimizer.equals("adam") ? LR_ADAM : model.equals("mlp") ? LR_MLP : LR_LOGREG;
+    }
+
+    static double momentum(String model, String optimizer) {
+        return model.equals("mlp") && optimizer.equals("sgd") ? MOMENTUM_MLP : 0;
+    }
+}
