@@ -4,12 +4,13 @@ import java.lang.reflect.Field;
 import sun.misc.Unsafe;
 
 /**
- * Element access to an off-heap ND4J buffer as doubles, for the plain-Java kernels. Reads and writes
- * go straight to the buffer's address (no NIO bounds checks: the kernels compute every index from
- * validated shapes). Three final subclasses, one per dtype, so call sites stay mono- or bimorphic.
+ * Element access to an off-heap ND4J buffer as doubles, for the plain-Java kernels, and the CPU backend's
+ * only use of {@code sun.misc.Unsafe} (ArchitectureRules.UNSAFE_ONLY_IN_BUF). Reads and writes go straight
+ * to the buffer's address (no NIO bounds checks: the kernels compute every index from validated shapes).
+ * Three final subclasses, one per dtype, so call sites stay mono- or bimorphic.
  */
 abstract sealed class Buf permits Buf.F32, Buf.F64, Buf.I64 {
-    static final Unsafe UNSAFE = unsafe();
+    private static final Unsafe UNSAFE = unsafe();
 
     final long address;
 
@@ -29,6 +30,32 @@ abstract sealed class Buf permits Buf.F32, Buf.F64, Buf.I64 {
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
+    }
+
+    /** Copies {@code bytes} from the start of a float[], double[] or long[] to an address. */
+    static void copyFromArray(Object array, long address, long bytes) {
+        UNSAFE.copyMemory(array, arrayBase(array), null, address, bytes);
+    }
+
+    /** Copies {@code bytes} from an address to the start of a float[], double[] or long[]. */
+    static void copyToArray(long address, Object array, long bytes) {
+        UNSAFE.copyMemory(null, address, array, arrayBase(array), bytes);
+    }
+
+    /** Copies {@code bytes} between addresses (the ranges must not overlap). */
+    static void copy(long from, long to, long bytes) {
+        UNSAFE.copyMemory(from, to, bytes);
+    }
+
+    private static long arrayBase(Object array) {
+        if (array instanceof float[]) {
+            return Unsafe.ARRAY_FLOAT_BASE_OFFSET;
+        } else if (array instanceof double[]) {
+            return Unsafe.ARRAY_DOUBLE_BASE_OFFSET;
+        } else if (array instanceof long[]) {
+            return Unsafe.ARRAY_LONG_BASE_OFFSET;
+        }
+        throw new IllegalArgumentException("not a float[], double[] or long[]: " + array.getClass());
     }
 
     static final class F32 extends Buf {

@@ -15,7 +15,6 @@ import dev.wengert.tensor.Storage;
 import dev.wengert.tensor.Tensor;
 import dev.wengert.tensor.UnaryOp;
 import dev.wengert.tensor.spi.Tensors;
-import sun.misc.Unsafe;
 
 /**
  * The CPU backend. Memory is off-heap ND4J buffers (pooled, see {@link BufferPool}). Following the
@@ -53,39 +52,18 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void upload(Object host, Tensor out) {
-        Buf b = buf(out);
-        int n = out.numel();
-        long bytes = (long) n * out.dtype().bytes();
-        long base = switch (out.dtype()) {
-            case FLOAT32 -> Unsafe.ARRAY_FLOAT_BASE_OFFSET;
-            case FLOAT64 -> Unsafe.ARRAY_DOUBLE_BASE_OFFSET;
-            case INT64 -> Unsafe.ARRAY_LONG_BASE_OFFSET;
-        };
-        Buf.UNSAFE.copyMemory(host, base, null, b.address, bytes);
+        Buf.copyFromArray(host, buf(out).address, (long) out.numel() * out.dtype().bytes());
     }
 
     @Override
     public Object download(Tensor src) {
-        Buf b = buf(src);
         int n = src.numel();
-        long bytes = (long) n * src.dtype().bytes();
-        Object a;
-        long base;
-        switch (src.dtype()) {
-            case FLOAT32 -> {
-                a = new float[n];
-                base = Unsafe.ARRAY_FLOAT_BASE_OFFSET;
-            }
-            case FLOAT64 -> {
-                a = new double[n];
-                base = Unsafe.ARRAY_DOUBLE_BASE_OFFSET;
-            }
-            default -> {
-                a = new long[n];
-                base = Unsafe.ARRAY_LONG_BASE_OFFSET;
-            }
-        }
-        Buf.UNSAFE.copyMemory(null, b.address, a, base, bytes);
+        Object a = switch (src.dtype()) {
+            case FLOAT32 -> new float[n];
+            case FLOAT64 -> new double[n];
+            case INT64 -> new long[n];
+        };
+        Buf.copyToArray(buf(src).address, a, (long) n * src.dtype().bytes());
         return a;
     }
 
@@ -428,7 +406,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void broadcastTo(Tensor x, Tensor out) {
         if (x.numel() == out.numel()) { // same elements: a plain memory copy
-            Buf.UNSAFE.copyMemory(buf(x).address, buf(out).address, (long) x.numel() * x.dtype().bytes());
+            Buf.copy(buf(x).address, buf(out).address, (long) x.numel() * x.dtype().bytes());
             return;
         }
         int[] os = out.shape();
