@@ -29,6 +29,20 @@ public final class CpuBackend implements Backend {
 
     private final BufferPool pool = new BufferPool();
 
+    // The elementwise kernels' loops (Loops), one per dtype and op, compiled on first use.
+    private static final Loops.Table<UnaryOp, Loops.MapRun> UNARY = new Loops.Table<>(UnaryOp.class,
+            (dtype, op) -> Loops.map(Elements.unary(dtype, op), dtype, dtype));
+    private static final Loops.Table<BinaryOp, Loops.ZipRun> BINARY = new Loops.Table<>(BinaryOp.class,
+            (dtype, op) -> Loops.zip(Elements.binary(dtype, op), dtype, dtype, dtype));
+    private static final Loops.Table<ReduceOp, Loops.MapRun> REDUCE = new Loops.Table<>(ReduceOp.class,
+            (dtype, op) -> Loops.map(Elements.reduce(dtype, op), dtype, Elements.accumulator(dtype)));
+    private static final Loops.Table<ReduceOp, Loops.FoldRun> FOLD = new Loops.Table<>(ReduceOp.class,
+            (dtype, op) -> Loops.fold(Elements.fold(dtype, op), dtype));
+    private static final Loops.Table<DType, Loops.MapRun> CAST = new Loops.Table<>(DType.class,
+            (from, to) -> Loops.map(Elements.cast(from, to), from, to));
+    private static final Loops.MapRun COPY_4 = Loops.map(Elements.copy(4), DType.FLOAT32, DType.FLOAT32);
+    private static final Loops.MapRun COPY_8 = Loops.map(Elements.copy(8), DType.FLOAT64, DType.FLOAT64);
+
     CpuBackend() {
     }
 
@@ -90,35 +104,7 @@ public final class CpuBackend implements Backend {
         if (Nd4jKernels.unary(op, x, out)) {
             return;
         }
-        Buf xb = buf(x);
-        Buf ob = buf(out);
-        int n = x.numel();
-        if (x.dtype() == DType.INT64) {
-            Buf.I64 xl = (Buf.I64) xb;
-            Buf.I64 ol = (Buf.I64) ob;
-            for (int i = 0; i < n; i++) {
-                ol.setLong(i, op.apply(xl.getLong(i)));
-            }
-            return;
-        }
-        switch (op) {
-            case NEG -> {
-                for (int i = 0; i < n; i++) {
-                    ob.set(i, -xb.get(i));
-                }
-            }
-            case RELU -> {
-                for (int i = 0; i < n; i++) {
-                    double v = xb.get(i);
-                    ob.set(i, v > 0 ? v : 0);
-                }
-            }
-            default -> {
-                for (int i = 0; i < n; i++) {
-                    ob.set(i, op.apply(xb.get(i)));
-                }
-            }
-        }
+        UNARY.get(x.dtype(), op).run(buf(x), buf(out), x.numel());
     }
 
     @Override
@@ -127,73 +113,8 @@ public final class CpuBackend implements Backend {
             return;
         }
         int[] os = out.shape();
-        int[][] strides = {Shape.broadcastStrides(a.shape(), os), Shape.broadcastStrides(b.shape(), os), Shape.strides(os)};
-        Buf ab = buf(a);
-        Buf bb = buf(b);
-        Buf ob = buf(out);
-        if (out.dtype() == DType.INT64) {
-            Buf.I64 al = (Buf.I64) ab;
-            Buf.I64 bl = (Buf.I64) bb;
-            Buf.I64 ol = (Buf.I64) ob;
-            Strided.walk(os, strides, new int[3], (off, in, len) -> {
-                for (int i = 0; i < len; i++) {
-                    ol.setLong(off[2] + i * in[2], op.apply(al.getLong(off[0] + i * in[0]), bl.getLong(off[1] + i * in[1])));
-                }
-            });
-            return;
-        }
-        Strided.walk(os, strides, new int[3], (off, in, len) -> binaryRun(op, ab, off[0], in[0], bb, off[1], in[1], ob, off[2], in[2], len));
-    }
-
-    private static void binaryRun(BinaryOp op, Buf a, int ia, int sa, Buf b, int ib, int sb, Buf o, int io, int so, int n) {
-        if (a instanceof Buf.F32 fa && b instanceof Buf.F32 fb && o instanceof Buf.F32 fo) {
-            binaryRunF32(op, fa, ia, sa, fb, ib, sb, fo, io, so, n);
-            return;
-        }
-        for (int i = 0; i < n; i++) {
-            o.set(io + i * so, op.apply(a.get(ia + i * sa), b.get(ib + i * sb)));
-        }
-    }
-
-    /** The float32 fast path: float arithmetic, one tight loop per op, no per-element dispatch. */
-    private static void binaryRunF32(BinaryOp op, Buf.F32 a, int ia, int sa, Buf.F32 b, int ib, int sb, Buf.F32 o, int io, int so, int n) {
-        switch (op) {
-            case ADD -> {
-                for (int i = 0; i < n; i++) {
-                    o.setFloat(io + i * so, a.getFloat(ia + i * sa) + b.getFloat(ib + i * sb));
-                }
-            }
-            case SUB -> {
-                for (int i = 0; i < n; i++) {
-                    o.setFloat(io + i * so, a.getFloat(ia + i * sa) - b.getFloat(ib + i * sb));
-                }
-            }
-            case MUL -> {
-                for (int i = 0; i < n; i++) {
-                    o.setFloat(io + i * so, a.getFloat(ia + i * sa) * b.getFloat(ib + i * sb));
-                }
-            }
-            case DIV -> {
-                for (int i = 0; i < n; i++) {
-                    o.setFloat(io + i * so, a.getFloat(ia + i * sa) / b.getFloat(ib + i * sb));
-                }
-            }
-            case GT -> {
-                for (int i = 0; i < n; i++) {
-                    o.setFloat(io + i * so, a.getFloat(ia + i * sa) > b.getFloat(ib + i * sb) ? 1f : 0f);
-                }
-            }
-            case EQ -> {
-                for (int i = 0; i < n; i++) {
-                    o.setFloat(io + i * so, a.getFloat(ia + i * sa) == b.getFloat(ib + i * sb) ? 1f : 0f);
-                }
-            }
-            default -> {
-                for (int i = 0; i < n; i++) {
-                    o.setFloat(io + i * so, (float) op.apply(a.getFloat(ia + i * sa), b.getFloat(ib + i * sb)));
-                }
-            }
-        }
+        BINARY.get(out.dtype(), op).walk(os, buf(a), Shape.broadcastStrides(a.shape(), os), buf(b), Shape.broadcastStrides(b.shape(), os),
+                buf(out), Shape.strides(os));
     }
 
     @Override
@@ -268,58 +189,37 @@ public final class CpuBackend implements Backend {
 
     // ------------------------------------------------------------------ reductions
 
+    /**
+     * Reductions accumulate in long arithmetic for int64 (exact beyond 2^53; sums wrap like Java's long) and
+     * in double for the floating dtypes (float32 rounds once, at the end), into out itself when it has the
+     * accumulator's dtype.
+     */
     @Override
     public void reduce(ReduceOp op, Tensor x, int[] axes, Tensor out) {
         if (op == ReduceOp.SUM && Nd4jKernels.columnSum(x, axes, out)) {
             return;
         }
         int[] xs = x.shape();
-        if (x.dtype() == DType.INT64) {
-            reduceLongs(op, x, xs, out);
-            return;
-        }
-        double[] acc = new double[out.numel()];
-        if (op == ReduceOp.MAX) {
-            java.util.Arrays.fill(acc, Double.NEGATIVE_INFINITY);
-        }
-        int[][] strides = {Shape.strides(xs), Shape.broadcastStrides(out.shape(), xs)};
-        Buf xb = buf(x);
-        boolean sum = op == ReduceOp.SUM;
-        Strided.walk(xs, strides, new int[2], (off, in, len) -> {
-            for (int i = 0; i < len; i++) {
-                double v = xb.get(off[0] + i * in[0]);
-                int o = off[1] + i * in[1];
-                if (sum) {
-                    acc[o] += v;
+        DType accType = Elements.accumulator(x.dtype());
+        boolean direct = out.dtype() == accType && st(out) != st(x);
+        try (Tensor scratch = direct ? null : Tensors.empty(this, accType, out.shape())) {
+            Tensor acc = direct ? out : scratch;
+            double identity = op == ReduceOp.SUM ? 0 : accType == DType.INT64 ? Long.MIN_VALUE : Double.NEGATIVE_INFINITY;
+            fill(acc, identity);
+            Buf xb = buf(x);
+            Buf ab = buf(acc);
+            Loops.MapRun each = REDUCE.get(x.dtype(), op);
+            Loops.FoldRun rows = accType == DType.FLOAT64 ? FOLD.get(x.dtype(), op) : null;
+            Strided.walk(xs, new int[][] {Shape.strides(xs), Shape.broadcastStrides(out.shape(), xs)}, new int[2], (off, st, len) -> {
+                if (rows != null && st[1] == 0 && st[0] == 1) { // along a row: one accumulator, in a register
+                    Buf.putDouble(ab.at(off[1]), rows.run(xb.at(off[0]), len, Buf.getDouble(ab.at(off[1]))));
                 } else {
-                    acc[o] = Math.max(acc[o], v); // NaN wins, and max(-0, +0) = +0, as on CUDA
+                    each.run(xb.at(off[0]), xb.step(st[0]), ab.at(off[1]), ab.step(st[1]), len);
                 }
+            });
+            if (!direct) {
+                cast(acc, out);
             }
-        });
-        Buf ob = buf(out);
-        for (int i = 0; i < acc.length; i++) {
-            ob.set(i, acc[i]);
-        }
-    }
-
-    /** int64 reductions in long arithmetic, exact beyond 2^53 (sums wrap like Java's long). */
-    private static void reduceLongs(ReduceOp op, Tensor x, int[] xs, Tensor out) {
-        long[] acc = new long[out.numel()];
-        if (op == ReduceOp.MAX) {
-            java.util.Arrays.fill(acc, Long.MIN_VALUE);
-        }
-        Buf.I64 xb = (Buf.I64) buf(x);
-        boolean sum = op == ReduceOp.SUM;
-        Strided.walk(xs, new int[][] {Shape.strides(xs), Shape.broadcastStrides(out.shape(), xs)}, new int[2], (off, in, len) -> {
-            for (int i = 0; i < len; i++) {
-                long v = xb.getLong(off[0] + i * in[0]);
-                int o = off[1] + i * in[1];
-                acc[o] = sum ? acc[o] + v : Math.max(acc[o], v);
-            }
-        });
-        Buf.I64 ob = (Buf.I64) buf(out);
-        for (int i = 0; i < acc.length; i++) {
-            ob.setLong(i, acc[i]);
         }
     }
 
@@ -353,25 +253,9 @@ public final class CpuBackend implements Backend {
 
     // ------------------------------------------------------------------ movement
 
-    /** Element copy that keeps int64 exact (longs do not round-trip through double above 2^53). */
+    /** Strided copy between tensors of one dtype, bit for bit (int64 exact). */
     private static void copyStridedTyped(Tensor srcT, int base, int[] srcStrides, Tensor dstT, int dstBase, int[] dstStrides, int[] s) {
-        if (srcT.dtype() == DType.INT64 && dstT.dtype() == DType.INT64) {
-            Buf.I64 src = (Buf.I64) buf(srcT);
-            Buf.I64 dst = (Buf.I64) buf(dstT);
-            Strided.walk(s, new int[][] {srcStrides, dstStrides}, new int[] {base, dstBase}, (off, in, len) -> {
-                for (int i = 0; i < len; i++) {
-                    dst.setLong(off[1] + i * in[1], src.getLong(off[0] + i * in[0]));
-                }
-            });
-        } else {
-            Buf src = buf(srcT);
-            Buf dst = buf(dstT);
-            Strided.walk(s, new int[][] {srcStrides, dstStrides}, new int[] {base, dstBase}, (off, in, len) -> {
-                for (int i = 0; i < len; i++) {
-                    dst.set(off[1] + i * in[1], src.get(off[0] + i * in[0]));
-                }
-            });
-        }
+        (srcT.dtype().bytes() == 4 ? COPY_4 : COPY_8).walk(s, buf(srcT), base, srcStrides, buf(dstT), dstBase, dstStrides);
     }
 
     @Override
@@ -470,13 +354,10 @@ public final class CpuBackend implements Backend {
         }
     }
 
+    /** Through double, as {@link Buf#set}({@link Buf#get}). */
     @Override
     public void cast(Tensor x, Tensor out) {
-        Buf xb = buf(x);
-        Buf ob = buf(out);
-        for (int i = 0, n = x.numel(); i < n; i++) {
-            ob.set(i, xb.get(i));
-        }
+        CAST.get(x.dtype(), out.dtype()).run(buf(x), buf(out), x.numel());
     }
 
     @Override
