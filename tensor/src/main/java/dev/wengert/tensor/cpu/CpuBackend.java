@@ -170,15 +170,10 @@ public final class CpuBackend implements Backend {
             }
             for (int p = 0; p < k; p++) {
                 double av = ta ? a.get(ao + p * m + i) : a.get(ao + i * k + p);
-                if (tb) {
-                    for (int j = 0; j < n; j++) {
-                        row[j] += av * b.get(bo + j * k + p);
-                    }
-                } else {
-                    int base = bo + p * n;
-                    for (int j = 0; j < n; j++) {
-                        row[j] += av * b.get(base + j);
-                    }
+                int base = tb ? bo + p : bo + p * n;   // row p of op(B): B's column p when transposed
+                int step = tb ? k : 1;
+                for (int j = 0; j < n; j++) {
+                    row[j] += av * b.get(base + j * step);
                 }
             }
             for (int j = 0; j < n; j++) {
@@ -225,28 +220,38 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void argmax(Tensor x, int axis, Tensor out) {
-        int[] xs = x.shape();
-        int outer = 1;
-        for (int d = 0; d < axis; d++) {
-            outer *= xs[d];
-        }
-        int len = xs[axis];
-        int inner = Shape.numel(xs) / Math.max(1, outer * len);
         Buf xb = buf(x);
         Buf.I64 ob = (Buf.I64) buf(out);
+        lines(x.shape(), axis, (base, step, len, index) -> {
+            int best = 0;
+            double bv = xb.get(base);
+            for (int j = 1; j < len && !Double.isNaN(bv); j++) {
+                double v = xb.get(base + j * step);
+                if (v > bv || Double.isNaN(v)) {
+                    bv = v;
+                    best = j;
+                }
+            }
+            ob.setLong(index, best);
+        });
+    }
+
+    /** Body of {@link #lines}: a line of len elements at base, base + step, ...; index counts the lines. */
+    interface Line {
+        void visit(int base, int step, int len, int index);
+    }
+
+    /** Visits every line of a row-major shape along an axis (the rows of a softmax or an argmax), in order. */
+    static void lines(int[] shape, int axis, Line body) {
+        int outer = 1;
+        for (int d = 0; d < axis; d++) {
+            outer *= shape[d];
+        }
+        int len = shape[axis];
+        int inner = Shape.numel(shape) / Math.max(1, outer * len);
         for (int o = 0; o < outer; o++) {
             for (int i = 0; i < inner; i++) {
-                int base = o * len * inner + i;
-                int best = 0;
-                double bv = xb.get(base);
-                for (int j = 1; j < len && !Double.isNaN(bv); j++) {
-                    double v = xb.get(base + j * inner);
-                    if (v > bv || Double.isNaN(v)) {
-                        bv = v;
-                        best = j;
-                    }
-                }
-                ob.setLong(o * inner + i, best);
+                body.visit(o * len * inner + i, inner, len, o * inner + i);
             }
         }
     }
@@ -365,25 +370,12 @@ public final class CpuBackend implements Backend {
         if (Nd4jKernels.logSoftmax(x, axis, out)) {
             return;
         }
-        int[] xs = x.shape();
-        int outer = 1;
-        for (int d = 0; d < axis; d++) {
-            outer *= xs[d];
-        }
-        int len = xs[axis];
-        int inner = Shape.numel(xs) / Math.max(1, outer * len);
         Buf xb = buf(x);
         Buf ob = buf(out);
-        for (int o = 0; o < outer; o++) {
-            for (int i = 0; i < inner; i++) {
-                int base = o * len * inner + i;
-                double max = rowMax(xb, base, inner, len);
-                double logSum = logSumShifted(xb, base, inner, len, max);
-                for (int j = 0; j < len; j++) {
-                    ob.set(base + j * inner, (xb.get(base + j * inner) - max) - logSum);
-                }
-            }
-        }
+        lines(x.shape(), axis, (base, step, len, index) -> {
+            double max = rowMax(xb, base, step, len);
+            logSoftmaxLine(xb, ob, base, step, len, max, logSumShifted(xb, base, step, len, max));
+        });
     }
 
     /*
@@ -415,13 +407,27 @@ public final class CpuBackend implements Backend {
 
     /** log(sum_j exp(x_j - max)) over n elements at base, base + step, ..., as log1p of the sum without the max's term. */
     static double logSumShifted(Buf x, int base, int step, int n, double max) {
-        int at = firstIndexOf(x, base, step, n, max);
+        return log1pOfRest(x, base, step, n, firstIndexOf(x, base, step, n, max), max, true);
+    }
+
+    /**
+     * log1p of the sum of e_j = exp(v_j - max) over n elements at base, base + step, ... (or e_j = v_j when v
+     * holds the exponentials already), with the term of element {@code at} (the max) counted as e_at - 1.
+     */
+    static double log1pOfRest(Buf v, int base, int step, int n, int at, double max, boolean exponentiate) {
         double rest = 0;
         for (int j = 0; j < n; j++) {
-            double e = Math.exp(x.get(base + j * step) - max);
+            double e = exponentiate ? Math.exp(v.get(base + j * step) - max) : v.get(base + j * step);
             rest += j == at ? e - 1 : e;   // e - 1 is exactly 0 for the max (NaN for a row of +inf or -inf)
         }
         return Math.log1p(rest);
+    }
+
+    /** out_j = (x_j - max) - logSum over n elements at base, base + step, ... */
+    static void logSoftmaxLine(Buf x, Buf out, int base, int step, int n, double max, double logSum) {
+        for (int j = 0; j < n; j++) {
+            out.set(base + j * step, (x.get(base + j * step) - max) - logSum);
+        }
     }
 
     /** The CPU's one-pass Java softmax cross-entropy; the optimizers' composed updates already run large steps in ND4J. */

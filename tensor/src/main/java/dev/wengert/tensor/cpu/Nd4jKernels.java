@@ -261,15 +261,8 @@ final class Nd4jKernels {
             for (int r = 0; r < rows; r++) {
                 int base = r * cols;
                 int at = CpuBackend.firstIndexOf(xb, base, 1, cols, max[r]);
-                double rest = 0;
-                for (int c = 0; c < cols; c++) {
-                    double v = eb.get(base + c);
-                    rest += c == at ? v - 1 : v;
-                }
-                double logSum = Math.log1p(rest);
-                for (int c = 0; c < cols; c++) {
-                    ob.set(base + c, (xb.get(base + c) - max[r]) - logSum);
-                }
+                double logSum = CpuBackend.log1pOfRest(eb, base, 1, cols, at, 0, false);
+                CpuBackend.logSoftmaxLine(xb, ob, base, 1, cols, max[r], logSum);
             }
         }
         return true;
