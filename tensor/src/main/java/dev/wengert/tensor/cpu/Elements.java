@@ -66,16 +66,26 @@ final class Elements {
         };
     }
 
-    /** op on float32 operands: float arithmetic where it is exact, else through {@link BinaryOp#apply(double, double)}. */
+    /**
+     * op on float32 operands, in float arithmetic where that gives {@link BinaryOp#apply(double, double)}'s
+     * result rounded to float exactly (every op but pow; maximum and minimum return an operand or NaN, whose
+     * float is Float.NaN either way), else through it.
+     */
     private static FloatBinary floatOp(BinaryOp op) {
         return switch (op) {
             case ADD -> (a, b) -> a + b;
             case SUB -> (a, b) -> a - b;
             case MUL -> (a, b) -> a * b;
             case DIV -> (a, b) -> a / b;
-            case GT -> (a, b) -> a > b ? 1 : 0;
+            case MAXIMUM -> (a, b) -> Float.isNaN(a) || Float.isNaN(b) ? Float.NaN : Math.max(a, b);
+            case MINIMUM -> (a, b) -> Float.isNaN(a) || Float.isNaN(b) ? Float.NaN : Math.min(a, b);
             case EQ -> (a, b) -> a == b ? 1 : 0;
-            default -> (a, b) -> (float) op.apply(a, b);
+            case NE -> (a, b) -> a != b ? 1 : 0;
+            case LT -> (a, b) -> a < b ? 1 : 0;
+            case LE -> (a, b) -> a <= b ? 1 : 0;
+            case GT -> (a, b) -> a > b ? 1 : 0;
+            case GE -> (a, b) -> a >= b ? 1 : 0;
+            case POW -> (a, b) -> (float) op.apply(a, b);
         };
     }
 
