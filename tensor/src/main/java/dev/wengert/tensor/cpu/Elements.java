@@ -93,16 +93,20 @@ final class Elements {
     static Loops.Map unary(DType dtype, UnaryOp op) {
         return switch (dtype) {
             case FLOAT32 -> {
-                FloatUnary f = switch (op) {
+                FloatUnary f = switch (op) { // exact in float; the others through double
                     case NEG -> x -> -x;
+                    case ABS -> Math::abs;
+                    case SIGN -> Math::signum;
                     case RELU -> x -> x > 0 ? x : 0;
                     default -> x -> (float) op.apply(x);
                 };
                 yield (x, o) -> Buf.putFloat(o, f.apply(Buf.getFloat(x)));
             }
             case FLOAT64 -> {
-                DoubleUnaryOperator f = switch (op) {
+                DoubleUnaryOperator f = switch (op) { // UnaryOp.apply's own call to the op is megamorphic: not inlined
                     case NEG -> x -> -x;
+                    case ABS -> Math::abs;
+                    case SIGN -> Math::signum;
                     case RELU -> x -> x > 0 ? x : 0;
                     default -> op::apply;
                 };
