@@ -12,7 +12,8 @@ import java.util.function.DoubleUnaryOperator;
  * in long arithmetic for int64 (exact) and in double for the floating dtypes, except the float32 ops that
  * float arithmetic computes exactly alike (one IEEE rounding of the exact result, so {@code (float) (a + b)}
  * in double equals {@code a + b} in float; comparisons are exact in either): those are float kernels of their
- * own, because a float32 kernel through double costs 2.5x (C2 leaves a dependency through each conversion).
+ * own, because a float32 loop through double was 2.5x slower on JDK 17 (float32 add, 3.1 against 1.2 ns
+ * per element in a standalone loop; the float-double conversions, not the arithmetic).
  */
 final class Elements {
     private Elements() {
