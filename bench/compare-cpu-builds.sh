@@ -9,8 +9,9 @@
 # alike. Prints a Markdown table per workload (each run's median ms per step, the median of the medians
 # per build, after/before) and a summary; writes them to bench/target/compare/report.md, and each run's
 # ThroughputRunner table to bench/target/compare/runs/. Environment: JAVA (default java), JAVA_OPTS
-# (default -Xmx8g). A run takes about 1.5 minutes on the 2-core VM (mlp4096-b4096 alone ~30 s), so 4 runs
-# per build are about 12 minutes after the builds.
+# (default -Xmx8g). On the 2-core VM a build takes about 2 minutes from scratch (1 when the clone is
+# already built) and a run about 50 s when the machine is quiet (95 s under load), so the default 4 runs
+# per build take about 10 minutes in all.
 set -euo pipefail
 shopt -s inherit_errexit   # a failed build inside $(build ...) stops the script
 if [[ $# -lt 2 || $# -gt 3 ]]; then
