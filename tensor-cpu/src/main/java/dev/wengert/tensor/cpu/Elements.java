@@ -4,7 +4,7 @@ import dev.wengert.tensor.BinaryOp;
 import dev.wengert.tensor.DType;
 import dev.wengert.tensor.ReduceOp;
 import dev.wengert.tensor.UnaryOp;
-import java.util.function.DoubleUnaryOperator;
+import java.util.function.LongUnaryOperator;
 
 /**
  * What one element of each elementwise Java kernel does, per dtype and op: the kernels that {@link Loops}
@@ -24,9 +24,9 @@ final class Elements {
         float apply(float a, float b);
     }
 
-    /** A float32 unary op in float arithmetic. */
+    /** A float32 unary op in float arithmetic, with the op's parameters as passed (doubles). */
     interface FloatUnary {
-        float apply(float x);
+        float apply(float x, double p0, double p1);
     }
 
     /** Reads the element at an address as a double. */
@@ -69,8 +69,10 @@ final class Elements {
 
     /**
      * op on float32 operands, in float arithmetic where that gives {@link BinaryOp#apply(double, double)}'s
-     * result rounded to float exactly (every op but pow; maximum and minimum return an operand or NaN, whose
-     * float is Float.NaN either way), else through it.
+     * result rounded to float exactly, else through it (pow, atan2, hypot). Exact: the arithmetic and
+     * remainder's fmod + b (a double rounding of +, -, *, / of floats through double, whose 53 bits are more
+     * than twice float's 24, equals the one float rounding), fmod (exact in either), maximum and minimum (an
+     * operand or NaN), the comparisons and the logical ops (1 or 0).
      */
     private static FloatBinary floatOp(BinaryOp op) {
         return switch (op) {
@@ -86,40 +88,133 @@ final class Elements {
             case LE -> (a, b) -> a <= b ? 1 : 0;
             case GT -> (a, b) -> a > b ? 1 : 0;
             case GE -> (a, b) -> a >= b ? 1 : 0;
-            case POW, ATAN2, FMOD, REMAINDER, HYPOT, LOGICAL_AND, LOGICAL_OR -> (a, b) -> (float) op.apply(a, b);
+            case FMOD -> (a, b) -> a % b;
+            case REMAINDER -> (a, b) -> {
+                float mod = a % b;
+                return mod != 0 && (b < 0) != (mod < 0) ? mod + b : mod;
+            };
+            case LOGICAL_AND -> (a, b) -> a != 0 && b != 0 ? 1 : 0;
+            case LOGICAL_OR -> (a, b) -> a != 0 || b != 0 ? 1 : 0;
+            case POW -> (a, b) -> (float) Math.pow(a, b);
+            case ATAN2 -> (a, b) -> (float) Math.atan2(a, b);
+            case HYPOT -> (a, b) -> (float) Math.hypot(a, b);
         };
     }
 
-    /** out = op(x; p0, p1), the parameters as passed to the loop (0 for the ops without). */
+    /**
+     * out = op(x; p0, p1), the parameters as the loop passes them (0 for the ops without): float32 in float
+     * arithmetic where {@link #floatUnary} has the op, else through {@link #real} rounded once; float64
+     * through {@link #real}; int64 through {@link #integer}.
+     */
     static Loops.ParamMap unary(DType dtype, UnaryOp op) {
         return switch (dtype) {
             case FLOAT32 -> {
-                FloatUnary f = switch (op) { // exact in float; the others through double
-                    case NEG -> x -> -x;
-                    case ABS -> Math::abs;
-                    case SIGN -> x -> x > 0 ? 1 : x < 0 ? -1 : 0; // torch.sign: sign(-0) = +0, sign(NaN) = 0
-                    case RELU -> x -> x > 0 ? x : 0;
-                    default -> null;
-                };
-                if (f == null) {
-                    yield (x, o, p0, p1) -> Buf.putFloat(o, (float) op.apply(Buf.getFloat(x), p0, p1));
+                FloatUnary f = floatUnary(op);
+                if (f != null) {
+                    yield (x, o, p0, p1) -> Buf.putFloat(o, f.apply(Buf.getFloat(x), p0, p1));
                 }
-                yield (Loops.Map) (x, o) -> Buf.putFloat(o, f.apply(Buf.getFloat(x)));
+                UnaryOp.Parametric r = real(op);
+                yield (x, o, p0, p1) -> Buf.putFloat(o, (float) r.apply(Buf.getFloat(x), p0, p1));
             }
             case FLOAT64 -> {
-                DoubleUnaryOperator f = switch (op) { // UnaryOp.apply's own call to the op is megamorphic: not inlined
-                    case NEG -> x -> -x;
-                    case ABS -> Math::abs;
-                    case SIGN -> x -> x > 0 ? 1 : x < 0 ? -1 : 0;
-                    case RELU -> x -> x > 0 ? x : 0;
-                    default -> null;
-                };
-                if (f == null) {
-                    yield (x, o, p0, p1) -> Buf.putDouble(o, op.apply(Buf.getDouble(x), p0, p1));
-                }
-                yield (Loops.Map) (x, o) -> Buf.putDouble(o, f.applyAsDouble(Buf.getDouble(x)));
+                UnaryOp.Parametric r = real(op);
+                yield (x, o, p0, p1) -> Buf.putDouble(o, r.apply(Buf.getDouble(x), p0, p1));
             }
-            case INT64 -> (Loops.Map) (x, o) -> Buf.putLong(o, op.apply(Buf.getLong(x)));
+            case INT64 -> {
+                LongUnaryOperator f = integer(op);
+                yield (Loops.Map) (x, o) -> Buf.putLong(o, f.applyAsLong(Buf.getLong(x)));
+            }
+        };
+    }
+
+    /**
+     * The float32 unary ops that float arithmetic computes exactly as {@link UnaryOp#apply(double, double, double)}
+     * rounded to float; null for the others. Exact: the ops that return x, a constant or a sign
+     * change (neg, abs, relu, sign, the masks), reciprocal (one division: see {@link #floatOp}), clamp (rounding
+     * is monotonic, so clamping to the bounds rounded to float is clamping and rounding) and leakyRelu (its
+     * product in double, rounded once, for a slope that is not a float).
+     */
+    private static FloatUnary floatUnary(UnaryOp op) {
+        return switch (op) {
+            case NEG -> (x, p0, p1) -> -x;
+            case ABS -> (x, p0, p1) -> Math.abs(x);
+            case RELU -> (x, p0, p1) -> x > 0 ? x : 0;
+            case SIGN -> (x, p0, p1) -> x > 0 ? 1 : x < 0 ? -1 : 0;
+            case RECIPROCAL -> (x, p0, p1) -> 1 / x;
+            case ISNAN -> (x, p0, p1) -> x != x ? 1 : 0;
+            case ISINF -> (x, p0, p1) -> Float.isInfinite(x) ? 1 : 0;
+            case ISFINITE -> (x, p0, p1) -> Float.isFinite(x) ? 1 : 0;
+            case LOGICAL_NOT -> (x, p0, p1) -> x == 0 ? 1 : 0;
+            case LEAKY_RELU -> (x, slope, unused) -> x > 0 ? x : (float) (x * slope);
+            case CLAMP -> (x, lo, hi) -> x != x ? x : Math.min(Math.max(x, (float) lo), (float) hi);
+            default -> null;
+        };
+    }
+
+    /**
+     * {@link UnaryOp#apply(double, double, double)} written out per op, so that the JIT inlines it into the loop
+     * (UnaryOp.apply calls the op through a field, one call site for every op, which the JIT does not
+     * inline); the same formulas as UnaryOp's rows, which CpuKernelsTest checks bit for bit. erf, erfc and gelu
+     * call UnaryOp.apply: their FDLIBM erf and erfc are UnaryOp's own.
+     */
+    private static UnaryOp.Parametric real(UnaryOp op) {
+        return switch (op) {
+            case NEG -> (x, p0, p1) -> -x;
+            case EXP -> (x, p0, p1) -> Math.exp(x);
+            case LOG -> (x, p0, p1) -> Math.log(x);
+            case SQRT -> (x, p0, p1) -> Math.sqrt(x);
+            case ABS -> (x, p0, p1) -> Math.abs(x);
+            case SIN -> (x, p0, p1) -> Math.sin(x);
+            case COS -> (x, p0, p1) -> Math.cos(x);
+            case TANH -> (x, p0, p1) -> Math.tanh(x);
+            case SIGMOID -> (x, p0, p1) -> x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+            case RELU -> (x, p0, p1) -> x > 0 ? x : 0;
+            case SIGN -> (x, p0, p1) -> x > 0 ? 1 : x < 0 ? -1 : 0;
+            case ERF, ERFC, GELU -> op::apply;
+            case LOG1P -> (x, p0, p1) -> Math.log1p(x);
+            case EXPM1 -> (x, p0, p1) -> Math.expm1(x);
+            case TAN -> (x, p0, p1) -> Math.tan(x);
+            case ATAN -> (x, p0, p1) -> Math.atan(x);
+            case ASIN -> (x, p0, p1) -> Math.asin(x);
+            case ACOS -> (x, p0, p1) -> Math.acos(x);
+            case SINH -> (x, p0, p1) -> Math.sinh(x);
+            case COSH -> (x, p0, p1) -> Math.cosh(x);
+            case RECIPROCAL -> (x, p0, p1) -> 1 / x;
+            case FLOOR -> (x, p0, p1) -> Math.floor(x);
+            case CEIL -> (x, p0, p1) -> Math.ceil(x);
+            case ROUND -> (x, p0, p1) -> Math.rint(x);
+            case TRUNC -> (x, p0, p1) -> x < 0 ? Math.ceil(x) : Math.floor(x);
+            case GELU_TANH -> (x, p0, p1) -> 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
+            case SILU -> (x, p0, p1) -> x / (1 + Math.exp(-x));
+            case ISNAN -> (x, p0, p1) -> x != x ? 1 : 0;
+            case ISINF -> (x, p0, p1) -> Double.isInfinite(x) ? 1 : 0;
+            case ISFINITE -> (x, p0, p1) -> Double.isFinite(x) ? 1 : 0;
+            case LOGICAL_NOT -> (x, p0, p1) -> x == 0 ? 1 : 0;
+            case SOFTPLUS -> (x, beta, threshold) -> x * beta > threshold ? x : Math.log1p(Math.exp(x * beta)) / beta;
+            case LEAKY_RELU -> (x, slope, unused) -> x > 0 ? x : x * slope;
+            case ELU -> (x, alpha, unused) -> x > 0 ? x : Math.expm1(x) * alpha;
+            case CLAMP -> (x, lo, hi) -> x != x ? x : Math.min(Math.max(x, lo), hi);
+        };
+    }
+
+    /** sqrt(2/pi), UnaryOp's constant of geluTanh. */
+    private static final double SQRT_2_OVER_PI = 0.7978845608028654;
+
+    /**
+     * {@link UnaryOp#apply(long)} written out for the ops defined on int64 (see {@link #real}); the others call
+     * it, which refuses them.
+     */
+    private static LongUnaryOperator integer(UnaryOp op) {
+        return switch (op) {
+            case NEG -> x -> -x;
+            case ABS -> Math::abs;
+            case RELU -> x -> Math.max(x, 0);
+            case SIGN -> Long::signum;
+            case FLOOR, CEIL, ROUND, TRUNC -> x -> x;
+            case ISNAN, ISINF -> x -> 0;
+            case ISFINITE -> x -> 1;
+            case LOGICAL_NOT -> x -> x == 0 ? 1 : 0;
+            default -> op::apply;
         };
     }
 
