@@ -2,16 +2,22 @@
 # Compares the CPU training throughput of two git refs of this repository on this machine:
 #   bench/compare-cpu-builds.sh BEFORE_REF AFTER_REF [runs]     (runs: per build, default 4)
 # Each ref is checked out into its own clone, bench/target/compare/<ref> (objects shared with this
-# repository, nothing installed into ~/.m2), and packaged there (./mvnw -B -o -q -DskipTests -pl bench
-# -am package); each run is one JVM on that build's own module classes:
-#   ThroughputRunner --impls wengert --warmup 5 --steps 30 --seconds 8   (all 5 workloads)
+# repository, nothing installed into ~/.m2), and packaged there with only the modules bench needs
+# (./mvnw -B -o -q -Dwengert.docs.skip=true -DskipTests -pl bench -am package: no Javadoc, no BOM, no
+# examples); each run is one JVM on that build's own module classes: the class path is bench's runtime
+# class path with every module of the clone's reactor as its target/classes, whatever the layout (before
+# and after the split into tensor, tensor-cpu, tensor-cuda, cli: the module directories come from the
+# paths Maven resolved, not from a list), and the script stops if a dev.wengert artifact resolves from
+# outside the clone (a stale ~/.m2 copy). A run:
+#   ThroughputRunner --impls wengert --warmup 5 --steps 30 --seconds 8 [--workloads $WORKLOADS]
 # Runs alternate in pairs, before/after, after/before, ..., so the machine's drift hits both builds
 # alike. Prints a Markdown table per workload (each run's median ms per step, the median of the medians
 # per build, after/before) and a summary; writes them to bench/target/compare/report.md, and each run's
-# ThroughputRunner table to bench/target/compare/runs/. Environment: JAVA (default java), JAVA_OPTS
-# (default -Xmx8g). On the 2-core VM a build takes about 2 minutes from scratch (1 when the clone is
-# already built) and a run about 50 s when the machine is quiet (95 s under load), so the default 4 runs
-# per build take about 10 minutes in all.
+# ThroughputRunner table to bench/target/compare/runs/. Environment: WORKLOADS (comma-separated
+# ThroughputRunner workloads, e.g. logreg-b512; default all 5), JAVA (default java), JAVA_OPTS (default
+# -Xmx8g). On the 2-core VM a build takes about 2 minutes from scratch (1 when the clone is already
+# built) and a run of all 5 workloads about 50 s when the machine is quiet (95 s under load), so the
+# default 4 runs per build take about 10 minutes in all.
 set -euo pipefail
 shopt -s inherit_errexit   # a failed build inside $(build ...) stops the script
 if [[ $# -lt 2 || $# -gt 3 ]]; then
@@ -25,13 +31,17 @@ after_ref=$2
 runs=${3:-4}
 java=${JAVA:-java}
 read -r -a java_opts <<< "${JAVA_OPTS:--Xmx8g}"
+workloads=()
+if [[ -n ${WORKLOADS:-} ]]; then
+    workloads=(--workloads "$WORKLOADS")
+fi
 out=$root/bench/target/compare
 mkdir -p "$out/runs"
 export OMP_WAIT_POLICY=PASSIVE   # measured: ND4J's spinning OpenMP threads halve throughput on 2 cores
 start=$(date +%s)
 
-# Clones and packages a ref; prints its class path (bench's classes first, then every dependency, the
-# wengert-* modules as that build's own target/classes).
+# Clones and packages a ref; prints its class path (bench's classes first, then every runtime dependency,
+# the clone's own modules as their target/classes).
 build() {
     local ref=$1 commit dir cp entry module resolved=()
     commit=$(git rev-parse --verify "$ref^{commit}")
@@ -41,14 +51,18 @@ build() {
     fi
     git -C "$dir" checkout -q --force --detach "$commit"
     echo "building $ref ($commit) in $dir ..." >&2
-    (cd "$dir" && ./mvnw -B -o -q -DskipTests -pl bench -am package \
+    (cd "$dir" && ./mvnw -B -o -q -Dwengert.docs.skip=true -DskipTests -pl bench -am package \
         dependency:build-classpath -Dmdep.includeScope=runtime -Dmdep.outputFile="$dir/bench/target/compare-classpath.txt") >&2
     IFS=: read -r -a cp <<< "$(cat "$dir/bench/target/compare-classpath.txt")"
     for entry in "${cp[@]}"; do
-        if [[ $entry =~ /wengert-(cuda-kernels|tensor|autograd|models)(-[^/]*)?\.jar$ ]]; then
-            module=${BASH_REMATCH[1]}
+        if [[ $entry == "$dir"/*/target/* ]]; then   # a module of the clone's reactor (its jar): its classes
+            module=${entry#"$dir"/}
+            module=${module%%/target/*}
             entry=$dir/$module/target/classes
             [[ -d $entry ]] || { echo "missing $entry" >&2; exit 1; }
+        elif [[ $entry == */dev/wengert/* ]]; then
+            echo "$ref: $entry is a Wengert module from outside $dir; the comparison needs the clone's own" >&2
+            exit 1
         fi
         resolved+=("$entry")
     done
@@ -67,7 +81,7 @@ run() {
     cp=$([[ $label == before ]] && echo "$cp_before" || echo "$cp_after")
     echo "run $i of $runs: $label ..." >&2
     "$java" "${java_opts[@]}" -cp "$cp" dev.wengert.bench.ThroughputRunner --impls wengert \
-        --warmup 5 --steps 30 --seconds 8 --markdown "$out/runs/$label-$i.md" > /dev/null
+        --warmup 5 --steps 30 --seconds 8 "${workloads[@]}" --markdown "$out/runs/$label-$i.md" > /dev/null
 }
 rm -f "$out"/runs/*.md
 for ((i = 1; i <= runs; i++)); do
