@@ -58,7 +58,11 @@ build() {
         if [[ $entry == "$dir"/*/target/* ]]; then   # a module of the clone's reactor (its jar): its classes
             module=${entry#"$dir"/}
             module=${module%%/target/*}
-            entry=$dir/$module/target/classes
+            if [[ $entry == *-tests.jar ]]; then        # the test jar Maven lists (tensor's), as test classes
+                entry=$dir/$module/target/test-classes
+            else
+                entry=$dir/$module/target/classes
+            fi
             [[ -d $entry ]] || { echo "missing $entry" >&2; exit 1; }
         elif [[ $entry == */dev/wengert/* ]]; then
             echo "$ref: $entry is a Wengert module from outside $dir; the comparison needs the clone's own" >&2

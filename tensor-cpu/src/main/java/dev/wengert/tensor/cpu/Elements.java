@@ -69,7 +69,7 @@ final class Elements {
 
     /**
      * op on float32 operands, in float arithmetic where that gives {@link BinaryOp#apply(double, double)}'s
-     * result rounded to float exactly, else through it (pow, atan2, hypot). Exact: the arithmetic and
+     * result rounded to float exactly, else in double as it, rounded once (pow, atan2, hypot). Exact: the arithmetic and
      * remainder's fmod + b (a double rounding of +, -, *, / of floats through double, whose 53 bits are more
      * than twice float's 24, equals the one float rounding), fmod (exact in either), maximum and minimum (an
      * operand or NaN), the comparisons and the logical ops (1 or 0).
