@@ -14,6 +14,8 @@ class ArchitectureTest {
     @ArchTest
     static final ArchRule jcudaOnlyInTheCudaBackend = ArchitectureRules.JCUDA_ONLY_IN_THE_CUDA_BACKEND;
     @ArchTest
+    static final ArchRule unsafeOnlyInBuf = ArchitectureRules.UNSAFE_ONLY_IN_BUF;
+    @ArchTest
     static final ArchRule cudaBackendDoesNotUseTheCpuBackend = ArchitectureRules.CUDA_BACKEND_DOES_NOT_USE_THE_CPU_BACKEND;
     @ArchTest
     static final ArchRule cpuBackendDoesNotUseTheCudaBackend = ArchitectureRules.CPU_BACKEND_DOES_NOT_USE_THE_CUDA_BACKEND;

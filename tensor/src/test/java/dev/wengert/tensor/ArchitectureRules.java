@@ -28,6 +28,17 @@ public final class ArchitectureRules {
             .should().dependOnClassesThat().resideInAnyPackage("org.nd4j..", "org.bytedeco..")
             .because("ND4J is the CPU backend's implementation detail (bench's ND4J and SameDiff baselines excepted)");
 
+    /**
+     * sun.misc.Unsafe (raw memory access, no bounds checks) stays inside one class, the CPU backend's element
+     * access Buf (its nested per-dtype classes included), so every raw address the kernels touch goes through it.
+     */
+    @ArchTest
+    public static final ArchRule UNSAFE_ONLY_IN_BUF = noClasses()
+            .that().resideInAPackage("dev.wengert..")
+            .and().haveNameNotMatching("dev\\.wengert\\.tensor\\.cpu\\.Buf(\\$.*)?")
+            .should().dependOnClassesThat().haveFullyQualifiedName("sun.misc.Unsafe")
+            .because("raw memory access is the CPU backend's Buf's alone");
+
     /** JCuda stays inside the CUDA backend, benchmarks included. */
     @ArchTest
     public static final ArchRule JCUDA_ONLY_IN_THE_CUDA_BACKEND = noClasses()

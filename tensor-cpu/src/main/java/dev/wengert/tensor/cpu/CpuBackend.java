@@ -16,7 +16,6 @@ import dev.wengert.tensor.Storage;
 import dev.wengert.tensor.Tensor;
 import dev.wengert.tensor.UnaryOp;
 import dev.wengert.tensor.spi.Tensors;
-import sun.misc.Unsafe;
 
 /**
  * The CPU backend. Memory is off-heap ND4J buffers (pooled, see {@link BufferPool}). Following the
@@ -30,6 +29,20 @@ public final class CpuBackend implements Backend {
     static final long SMALL_GEMM = 32 * 1024;
 
     private final BufferPool pool = new BufferPool();
+
+    // The elementwise kernels' loops (Loops), one per dtype and op, compiled on first use.
+    private static final Loops.Table<UnaryOp, Loops.MapRun> UNARY = new Loops.Table<>(UnaryOp.class,
+            (dtype, op) -> Loops.map(Elements.unary(dtype, op), dtype, dtype));
+    private static final Loops.Table<BinaryOp, Loops.ZipRun> BINARY = new Loops.Table<>(BinaryOp.class,
+            (dtype, op) -> Loops.zip(Elements.binary(dtype, op), dtype, dtype, dtype));
+    private static final Loops.Table<ReduceOp, Loops.MapRun> REDUCE = new Loops.Table<>(ReduceOp.class,
+            (dtype, op) -> Loops.map(Elements.reduce(dtype, op), dtype, Elements.accumulator(dtype)));
+    private static final Loops.Table<ReduceOp, Loops.FoldRun> FOLD = new Loops.Table<>(ReduceOp.class,
+            (dtype, op) -> Loops.fold(Elements.fold(dtype, op), dtype));
+    private static final Loops.Table<DType, Loops.MapRun> CAST = new Loops.Table<>(DType.class,
+            (from, to) -> Loops.map(Elements.cast(from, to), from, to));
+    private static final Loops.MapRun COPY_4 = Loops.map(Elements.copy(4), DType.FLOAT32, DType.FLOAT32);
+    private static final Loops.MapRun COPY_8 = Loops.map(Elements.copy(8), DType.FLOAT64, DType.FLOAT64);
 
     CpuBackend() {
     }
@@ -54,39 +67,18 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void upload(Object host, Tensor out) {
-        Buf b = buf(out);
-        int n = out.numel();
-        long bytes = (long) n * out.dtype().bytes();
-        long base = switch (out.dtype()) {
-            case FLOAT32 -> Unsafe.ARRAY_FLOAT_BASE_OFFSET;
-            case FLOAT64 -> Unsafe.ARRAY_DOUBLE_BASE_OFFSET;
-            case INT64 -> Unsafe.ARRAY_LONG_BASE_OFFSET;
-        };
-        Buf.UNSAFE.copyMemory(host, base, null, b.address, bytes);
+        Buf.copyFromArray(host, buf(out).address, (long) out.numel() * out.dtype().bytes());
     }
 
     @Override
     public Object download(Tensor src) {
-        Buf b = buf(src);
         int n = src.numel();
-        long bytes = (long) n * src.dtype().bytes();
-        Object a;
-        long base;
-        switch (src.dtype()) {
-            case FLOAT32 -> {
-                a = new float[n];
-                base = Unsafe.ARRAY_FLOAT_BASE_OFFSET;
-            }
-            case FLOAT64 -> {
-                a = new double[n];
-                base = Unsafe.ARRAY_DOUBLE_BASE_OFFSET;
-            }
-            default -> {
-                a = new long[n];
-                base = Unsafe.ARRAY_LONG_BASE_OFFSET;
-            }
-        }
-        Buf.UNSAFE.copyMemory(null, b.address, a, base, bytes);
+        Object a = switch (src.dtype()) {
+            case FLOAT32 -> new float[n];
+            case FLOAT64 -> new double[n];
+            case INT64 -> new long[n];
+        };
+        Buf.copyToArray(buf(src).address, a, (long) n * src.dtype().bytes());
         return a;
     }
 
@@ -113,35 +105,7 @@ public final class CpuBackend implements Backend {
         if (op.parameterCount() == 0 && Nd4jKernels.unary(op, x, out)) {
             return;
         }
-        Buf xb = buf(x);
-        Buf ob = buf(out);
-        int n = x.numel();
-        if (x.dtype() == DType.INT64) {
-            Buf.I64 xl = (Buf.I64) xb;
-            Buf.I64 ol = (Buf.I64) ob;
-            for (int i = 0; i < n; i++) {
-                ol.setLong(i, op.apply(xl.getLong(i)));
-            }
-            return;
-        }
-        switch (op) {
-            case NEG -> {
-                for (int i = 0; i < n; i++) {
-                    ob.set(i, -xb.get(i));
-                }
-            }
-            case RELU -> {
-                for (int i = 0; i < n; i++) {
-                    double v = xb.get(i);
-                    ob.set(i, v > 0 ? v : 0);
-                }
-            }
-            default -> {
-                for (int i = 0; i < n; i++) {
-                    ob.set(i, op.apply(xb.get(i), p0, p1));
-                }
-            }
-        }
+        UNARY.get(x.dtype(), op).run(buf(x), buf(out), x.numel(), p0, p1);
     }
 
     @Override
@@ -150,73 +114,8 @@ public final class CpuBackend implements Backend {
             return;
         }
         int[] os = out.shape();
-        int[][] strides = {Strides.broadcastStrides(a.shape(), os), Strides.broadcastStrides(b.shape(), os), Strides.strides(os)};
-        Buf ab = buf(a);
-        Buf bb = buf(b);
-        Buf ob = buf(out);
-        if (out.dtype() == DType.INT64) {
-            Buf.I64 al = (Buf.I64) ab;
-            Buf.I64 bl = (Buf.I64) bb;
-            Buf.I64 ol = (Buf.I64) ob;
-            Strided.walk(os, strides, new int[3], (off, in, len) -> {
-                for (int i = 0; i < len; i++) {
-                    ol.setLong(off[2] + i * in[2], op.apply(al.getLong(off[0] + i * in[0]), bl.getLong(off[1] + i * in[1])));
-                }
-            });
-            return;
-        }
-        Strided.walk(os, strides, new int[3], (off, in, len) -> binaryRun(op, ab, off[0], in[0], bb, off[1], in[1], ob, off[2], in[2], len));
-    }
-
-    private static void binaryRun(BinaryOp op, Buf a, int ia, int sa, Buf b, int ib, int sb, Buf o, int io, int so, int n) {
-        if (a instanceof Buf.F32 fa && b instanceof Buf.F32 fb && o instanceof Buf.F32 fo) {
-            binaryRunF32(op, fa, ia, sa, fb, ib, sb, fo, io, so, n);
-            return;
-        }
-        for (int i = 0; i < n; i++) {
-            o.set(io + i * so, op.apply(a.get(ia + i * sa), b.get(ib + i * sb)));
-        }
-    }
-
-    /** The float32 fast path: float arithmetic, one tight loop per op, no per-element dispatch. */
-    private static void binaryRunF32(BinaryOp op, Buf.F32 a, int ia, int sa, Buf.F32 b, int ib, int sb, Buf.F32 o, int io, int so, int n) {
-        switch (op) {
-            case ADD -> {
-                for (int i = 0; i < n; i++) {
-                    o.setFloat(io + i * so, a.getFloat(ia + i * sa) + b.getFloat(ib + i * sb));
-                }
-            }
-            case SUB -> {
-                for (int i = 0; i < n; i++) {
-                    o.setFloat(io + i * so, a.getFloat(ia + i * sa) - b.getFloat(ib + i * sb));
-                }
-            }
-            case MUL -> {
-                for (int i = 0; i < n; i++) {
-                    o.setFloat(io + i * so, a.getFloat(ia + i * sa) * b.getFloat(ib + i * sb));
-                }
-            }
-            case DIV -> {
-                for (int i = 0; i < n; i++) {
-                    o.setFloat(io + i * so, a.getFloat(ia + i * sa) / b.getFloat(ib + i * sb));
-                }
-            }
-            case GT -> {
-                for (int i = 0; i < n; i++) {
-                    o.setFloat(io + i * so, a.getFloat(ia + i * sa) > b.getFloat(ib + i * sb) ? 1f : 0f);
-                }
-            }
-            case EQ -> {
-                for (int i = 0; i < n; i++) {
-                    o.setFloat(io + i * so, a.getFloat(ia + i * sa) == b.getFloat(ib + i * sb) ? 1f : 0f);
-                }
-            }
-            default -> {
-                for (int i = 0; i < n; i++) {
-                    o.setFloat(io + i * so, (float) op.apply(a.getFloat(ia + i * sa), b.getFloat(ib + i * sb)));
-                }
-            }
-        }
+        BINARY.get(out.dtype(), op).walk(os, buf(a), Strides.broadcastStrides(a.shape(), os), buf(b), Strides.broadcastStrides(b.shape(), os),
+                buf(out), Strides.strides(os));
     }
 
     @Override
@@ -272,15 +171,10 @@ public final class CpuBackend implements Backend {
             }
             for (int p = 0; p < k; p++) {
                 double av = ta ? a.get(ao + p * m + i) : a.get(ao + i * k + p);
-                if (tb) {
-                    for (int j = 0; j < n; j++) {
-                        row[j] += av * b.get(bo + j * k + p);
-                    }
-                } else {
-                    int base = bo + p * n;
-                    for (int j = 0; j < n; j++) {
-                        row[j] += av * b.get(base + j);
-                    }
+                int base = tb ? bo + p : bo + p * n;   // row p of op(B): B's column p when transposed
+                int step = tb ? k : 1;
+                for (int j = 0; j < n; j++) {
+                    row[j] += av * b.get(base + j * step);
                 }
             }
             for (int j = 0; j < n; j++) {
@@ -291,110 +185,83 @@ public final class CpuBackend implements Backend {
 
     // ------------------------------------------------------------------ reductions
 
+    /**
+     * Reductions accumulate in long arithmetic for int64 (exact beyond 2^53; sums wrap like Java's long) and
+     * in double for the floating dtypes (float32 rounds once, at the end), into out itself when it has the
+     * accumulator's dtype.
+     */
     @Override
     public void reduce(ReduceOp op, Tensor x, int[] axes, Tensor out) {
         if (op == ReduceOp.SUM && Nd4jKernels.columnSum(x, axes, out)) {
             return;
         }
         int[] xs = x.shape();
-        if (x.dtype() == DType.INT64) {
-            reduceLongs(op, x, xs, out);
-            return;
-        }
-        double[] acc = new double[out.numel()];
-        if (op == ReduceOp.MAX) {
-            java.util.Arrays.fill(acc, Double.NEGATIVE_INFINITY);
-        }
-        int[][] strides = {Strides.strides(xs), Strides.broadcastStrides(out.shape(), xs)};
-        Buf xb = buf(x);
-        boolean sum = op == ReduceOp.SUM;
-        Strided.walk(xs, strides, new int[2], (off, in, len) -> {
-            for (int i = 0; i < len; i++) {
-                double v = xb.get(off[0] + i * in[0]);
-                int o = off[1] + i * in[1];
-                if (sum) {
-                    acc[o] += v;
+        DType accType = Elements.accumulator(x.dtype());
+        boolean direct = out.dtype() == accType && st(out) != st(x);
+        try (Tensor scratch = direct ? null : Tensors.empty(this, accType, out.shape())) {
+            Tensor acc = direct ? out : scratch;
+            double identity = op == ReduceOp.SUM ? 0 : accType == DType.INT64 ? Long.MIN_VALUE : Double.NEGATIVE_INFINITY;
+            fill(acc, identity);
+            Buf xb = buf(x);
+            Buf ab = buf(acc);
+            Loops.MapRun each = REDUCE.get(x.dtype(), op);
+            Loops.FoldRun rows = accType == DType.FLOAT64 ? FOLD.get(x.dtype(), op) : null;
+            Strided.walk(xs, new int[][] {Strides.strides(xs), Strides.broadcastStrides(out.shape(), xs)}, new int[2], (off, st, len) -> {
+                if (rows != null && st[1] == 0 && st[0] == 1) { // along a row: one accumulator, in a register
+                    Buf.putDouble(ab.at(off[1]), rows.run(xb.at(off[0]), len, Buf.getDouble(ab.at(off[1]))));
                 } else {
-                    acc[o] = Math.max(acc[o], v); // NaN wins, and max(-0, +0) = +0, as on CUDA
+                    each.run(xb.at(off[0]), xb.step(st[0]), ab.at(off[1]), ab.step(st[1]), len);
                 }
+            });
+            if (!direct) {
+                cast(acc, out);
             }
-        });
-        Buf ob = buf(out);
-        for (int i = 0; i < acc.length; i++) {
-            ob.set(i, acc[i]);
-        }
-    }
-
-    /** int64 reductions in long arithmetic, exact beyond 2^53 (sums wrap like Java's long). */
-    private static void reduceLongs(ReduceOp op, Tensor x, int[] xs, Tensor out) {
-        long[] acc = new long[out.numel()];
-        if (op == ReduceOp.MAX) {
-            java.util.Arrays.fill(acc, Long.MIN_VALUE);
-        }
-        Buf.I64 xb = (Buf.I64) buf(x);
-        boolean sum = op == ReduceOp.SUM;
-        Strided.walk(xs, new int[][] {Strides.strides(xs), Strides.broadcastStrides(out.shape(), xs)}, new int[2], (off, in, len) -> {
-            for (int i = 0; i < len; i++) {
-                long v = xb.getLong(off[0] + i * in[0]);
-                int o = off[1] + i * in[1];
-                acc[o] = sum ? acc[o] + v : Math.max(acc[o], v);
-            }
-        });
-        Buf.I64 ob = (Buf.I64) buf(out);
-        for (int i = 0; i < acc.length; i++) {
-            ob.setLong(i, acc[i]);
         }
     }
 
     @Override
     public void argmax(Tensor x, int axis, Tensor out) {
-        int[] xs = x.shape();
-        int outer = 1;
-        for (int d = 0; d < axis; d++) {
-            outer *= xs[d];
-        }
-        int len = xs[axis];
-        int inner = Shape.numel(xs) / Math.max(1, outer * len);
         Buf xb = buf(x);
         Buf.I64 ob = (Buf.I64) buf(out);
+        lines(x.shape(), axis, (base, step, len, index) -> {
+            int best = 0;
+            double bv = xb.get(base);
+            for (int j = 1; j < len && !Double.isNaN(bv); j++) {
+                double v = xb.get(base + j * step);
+                if (v > bv || Double.isNaN(v)) {
+                    bv = v;
+                    best = j;
+                }
+            }
+            ob.setLong(index, best);
+        });
+    }
+
+    /** Body of {@link #lines}: a line of len elements at base, base + step, ...; index counts the lines. */
+    interface Line {
+        void visit(int base, int step, int len, int index);
+    }
+
+    /** Visits every line of a row-major shape along an axis (the rows of a softmax or an argmax), in order. */
+    static void lines(int[] shape, int axis, Line body) {
+        int outer = 1;
+        for (int d = 0; d < axis; d++) {
+            outer *= shape[d];
+        }
+        int len = shape[axis];
+        int inner = Shape.numel(shape) / Math.max(1, outer * len);
         for (int o = 0; o < outer; o++) {
             for (int i = 0; i < inner; i++) {
-                int base = o * len * inner + i;
-                int best = 0;
-                double bv = xb.get(base);
-                for (int j = 1; j < len && !Double.isNaN(bv); j++) {
-                    double v = xb.get(base + j * inner);
-                    if (v > bv || Double.isNaN(v)) {
-                        bv = v;
-                        best = j;
-                    }
-                }
-                ob.setLong(o * inner + i, best);
+                body.visit(o * len * inner + i, inner, len, o * inner + i);
             }
         }
     }
 
     // ------------------------------------------------------------------ movement
 
-    /** Element copy that keeps int64 exact (longs do not round-trip through double above 2^53). */
+    /** Strided copy between tensors of one dtype, bit for bit (int64 exact). */
     private static void copyStridedTyped(Tensor srcT, int base, int[] srcStrides, Tensor dstT, int dstBase, int[] dstStrides, int[] s) {
-        if (srcT.dtype() == DType.INT64 && dstT.dtype() == DType.INT64) {
-            Buf.I64 src = (Buf.I64) buf(srcT);
-            Buf.I64 dst = (Buf.I64) buf(dstT);
-            Strided.walk(s, new int[][] {srcStrides, dstStrides}, new int[] {base, dstBase}, (off, in, len) -> {
-                for (int i = 0; i < len; i++) {
-                    dst.setLong(off[1] + i * in[1], src.getLong(off[0] + i * in[0]));
-                }
-            });
-        } else {
-            Buf src = buf(srcT);
-            Buf dst = buf(dstT);
-            Strided.walk(s, new int[][] {srcStrides, dstStrides}, new int[] {base, dstBase}, (off, in, len) -> {
-                for (int i = 0; i < len; i++) {
-                    dst.set(off[1] + i * in[1], src.get(off[0] + i * in[0]));
-                }
-            });
-        }
+        (srcT.dtype().bytes() == 4 ? COPY_4 : COPY_8).walk(s, buf(srcT), base, srcStrides, buf(dstT), dstBase, dstStrides);
     }
 
     @Override
@@ -429,7 +296,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void broadcastTo(Tensor x, Tensor out) {
         if (x.numel() == out.numel()) { // same elements: a plain memory copy
-            Buf.UNSAFE.copyMemory(buf(x).address, buf(out).address, (long) x.numel() * x.dtype().bytes());
+            Buf.copy(buf(x).address, buf(out).address, (long) x.numel() * x.dtype().bytes());
             return;
         }
         int[] os = out.shape();
@@ -493,13 +360,10 @@ public final class CpuBackend implements Backend {
         }
     }
 
+    /** Through double, as {@link Buf#set}({@link Buf#get}). */
     @Override
     public void cast(Tensor x, Tensor out) {
-        Buf xb = buf(x);
-        Buf ob = buf(out);
-        for (int i = 0, n = x.numel(); i < n; i++) {
-            ob.set(i, xb.get(i));
-        }
+        CAST.get(x.dtype(), out.dtype()).run(buf(x), buf(out), x.numel());
     }
 
     @Override
@@ -507,25 +371,12 @@ public final class CpuBackend implements Backend {
         if (Nd4jKernels.logSoftmax(x, axis, out)) {
             return;
         }
-        int[] xs = x.shape();
-        int outer = 1;
-        for (int d = 0; d < axis; d++) {
-            outer *= xs[d];
-        }
-        int len = xs[axis];
-        int inner = Shape.numel(xs) / Math.max(1, outer * len);
         Buf xb = buf(x);
         Buf ob = buf(out);
-        for (int o = 0; o < outer; o++) {
-            for (int i = 0; i < inner; i++) {
-                int base = o * len * inner + i;
-                double max = rowMax(xb, base, inner, len);
-                double logSum = logSumShifted(xb, base, inner, len, max);
-                for (int j = 0; j < len; j++) {
-                    ob.set(base + j * inner, (xb.get(base + j * inner) - max) - logSum);
-                }
-            }
-        }
+        lines(x.shape(), axis, (base, step, len, index) -> {
+            double max = rowMax(xb, base, step, len);
+            logSoftmaxLine(xb, ob, base, step, len, max, logSumShifted(xb, base, step, len, max));
+        });
     }
 
     /*
@@ -557,13 +408,27 @@ public final class CpuBackend implements Backend {
 
     /** log(sum_j exp(x_j - max)) over n elements at base, base + step, ..., as log1p of the sum without the max's term. */
     static double logSumShifted(Buf x, int base, int step, int n, double max) {
-        int at = firstIndexOf(x, base, step, n, max);
+        return log1pOfRest(x, base, step, n, firstIndexOf(x, base, step, n, max), max, true);
+    }
+
+    /**
+     * log1p of the sum of e_j = exp(v_j - max) over n elements at base, base + step, ... (or e_j = v_j when v
+     * holds the exponentials already), with the term of element {@code at} (the max) counted as e_at - 1.
+     */
+    static double log1pOfRest(Buf v, int base, int step, int n, int at, double max, boolean exponentiate) {
         double rest = 0;
         for (int j = 0; j < n; j++) {
-            double e = Math.exp(x.get(base + j * step) - max);
+            double e = exponentiate ? Math.exp(v.get(base + j * step) - max) : v.get(base + j * step);
             rest += j == at ? e - 1 : e;   // e - 1 is exactly 0 for the max (NaN for a row of +inf or -inf)
         }
         return Math.log1p(rest);
+    }
+
+    /** out_j = (x_j - max) - logSum over n elements at base, base + step, ... */
+    static void logSoftmaxLine(Buf x, Buf out, int base, int step, int n, double max, double logSum) {
+        for (int j = 0; j < n; j++) {
+            out.set(base + j * step, (x.get(base + j * step) - max) - logSum);
+        }
     }
 
     /** The CPU's one-pass Java softmax cross-entropy; the optimizers' composed updates already run large steps in ND4J. */

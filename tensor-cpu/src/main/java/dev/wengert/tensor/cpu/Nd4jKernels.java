@@ -98,46 +98,45 @@ final class Nd4jKernels {
             return false;
         }
         Nd4j.getExecutioner().exec(nd);
-        if (op == UnaryOp.TANH) {
-            patch(op, x, out, TANH_EXACT_BELOW, true);
-        } else if (op == UnaryOp.SIGMOID) {
-            patch(op, x, out, sigmoidExactBelow(x.dtype()), false);
+        if (patched) {
+            patch(op, x, out);
         }
         return true;
     }
 
     /**
      * Recomputes with the Java kernel ({@link UnaryOp#apply(double)}) the elements where ND4J's kernel is
-     * inaccurate: x below {@code limit}, or |x| below it when {@code absolute}. One cheap pass; the
-     * recomputation costs only where it is needed. NaN inputs keep ND4J's NaN.
+     * inaccurate: |x| below {@link #TANH_EXACT_BELOW} for tanh (float32 through {@link #tanhNearZero}), x below
+     * {@link #sigmoidExactBelow} for sigmoid. One cheap pass; the recomputation costs only where it is
+     * needed. NaN inputs keep ND4J's NaN.
      */
-    private static void patch(UnaryOp op, Tensor x, Tensor out, double limit, boolean absolute) {
-        Buf xb = CpuBackend.buf(x);
-        Buf ob = CpuBackend.buf(out);
-        if (xb instanceof Buf.F32 xf && ob instanceof Buf.F32 of) {
-            float lim = (float) limit;
-            if (op == UnaryOp.TANH) { // branch-free: the polynomial is cheaper than a mispredicted branch
-                for (int i = 0, n = x.numel(); i < n; i++) {
-                    float v = xf.getFloat(i);
-                    float near = (float) tanhNearZero(v);
-                    of.setFloat(i, Math.abs(v) < lim ? near : of.getFloat(i));
-                }
-                return;
-            }
-            for (int i = 0, n = x.numel(); i < n; i++) {
-                float v = xf.getFloat(i);
-                if ((absolute ? Math.abs(v) : v) < lim) {
-                    of.setFloat(i, (float) op.apply(v));
-                }
-            }
-            return;
+    private static void patch(UnaryOp op, Tensor x, Tensor out) {
+        PATCH.get(x.dtype(), op).run(CpuBackend.buf(x), CpuBackend.buf(out), x.numel());
+    }
+
+    private static final Loops.Table<UnaryOp, Loops.MapRun> PATCH = new Loops.Table<>(UnaryOp.class,
+            (dtype, op) -> Loops.map(patchKernel(dtype, op), dtype, dtype));
+
+    /** The element kernel of {@link #patch} (the limits are exact in float32, so comparing in double changes nothing). */
+    private static Loops.Map patchKernel(DType dtype, UnaryOp op) {
+        if (op == UnaryOp.TANH && dtype == DType.FLOAT32) { // branch-free: the polynomial is cheaper than a mispredicted branch
+            float lim = (float) TANH_EXACT_BELOW;
+            return (x, o) -> {
+                float v = Buf.getFloat(x);
+                float near = (float) tanhNearZero(v);
+                Buf.putFloat(o, Math.abs(v) < lim ? near : Buf.getFloat(o));
+            };
         }
-        for (int i = 0, n = x.numel(); i < n; i++) {
-            double v = xb.get(i);
+        boolean absolute = op == UnaryOp.TANH;
+        double limit = absolute ? TANH_EXACT_BELOW : sigmoidExactBelow(dtype);
+        Elements.Load in = Elements.load(dtype);
+        Elements.Store out = Elements.store(dtype);
+        return (x, o) -> {
+            double v = in.at(x);
             if ((absolute ? Math.abs(v) : v) < limit) {
-                ob.set(i, op.apply(v));
+                out.at(o, op.apply(v));
             }
-        }
+        };
     }
 
     /**
@@ -262,15 +261,8 @@ final class Nd4jKernels {
             for (int r = 0; r < rows; r++) {
                 int base = r * cols;
                 int at = CpuBackend.firstIndexOf(xb, base, 1, cols, max[r]);
-                double rest = 0;
-                for (int c = 0; c < cols; c++) {
-                    double v = eb.get(base + c);
-                    rest += c == at ? v - 1 : v;
-                }
-                double logSum = Math.log1p(rest);
-                for (int c = 0; c < cols; c++) {
-                    ob.set(base + c, (xb.get(base + c) - max[r]) - logSum);
-                }
+                double logSum = CpuBackend.log1pOfRest(eb, base, 1, cols, at, 0, false);
+                CpuBackend.logSoftmaxLine(xb, ob, base, 1, cols, max[r], logSum);
             }
         }
         return true;
