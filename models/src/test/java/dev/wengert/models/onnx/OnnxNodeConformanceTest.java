@@ -162,6 +162,19 @@ class OnnxNodeConformanceTest {
                 case OnnxProto.INT64 -> DType.INT64;
                 default -> null;
             };
+            if (e.dataType() == OnnxProto.BOOL) {
+                // Wengert has no bool dtype: its comparisons, logical ops and isnan/isinf give 0/1 in the operands' dtype
+                if (!Arrays.equals(g.shape(), e.shape())) {
+                    return what + ": shape " + Arrays.toString(g.shape()) + ", expected " + Arrays.toString(e.shape());
+                }
+                double[] gv = g.toDoubleArray();
+                for (int i = 0; i < gv.length; i++) {
+                    if (gv[i] != e.longValues()[i]) {
+                        return what + "[" + i + "]: got " + gv[i] + ", expected bool " + e.longValues()[i];
+                    }
+                }
+                continue;
+            }
             if (g.dtype() != want) {
                 return what + ": dtype " + g.dtype() + ", expected " + OnnxProto.typeName(e.dataType());
             }
@@ -318,7 +331,39 @@ class OnnxNodeConformanceTest {
                 case "Concat" -> List.of(concat());
                 case "Transpose" -> List.of(transpose());
                 case "Slice" -> List.of(slice());
-                case "ReduceSum", "ReduceMean", "ReduceMax" -> List.of(reduce());
+                case "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd" -> List.of(reduce());
+                case "Erf" -> unary(x -> v(x).erf().value(), "Var.erf");
+                case "Tan" -> unary(x -> v(x).tan().value(), "Var.tan");
+                case "Atan" -> unary(x -> v(x).atan().value(), "Var.atan");
+                case "Asin" -> unary(x -> v(x).asin().value(), "Var.asin");
+                case "Acos" -> unary(x -> v(x).acos().value(), "Var.acos");
+                case "Sinh" -> unary(x -> v(x).sinh().value(), "Var.sinh");
+                case "Cosh" -> unary(x -> v(x).cosh().value(), "Var.cosh");
+                case "Reciprocal" -> unary(x -> v(x).reciprocal().value(), "Var.reciprocal");
+                case "Floor" -> unary(x -> v(x).floor().value(), "Var.floor");
+                case "Ceil" -> unary(x -> v(x).ceil().value(), "Var.ceil");
+                case "Round" -> unary(x -> v(x).round().value(), "Var.round (halves to even, as ONNX)");
+                case "Sign" -> unary(x -> v(x).sign().value(), "Var.sign");
+                case "Softplus" -> unary(x -> v(x).softplus().value(),
+                        "Var.softplus (beta 1; PyTorch's threshold 20, above which it returns x: within float32 tolerance of log(1 + e^x))");
+                case "Neg" -> unary(x -> v(x).neg().value(), "Var.neg");
+                case "Abs" -> unary(x -> v(x).abs().value(), "Var.abs");
+                case "LeakyRelu" -> unary(x -> v(x).leakyRelu(floatAttr("alpha", 0.01f)).value(), "Var.leakyRelu(alpha)");
+                case "Elu" -> unary(x -> v(x).elu(floatAttr("alpha", 1f)).value(), "Var.elu(alpha)");
+                case "Clip" -> List.of(clip());
+                case "Mod" -> List.of(mod());
+                case "Min" -> List.of(minOf());
+                case "ArgMin" -> List.of(argmin());
+                case "CumSum" -> List.of(cumsum());
+                case "Squeeze" -> List.of(squeeze());
+                case "Unsqueeze" -> List.of(unsqueeze());
+                case "Split" -> split();
+                case "Tile" -> List.of(tile());
+                case "Pad" -> List.of(pad());
+                case "TopK" -> topk();
+                case "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual" -> List.of(compareOp());
+                case "And", "Or", "Not" -> List.of(logical());
+                case "IsNaN", "IsInf" -> List.of(isSpecial());
                 case "SoftmaxCrossEntropyLoss" -> softmaxCrossEntropy();
                 case "Momentum" -> momentum();
                 case "Adam" -> adam();
@@ -337,6 +382,283 @@ class OnnxNodeConformanceTest {
             if (!x.dtype().isFloating()) {
                 throw new NotApplicable("input is " + x.dtype() + "; the op is defined on float tensors in Wengert");
             }
+        }
+
+        private static Var v(Tensor x) {
+            return Var.constant(x);
+        }
+
+        /** An int64 or int32 scalar/list parameter input (axes, repeats, pads, K, split) as longs; null when absent. */
+        private long[] ints(int k) {
+            TensorData t = raw(k);
+            if (t == null) {
+                return null;
+            }
+            if (t.dataType() == OnnxProto.FLOAT || t.dataType() == OnnxProto.DOUBLE) {
+                throw new IllegalStateException("input " + k + " is " + OnnxProto.typeName(t.dataType()) + ", expected integers");
+            }
+            return t.longValues();
+        }
+
+        private static int axis(long a, int rank) {
+            return (int) (a < 0 ? a + rank : a);
+        }
+
+        private static int[] toInts(long[] l) {
+            int[] r = new int[l.length];
+            for (int i = 0; i < r.length; i++) {
+                r[i] = Math.toIntExact(l[i]);
+            }
+            return r;
+        }
+
+        /** Clip: min and max as optional inputs (opset >= 11) or attributes (opset < 11). */
+        private Tensor clip() {
+            Tensor x = in(0);
+            requireFloat(x);
+            double lo;
+            double hi;
+            if (opset() >= 11) {
+                TensorData mn = raw(1);
+                TensorData mx = raw(2);
+                lo = mn == null ? Double.NEGATIVE_INFINITY : mn.values()[0];
+                hi = mx == null ? Double.POSITIVE_INFINITY : mx.values()[0];
+            } else {
+                lo = node.floatAttr("min", Float.NEGATIVE_INFINITY);
+                hi = node.floatAttr("max", Float.POSITIVE_INFINITY);
+            }
+            if (lo > hi) {
+                throw new NotApplicable("min " + lo + " > max " + hi + " (ONNX then gives max everywhere; Wengert's clamp refuses it)");
+            }
+            Var y = v(x);
+            if (lo != Double.NEGATIVE_INFINITY && hi != Double.POSITIVE_INFINITY) {
+                via = "Var.clamp(min, max) (bounds as inputs, opset 11+); Var.clampMin / clampMax when one is omitted";
+                return y.clamp(lo, hi).value();
+            }
+            via = "Var.clamp(min, max) (bounds as inputs, opset 11+); Var.clampMin / clampMax when one is omitted";
+            if (lo != Double.NEGATIVE_INFINITY) {
+                return y.clampMin(lo).value();
+            }
+            if (hi != Double.POSITIVE_INFINITY) {
+                return y.clampMax(hi).value();
+            }
+            return x.copy();
+        }
+
+        /** Mod: fmod = 1 is C's fmod (sign of the dividend), fmod = 0 Python's % (sign of the divisor). */
+        private Tensor mod() {
+            Tensor a = in(0);
+            Tensor b = in(1);
+            boolean fmod = node.intAttr("fmod", 0) != 0;
+            via = "Var.fmod (fmod = 1); Var.remainder (fmod = 0, Python's %)";
+            return fmod ? v(a).fmod(v(b)).value() : v(a).remainder(v(b)).value();
+        }
+
+        /** Min: elementwise over one or more inputs, broadcasting. */
+        private Tensor minOf() {
+            via = "Tensor.minimum folded over the inputs (broadcasting); one input: copy";
+            Tensor y = in(0);
+            if (node.inputs().size() == 1) {
+                return y.copy();
+            }
+            for (int i = 1; i < node.inputs().size(); i++) {
+                y = y.minimum(in(i));
+            }
+            return y;
+        }
+
+        /** ArgMin: axis, keepdims; select_last_index = 1 run on the flipped tensor, index n - 1 - i. */
+        private Tensor argmin() {
+            Tensor x = in(0);
+            int a = axis(node.intAttr("axis", 0), x.rank());
+            boolean keep = node.intAttr("keepdims", 1) != 0;
+            via = "Tensor.argmin(axis, keepDims) (first minimum); select_last_index: n - 1 - argmin of Tensor.flip(axis)";
+            if (node.intAttr("select_last_index", 0) == 0) {
+                return x.argmin(a, keep);
+            }
+            Tensor i = x.flip(a).argmin(a, keep);
+            return Tensor.scalar(x.shape()[a] - 1, DType.INT64).sub(i);
+        }
+
+        /** CumSum: axis as input; exclusive by a shift (a zero slice concatenated before the first n - 1 sums); reverse by flips. */
+        private Tensor cumsum() {
+            Tensor x = in(0);
+            requireFloat(x);
+            int a = axis(ints(1)[0], x.rank());
+            boolean exclusive = node.intAttr("exclusive", 0) != 0;
+            boolean reverse = node.intAttr("reverse", 0) != 0;
+            via = "Tensor.cumsum(axis); reverse: Tensor.flip before and after; exclusive: the sums shifted by one"
+                    + " (Tensor.concat of a zero slice and the first n - 1 sums)";
+            Tensor t = reverse ? x.flip(a) : x;
+            Tensor y = t.cumsum(a);
+            int n = x.shape()[a];
+            if (exclusive && n > 0) {
+                int[] zs = y.shape().clone();
+                zs[a] = 1;
+                y = Tensor.concat(a, Tensor.zeros(y.dtype(), zs), y.slice(a, 0, n - 1));
+            }
+            return reverse ? y.flip(a) : y;
+        }
+
+        private long[] axesParam() {
+            long[] axes = node.intsAttr("axes");
+            return axes != null ? axes : ints(1);
+        }
+
+        /** Squeeze: axes as attribute (opset < 13) or optional input (13+); none: every size-1 dimension. */
+        private Tensor squeeze() {
+            Tensor x = in(0);
+            long[] axes = axesParam();
+            via = "Tensor.squeeze(axes) (axes as input, opset 13)";
+            if (axes == null) {
+                return x.squeeze().copy();
+            }
+            int[] ax = new int[axes.length];
+            for (int i = 0; i < ax.length; i++) {
+                ax[i] = axis(axes[i], x.rank());
+            }
+            return x.squeeze(ax).copy();
+        }
+
+        /** Unsqueeze: axes refer to the output's dimensions; inserted in ascending order. */
+        private Tensor unsqueeze() {
+            Tensor x = in(0);
+            long[] axes = axesParam();
+            int outRank = x.rank() + axes.length;
+            int[] ax = new int[axes.length];
+            for (int i = 0; i < ax.length; i++) {
+                ax[i] = axis(axes[i], outRank);
+            }
+            Arrays.sort(ax);
+            via = "Tensor.unsqueeze per axis, ascending (axes of the output, as input in opset 13)";
+            Tensor y = x;
+            for (int a : ax) {
+                y = y.unsqueeze(a);
+            }
+            return y.copy();
+        }
+
+        /** Split: sizes from the split input (opset 13) or attribute, else equal parts, one per output. */
+        private List<Tensor> split() {
+            Tensor x = in(0);
+            int a = axis(node.intAttr("axis", 0), x.rank());
+            long[] sizes = node.intsAttr("split");
+            if (sizes == null) {
+                sizes = ints(1);
+            }
+            Tensor[] parts;
+            if (sizes == null) {
+                int n = node.outputs().size();
+                via = "Tensor.split(axis, sizes)";
+                if (x.shape()[a] % n != 0) {
+                    throw new NotApplicable("dimension " + x.shape()[a] + " does not split into " + n + " equal parts");
+                }
+                parts = x.split(a, x.shape()[a] / n);
+            } else {
+                via = "Tensor.split(axis, sizes)";
+                parts = x.split(a, toInts(sizes));
+            }
+            return List.of(parts);
+        }
+
+        private Tensor tile() {
+            via = "Tensor.tile(repeats)";
+            return in(0).tile(toInts(ints(1)));
+        }
+
+        /** Pad (opset 11+): pads input [x1_begin, x2_begin, ..., x1_end, ...] reordered to Wengert's (before, after) from the last dimension. */
+        private Tensor pad() {
+            Tensor x = in(0);
+            long[] p;
+            double value = 0;
+            if (opset() >= 11) {
+                p = ints(1);
+                TensorData c = raw(2);
+                if (c != null) {
+                    value = c.values()[0];
+                }
+            } else {
+                p = node.intsAttr("pads");
+                value = node.floatAttr("value", 0f);
+            }
+            int r = x.rank();
+            int[] pads = new int[2 * r];
+            for (int d = 0; d < r; d++) {
+                int k = r - 1 - d;
+                pads[2 * k] = Math.toIntExact(p[d]);
+                pads[2 * k + 1] = Math.toIntExact(p[d + r]);
+            }
+            String mode = node.stringAttr("mode", "constant");
+            dev.wengert.tensor.PadMode m = switch (mode) {
+                case "constant" -> dev.wengert.tensor.PadMode.CONSTANT;
+                case "reflect" -> dev.wengert.tensor.PadMode.REFLECT;
+                case "edge" -> dev.wengert.tensor.PadMode.REPLICATE;
+                default -> throw new NotApplicable("mode " + mode);
+            };
+            via = "Tensor.pad(pads, mode, value): ONNX [begins..., ends...] reordered to (before, after) pairs from the last"
+                    + " dimension; constant, reflect, edge = REPLICATE";
+            return x.pad(pads, m, value);
+        }
+
+        /** TopK: K as input; values and int64 indices; largest; sorted = 0 leaves the order unspecified, Wengert's is sorted. */
+        private List<Tensor> topk() {
+            Tensor x = in(0);
+            requireFloat(x);
+            int a = axis(node.intAttr("axis", -1), x.rank());
+            int k = Math.toIntExact(ints(1)[0]);
+            boolean largest = node.intAttr("largest", 1) != 0;
+            via = "Var.topk(axis, k, largest): values and indices, sorted, ties in input order";
+            Var.Sorted s = v(x).topk(a, k, largest);
+            return List.of(s.values().value(), s.indices());
+        }
+
+        /** Comparisons: ONNX's bool result is Wengert's 0/1 in the operands' dtype (compared as 0/1 against the bool). */
+        private Tensor compareOp() {
+            Tensor a = in(0);
+            Tensor b = in(1);
+            via = "Tensor.eq / lt / le / gt / ge (broadcasting; 0/1 in the operands' dtype for ONNX's bool)";
+            return switch (node.opType()) {
+                case "Equal" -> a.eq(b);
+                case "Less" -> a.lt(b);
+                case "LessOrEqual" -> a.le(b);
+                case "Greater" -> a.gt(b);
+                default -> a.ge(b);
+            };
+        }
+
+        /** And / Or / Not on bool tensors read as int64 0/1. */
+        private Tensor logical() {
+            Var a = v(condition(raw(0)));
+            via = "Var.logicalAnd / logicalOr / logicalNot on the bool inputs read as int64 0/1 (broadcasting)";
+            return switch (node.opType()) {
+                case "And" -> a.logicalAnd(v(condition(raw(1)))).value();
+                case "Or" -> a.logicalOr(v(condition(raw(1)))).value();
+                default -> a.logicalNot().value();
+            };
+        }
+
+        /** IsNaN; IsInf with detect_negative / detect_positive (isinf combined with a sign mask). */
+        private Tensor isSpecial() {
+            Tensor x = in(0);
+            requireFloat(x);
+            if (node.opType().equals("IsNaN")) {
+                via = "Var.isnan (0/1 in the input's dtype for ONNX's bool)";
+                return v(x).isnan().value();
+            }
+            boolean neg = node.intAttr("detect_negative", 1) != 0;
+            boolean pos = node.intAttr("detect_positive", 1) != 0;
+            via = "Var.isinf, and with Var.lt(0) / gt(0) for detect_negative / detect_positive = 0 (0/1 for ONNX's bool)";
+            Var inf = v(x).isinf();
+            if (neg && pos) {
+                return inf.value();
+            }
+            if (neg) {
+                return inf.logicalAnd(v(x).lt(0)).value();
+            }
+            if (pos) {
+                return inf.logicalAnd(v(x).gt(0)).value();
+            }
+            return Tensor.zeros(x.dtype(), x.shape());
         }
 
         private Tensor gemm() {
@@ -499,7 +821,7 @@ class OnnxNodeConformanceTest {
             Tensor x = in(0);
             boolean keep = node.intAttr("keepdims", 1) != 0;
             long[] axes;
-            if (node.opType().equals("ReduceSum") && opset() >= 13) {
+            if (node.opType().equals("ReduceSum") && opset() >= 13 || node.attr("axes") == null && raw(1) != null) {
                 TensorData a = raw(1);
                 axes = a == null ? new long[0] : a.longValues();
             } else {
@@ -524,6 +846,14 @@ class OnnxNodeConformanceTest {
                 case "ReduceMean" -> {
                     via = "Tensor.mean(keepDims, axes)";
                     yield x.mean(keep, ax);
+                }
+                case "ReduceMin" -> {
+                    via = "Tensor.min(keepDims, axes) (axes attribute, opset < 18)";
+                    yield x.min(keep, ax);
+                }
+                case "ReduceProd" -> {
+                    via = "Tensor.prod(keepDims, axes) (axes attribute, opset < 18)";
+                    yield x.prod(keep, ax);
                 }
                 default -> {
                     via = "Tensor.max(keepDims, axes)";

@@ -34,7 +34,10 @@ final class OnnxProto {
     static final int INT8 = 3;
     static final int INT32 = 6;
     static final int INT64 = 7;
+    static final int UINT16 = 4;
+    static final int INT16 = 5;
     static final int BOOL = 9;
+    static final int FLOAT16 = 10;
     static final int DOUBLE = 11;
     static final int UINT32 = 12;
     static final int UINT64 = 13;
@@ -279,6 +282,7 @@ final class OnnxProto {
                 case FLOAT, INT32, UINT32 -> 4;
                 case DOUBLE, INT64, UINT64 -> 8;
                 case BOOL, UINT8, INT8 -> 1;
+                case UINT16, INT16, FLOAT16 -> 2;
                 default -> throw new IOException("tensor " + name + ": raw data of type " + typeName(dataType) + " not supported");
             };
             if (raw.length != (long) width * count) {
@@ -294,6 +298,9 @@ final class OnnxProto {
                     case UINT64 -> longs[k] = b.getLong(); // the cases' uint64 values are small
                     case BOOL, UINT8 -> longs[k] = b.get() & 0xff;
                     case INT8 -> longs[k] = b.get();
+                    case INT16 -> longs[k] = b.getShort();
+                    case UINT16 -> longs[k] = b.getShort() & 0xffff;
+                    case FLOAT16 -> values[k] = halfToDouble(b.getShort() & 0xffff);
                     default -> throw new AssertionError();
                 }
             }
@@ -301,13 +308,22 @@ final class OnnxProto {
             switch (dataType) {
                 case FLOAT -> copy(floatData.toArray(), values, name);
                 case DOUBLE -> copyD(doubleData.toArray(), values, name);
-                case INT32, BOOL, UINT8, INT8 -> copyL(int32Data.toArray(), longs, name);
+                case INT32, BOOL, UINT8, INT8, INT16, UINT16 -> copyL(int32Data.toArray(), longs, name);
+                case FLOAT16 -> {
+                    long[] bits = int32Data.toArray();
+                    if (bits.length != values.length) {
+                        throw new IOException("tensor " + name + ": " + bits.length + " values for " + values.length + " elements");
+                    }
+                    for (int k = 0; k < bits.length; k++) {
+                        values[k] = halfToDouble((int) bits[k] & 0xffff);
+                    }
+                }
                 case INT64 -> copyL(int64Data.toArray(), longs, name);
                 case UINT32, UINT64 -> copyL(uint64Data.toArray(), longs, name);
                 default -> throw new IOException("tensor " + name + ": type " + typeName(dataType) + " not supported");
             }
         }
-        if (dataType != FLOAT && dataType != DOUBLE) {
+        if (dataType != FLOAT && dataType != DOUBLE && dataType != FLOAT16) {
             for (int k = 0; k < count; k++) {
                 values[k] = longs[k];
             }
@@ -315,6 +331,20 @@ final class OnnxProto {
             longs = null;
         }
         return new TensorData(name, dataType, dims.toArray(), values, longs);
+    }
+
+    /** IEEE 754 binary16 bits as a double (Java 17 has no Float.float16ToFloat). */
+    static double halfToDouble(int h) {
+        int sign = (h >>> 15) != 0 ? -1 : 1;
+        int exp = (h >>> 10) & 0x1f;
+        int frac = h & 0x3ff;
+        if (exp == 0) {
+            return sign * frac * 0x1p-24;
+        }
+        if (exp == 31) {
+            return frac == 0 ? sign * Double.POSITIVE_INFINITY : Double.NaN;
+        }
+        return sign * (1 + frac / 1024.0) * Math.pow(2, exp - 15);
     }
 
     private static void copy(float[] src, double[] dst, String name) throws IOException {
