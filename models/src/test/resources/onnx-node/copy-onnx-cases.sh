@@ -5,7 +5,9 @@
 # Copies each selected case folder (model.onnx + test_data_set_0/*.pb) next to this script, keeping
 # its name, and rewrites CASES.txt. ReduceSumSquare (matched by the reduce_sum_ prefix) is not one of
 # the requested ops and is left out. The *_expanded variants (the same data run through the operator's
-# multi-node function body) are left out: the suite runs single-node graphs.
+# multi-node function body) are left out: the suite runs single-node graphs. The anchored names
+# (tan$, sinh, acos$, ...) keep out Tanh, Asinh, Acosh and Atanh, which are not among the ops. An
+# unpacked package works too: dpkg-deb -x libonnx-testdata_*.deb DIR, then pass DIR/usr/share/libonnx-testdata/data/node.
 set -euo pipefail
 src="${1:-/usr/share/libonnx-testdata/data/node}"
 here="$(cd "$(dirname "$0")" && pwd)"
