@@ -20,6 +20,8 @@ final class Defaults {
     static final double WEIGHT_DECAY = 0;
     static final String SCHEDULE = "none";
     static final long SEED = 42;
+    /** Share of the training images held out for validation after each epoch (0: none). */
+    static final double VAL_FRACTION = 0.1;
     /** Samples per forward pass when only evaluating (evaluate, predict, the test pass of train). */
     static final int EVAL_BATCH_SIZE = 1000;
     /** Where runs go without --output: runs/<model>-<timestamp>. */
@@ -32,6 +34,7 @@ final class Defaults {
     static final double MAX_LR = 1e6;
     static final double MAX_MOMENTUM = 0.9999;
     static final double MAX_WEIGHT_DECAY = 1e3;
+    static final double MAX_VAL_FRACTION = 0.9;
 
     private Defaults() {
     }

@@ -27,8 +27,11 @@ final class PlotWriter {
         this.out = out;
     }
 
-    /** Draws the curves so far; false (after one warning) when plotting does not work here. */
-    boolean draw(List<Trainer.EpochResult> results) {
+    /**
+     * Draws the curves so far (training loss; validation accuracy, or an empty panel saying there is none);
+     * false (after one warning) when plotting does not work here.
+     */
+    boolean draw(List<Trainer.EpochResult> results, boolean validation) {
         if (disabled) {
             return false;
         }
@@ -36,7 +39,8 @@ final class PlotWriter {
         try {
             List<String> notes = TrainingPlot.write(file, title,
                     results.stream().mapToDouble(Trainer.EpochResult::trainLoss).toArray(),
-                    results.stream().mapToDouble(Trainer.EpochResult::testAccuracy).toArray());
+                    validation ? results.stream().mapToDouble(Trainer.EpochResult::valAccuracy).toArray() : new double[0],
+                    validation ? "validation accuracy" : "no validation (--val-fraction 0)");
             if (!notes.isEmpty() && !notes.equals(lastNotes)) {
                 out.println("plot: " + String.join("; ", notes));
             }

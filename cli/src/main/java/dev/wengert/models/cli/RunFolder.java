@@ -1,6 +1,7 @@
 package dev.wengert.models.cli;
 
 import dev.wengert.models.io.IoErrors;
+import dev.wengert.models.train.RunCheckpoints;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.DirectoryStream;
@@ -27,7 +28,7 @@ import java.util.stream.Stream;
 final class RunFolder {
 
     /** The files a run writes; {@code --force} removes earlier ones so that a new run does not mix with them. */
-    static final List<String> RUN_FILES = List.of(TrainCommand.CHECKPOINT, TrainCommand.METRICS_JSON,
+    static final List<String> RUN_FILES = List.of(TrainCommand.CHECKPOINT, RunCheckpoints.LAST, RunCheckpoints.BEST, TrainCommand.METRICS_JSON,
             TrainCommand.METRICS_CSV, TrainCommand.PLOT, EvaluateCommand.EVALUATION_JSON);
 
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS");

@@ -9,7 +9,11 @@ import dev.wengert.models.optim.Adam;
 import dev.wengert.models.optim.LrSchedule;
 import dev.wengert.models.optim.Optimizer;
 import dev.wengert.models.optim.Sgd;
+import dev.wengert.models.io.IoErrors;
+import dev.wengert.models.train.RunCheckpoints;
 import dev.wengert.models.train.Trainer;
+import dev.wengert.models.train.TrainingCheckpoint;
+import dev.wengert.models.train.TrainingDivergedException;
 import dev.wengert.models.zoo.Checkpoint;
 import dev.wengert.models.zoo.ModelSpec;
 import dev.wengert.tensor.DType;
@@ -17,6 +21,7 @@ import dev.wengert.tensor.Scope;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
@@ -31,25 +36,36 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code wengert train}: trains logistic regression or an MLP on MNIST into a run folder, writing the
- * checkpoint, metrics.json, metrics.csv, training.png and TensorBoard's event file after every epoch, so that a
- * run stopped at any point (Ctrl-C, SIGTERM, a crash) keeps every finished epoch.
+ * {@code wengert train}: trains logistic regression or an MLP on MNIST into a run folder. A share of the
+ * training images (--val-fraction) is held out and measured after every epoch; the test images are measured
+ * once, at the end. After every epoch it writes the run's checkpoints (last.safetensors, best.safetensors by
+ * validation accuracy, model.safetensors), metrics.json, metrics.csv, training.png and TensorBoard's event file,
+ * so that a run stopped at any point (Ctrl-C, SIGTERM, a crash) keeps every finished epoch, and
+ * {@code --resume DIR} continues it bit for bit. A loss that stops being finite ends the run as diverged.
  */
 @Command(name = "train", header = "Train logistic regression or an MLP on MNIST.", mixinStandardHelpOptions = true, versionProvider = BuildInfo.Provider.class, sortOptions = false,
-        description = "Train a classifier on MNIST into a run folder. Ctrl-C or SIGTERM stops after the current step and "
-            + "keeps the last finished epoch (exit code 130 or 143).",
+        description = "Train a classifier on MNIST into a run folder, validating on a held-out share of the training images "
+            + "after each epoch and measuring the test images once at the end. Ctrl-C or SIGTERM stops after the current "
+            + "step and keeps the last finished epoch (exit code 130 or 143); --resume continues the run. A loss that "
+            + "becomes NaN or infinite ends it with the epoch, the step and a hint (exit code 1).",
         footer = {"", "After every epoch the run folder holds, each file written whole:",
-            "  model.safetensors  the model so far",
+            "  last.safetensors   the run so far: model, optimizer and random state and the",
+            "                     options, what --resume continues from",
+            "  best.safetensors   the same for the epoch with the best validation accuracy",
+            "  model.safetensors  the model so far alone (evaluate, predict, PyTorch)",
             "  metrics.json       the whole run: version, command line, data and its SHA-256,",
-            "                     device, options, status and each epoch's figures",
+            "                     device, options, status, each epoch's figures, the test",
+            "                     accuracy at the end and each resume",
             "  metrics.csv        one row per epoch",
-            "  training.png       loss and accuracy curves",
+            "  training.png       loss and validation accuracy curves",
             "  tensorboard/       the same scalars for tensorboard --logdir",
-            "", "Examples:", "  wengert train --model mlp --epochs 5", "  wengert train --optimizer adam --output runs/adam --force"})
+            "", "Examples:", "  wengert train --model mlp --epochs 5", "  wengert train --optimizer adam --output runs/adam --force",
+            "  wengert train --resume runs/adam --epochs 20"})
 final class TrainCommand implements Callable<Integer> {
 
     static final String CHECKPOINT = "model.safetensors";
@@ -57,8 +73,8 @@ final class TrainCommand implements Callable<Integer> {
     static final String METRICS_CSV = "metrics.csv";
     static final String PLOT = "training.png";
     static final String TENSORBOARD_DIR = "tensorboard";
-    /** metrics.csv's columns, one row per epoch. */
-    static final List<String> CSV_COLUMNS = List.of("epoch", "train_loss", "test_accuracy", "lr", "train_seconds",
+    /** metrics.csv's columns, one row per epoch (val_loss and val_accuracy empty without validation). */
+    static final List<String> CSV_COLUMNS = List.of("epoch", "train_loss", "val_loss", "val_accuracy", "lr", "train_seconds",
             "eval_seconds", "wall_seconds", "samples_per_second");
 
     enum Model { logreg, mlp }
@@ -84,7 +100,7 @@ final class TrainCommand implements Callable<Integer> {
     CommonOptions.DeviceOption device;
 
     @Option(names = "--epochs", paramLabel = "N", defaultValue = "" + Defaults.EPOCHS,
-            description = "passes over the training set (default: ${DEFAULT-VALUE})")
+            description = "passes over the training set; with --resume the run's total (default: ${DEFAULT-VALUE})")
     int epochs;
 
     @Option(names = "--batch-size", paramLabel = "N", defaultValue = "" + Defaults.BATCH_SIZE,
@@ -113,8 +129,13 @@ final class TrainCommand implements Callable<Integer> {
     Schedule schedule;
 
     @Option(names = "--seed", paramLabel = "N", defaultValue = "" + Defaults.SEED,
-            description = "seed for initialisation and shuffling (default: ${DEFAULT-VALUE})")
+            description = "seed for initialisation, the validation split and shuffling (default: ${DEFAULT-VALUE})")
     long seed;
+
+    @Option(names = "--val-fraction", paramLabel = "X", defaultValue = "" + Defaults.VAL_FRACTION,
+            description = "share of the training images held out to validate on after each epoch, which picks"
+                    + " best.safetensors; 0 for no validation and no best (default: ${DEFAULT-VALUE})")
+    double valFraction;
 
     @Mixin
     CommonOptions.DataOption data;
@@ -126,13 +147,35 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--force", description = "write into a --output folder that is not empty, replacing an earlier run's files")
     boolean force;
 
-    /** The options after validation, with every default filled in. */
+    @Option(names = "--resume", paramLabel = "DIR", description = "continue the run in folder DIR where its last epoch ended,"
+            + " with its options (those given must agree; --epochs is the total), appending to its metrics")
+    Path resume;
+
+    /**
+     * The options after validation, with every default filled in.
+     *
+     * @param scheduleEpochs the epochs the learning-rate schedule spans: --epochs of the run's first command line
+     * @param resume the run folder to continue, or null for a new run
+     */
     record Settings(String model, int[] hidden, String device, int epochs, int batchSize, double lr, String optimizer,
-            double momentum, double weightDecay, String schedule, long seed, Path data, Path output, boolean force) {
+            double momentum, double weightDecay, String schedule, long seed, double valFraction, Path data, Path output,
+            boolean force, Path resume, int scheduleEpochs) {
     }
 
-    /** Validates the options (a usage error, exit code 2, for anything wrong) and fills in the defaults. */
+    /** The settings of a new run (see {@link #settings(Resume)}). */
     Settings settings() {
+        return settings(null);
+    }
+
+    /**
+     * Validates the options (a usage error, exit code 2, for anything wrong) and fills in the defaults; for a
+     * resumed run ({@code prior} not null) the options not given are the run's, and those given must agree with
+     * the run's.
+     */
+    Settings settings(Resume prior) {
+        if (prior != null) {
+            takeTheRunsOptions(prior.options);
+        }
         String m = model.name();
         boolean mlp = model == Model.mlp;
         int[] sizes = new int[0];
@@ -168,43 +211,126 @@ final class TrainCommand implements Callable<Integer> {
         double mom = momentum == null ? Defaults.momentum(m, opt)
                 : CommonOptions.Checks.numberIn(spec, "--momentum", momentum, 0, Defaults.MAX_MOMENTUM);
         CommonOptions.Checks.numberIn(spec, "--weight-decay", weightDecay, 0, Defaults.MAX_WEIGHT_DECAY);
+        if (!(valFraction >= 0 && valFraction <= Defaults.MAX_VAL_FRACTION)) {
+            throw usage("--val-fraction must be between 0 and " + Defaults.MAX_VAL_FRACTION + " (0 for no validation), got "
+                    + CommonOptions.Checks.plain(valFraction));
+        }
         if (force && output == null) {
             throw usage("--force applies to --output only (without --output every run gets a new folder)");
         }
-        return new Settings(m, sizes, dev, epochs, batchSize, rate, opt, mom, weightDecay, schedule.name(), seed, data.data,
-                output, force);
+        if (resume != null && output != null) {
+            throw usage("--resume continues the run in its own folder; leave out --output");
+        }
+        Settings s = new Settings(m, sizes, dev, epochs, batchSize, rate, opt, mom, weightDecay, schedule.name(), seed, valFraction,
+                data.data, output, force, resume, prior == null ? epochs : prior.scheduleEpochs());
+        if (prior != null) {
+            List<String> why = prior.contradictions(s, given("--epochs"));
+            if (!why.isEmpty()) {
+                throw usage("cannot resume: " + String.join("; ", why));
+            }
+        }
+        return s;
+    }
+
+    private boolean given(String option) {
+        ParseResult pr = spec.commandLine().getParseResult();
+        return pr != null && pr.hasMatchedOption(option);
+    }
+
+    /**
+     * For --resume: sets every option that the command line does not give to the run's value, so that the checks
+     * and defaults above see the run's options and {@link Resume#contradictions} finds only those given.
+     */
+    private void takeTheRunsOptions(Map<String, String> run) {
+        try {
+            if (!given("--model")) {
+                model = Model.valueOf(run.get("model"));
+            }
+            if (!given("--hidden")) {
+                hidden = model == Model.mlp && !run.get("hidden").isEmpty() ? run.get("hidden") : null;
+            }
+            if (!given("--optimizer")) {
+                optimizer = OptimizerName.valueOf(run.get("optimizer"));
+            }
+            if (!given("--lr")) {
+                lr = Double.valueOf(run.get("lr"));
+            }
+            if (!given("--momentum")) {
+                momentum = optimizer == OptimizerName.sgd ? Double.valueOf(run.get("momentum")) : null;
+            }
+            if (!given("--weight-decay")) {
+                weightDecay = Double.parseDouble(run.get("weight_decay"));
+            }
+            if (!given("--schedule")) {
+                schedule = Schedule.valueOf(run.get("schedule"));
+            }
+            if (!given("--batch-size")) {
+                batchSize = Integer.parseInt(run.get("batch_size"));
+            }
+            if (!given("--seed")) {
+                seed = Long.parseLong(run.get("seed"));
+            }
+            if (!given("--val-fraction")) {
+                valFraction = Double.parseDouble(run.get("val_fraction"));
+            }
+            if (!given("--epochs")) {
+                epochs = Integer.parseInt(run.get("epochs"));
+            }
+            if (!given("--data")) {
+                data.data = run.get("data").isEmpty() ? null : Path.of(run.get("data"));
+            }
+        } catch (IllegalArgumentException e) {
+            throw usage("cannot resume from " + resume.resolve(RunCheckpoints.LAST) + ": its options are not this version's: "
+                    + e.getMessage());
+        }
     }
 
     private ParameterException usage(String message) {
         return new ParameterException(spec.commandLine(), message);
     }
 
-    /** Stops training from inside the Trainer's listener (see {@link #fit}). */
-    private static final class StopTraining extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        StopTraining() {
-            super("stop requested", null, false, false);
-        }
-    }
-
     @Override
     public Integer call() throws Exception {
-        Settings o = settings();
+        Resume prior = null;
+        if (resume != null) {
+            if (output != null) {
+                throw usage("--resume continues the run in its own folder; leave out --output");
+            }
+            if (force) {
+                throw usage("--force applies to --output only (without --output every run gets a new folder)");
+            }
+            try {
+                prior = Resume.open(resume);
+            } catch (RunFolder.Refused r) {
+                throw usage(r.getMessage());
+            }
+        }
+        Settings o = settings(prior);
         Main.Context ctx = parent.context();
         // from here on SIGINT/SIGTERM only ask to stop: at the latest after the current step, with metrics.json saying so
         try (StopRequest.Installed signals = ctx.osSignals() ? ctx.stop().installSignalHandlers(ctx.err()) : () -> { }) {
-            return train(o, ctx);
+            return train(o, prior, ctx);
         }
     }
 
-    private int train(Settings o, Main.Context ctx) throws Exception {
+    /** The data a run trains, validates and tests on, as loaders on the run's device. */
+    private record Loaders(BatchLoader train, BatchLoader validation, BatchLoader test, TrainingCheckpoint.DataSpec spec) {
+    }
+
+    private int train(Settings o, Resume prior, Main.Context ctx) throws Exception {
         PrintStream out = ctx.out();
-        if (o.output() != null) {
+        if (prior == null && o.output() != null) {
             try {
                 RunFolder.check(o.output(), o.force());
             } catch (RunFolder.Refused r) {
                 throw usage(r.getMessage());
+            }
+        }
+        if (prior != null) {
+            try {
+                RunFolder.checkWritable(prior.dir);
+            } catch (IOException e) {
+                throw new IOException(IoErrors.describe("cannot write into --resume " + prior.dir, e), e);
             }
         }
         DeviceChoice dc = DeviceChoice.choose(o.device());
@@ -214,6 +340,31 @@ final class TrainCommand implements Callable<Integer> {
         Map<String, String> sha256 = files.sha256();
         out.println("data: " + files.source() + " (" + Text.count(mnist.train().count(), "training image") + ", "
                 + Text.count(mnist.test().count(), "test image") + ")");
+        MnistData.HoldOut parts;
+        try {
+            parts = mnist.train().holdOut(o.valFraction(), o.seed());
+        } catch (IllegalArgumentException e) {
+            throw usage("--val-fraction " + CommonOptions.Checks.plain(o.valFraction()) + ": " + e.getMessage());
+        }
+        int validating = parts.validation().count();
+        out.println(validating == 0 ? "validation: none (--val-fraction 0): no best.safetensors; training on "
+                + Text.count(parts.train().count(), "image")
+                : "validation: " + Text.count(validating, "training image") + " held out (--val-fraction "
+                + CommonOptions.Checks.plain(o.valFraction()) + "), training on " + Text.count(parts.train().count(), "image"));
+
+        int inputs = mnist.train().rows() * mnist.train().cols();
+        ModelSpec spec = o.model().equals(ModelSpec.MLP) ? ModelSpec.mlp(inputs, o.hidden(), 10) : ModelSpec.logreg(inputs, 10);
+        BatchLoader train = BatchLoader.of(parts.train(), o.batchSize(), true, o.seed(), dc.device());
+        BatchLoader val = validating == 0 ? null : BatchLoader.of(parts.validation(), Defaults.EVAL_BATCH_SIZE, false, 0, dc.device());
+        BatchLoader test = BatchLoader.of(mnist.test(), Defaults.EVAL_BATCH_SIZE, false, 0, dc.device());
+        TrainingCheckpoint.DataSpec dataSpec = TrainingCheckpoint.DataSpec.of(train, val, mnist.train().rows(), mnist.train().cols());
+        if (prior != null) {
+            try {
+                prior.last.requireCompatible(spec, dataSpec);
+            } catch (IllegalArgumentException e) {
+                throw usage(e.getMessage());
+            }
+        }
 
         StopRequest.Reason early = ctx.stop().reason();
         if (early != null) {
@@ -222,7 +373,9 @@ final class TrainCommand implements Callable<Integer> {
         }
         Path dir;
         List<String> replaced = List.of();
-        if (o.output() == null) {
+        if (prior != null) {
+            dir = prior.dir;
+        } else if (o.output() == null) {
             dir = RunFolder.createUnique(Path.of(Defaults.RUNS_DIR), o.model(), Clock.systemDefaultZone());
         } else {
             dir = o.output();
@@ -234,13 +387,9 @@ final class TrainCommand implements Callable<Integer> {
         }
         out.println("output: " + dir + (replaced.isEmpty() ? "" : " (--force: replaced " + String.join(", ", replaced) + ")"));
 
-        int inputs = mnist.train().rows() * mnist.train().cols();
-        ModelSpec spec = o.model().equals(ModelSpec.MLP) ? ModelSpec.mlp(inputs, o.hidden(), 10) : ModelSpec.logreg(inputs, 10);
-        BatchLoader train = BatchLoader.of(mnist.train(), o.batchSize(), true, o.seed(), dc.device());
-        BatchLoader test = BatchLoader.of(mnist.test(), Defaults.EVAL_BATCH_SIZE, false, 0, dc.device());
         LrSchedule lrSchedule = switch (o.schedule()) {
-            case "step" -> LrSchedule.step(o.lr(), Math.max(1, o.epochs() / 3), 0.1);
-            case "cosine" -> LrSchedule.cosine(o.lr(), o.epochs(), 0);
+            case "step" -> LrSchedule.step(o.lr(), Math.max(1, o.scheduleEpochs() / 3), 0.1);
+            case "cosine" -> LrSchedule.cosine(o.lr(), o.scheduleEpochs(), 0);
             default -> LrSchedule.constant(o.lr());
         };
         Sequential net;
@@ -250,33 +399,87 @@ final class TrainCommand implements Callable<Integer> {
         try (net; Optimizer opt = o.optimizer().equals("adam")
                 ? new Adam(net.parameters(), o.lr(), 0.9, 0.999, 1e-8, o.weightDecay(), true)
                 : new Sgd(net.parameters(), o.lr(), o.momentum(), false, o.weightDecay())) {
+            int start = 0;
+            int csvEpochs = 0;
+            if (prior != null) {
+                try {
+                    prior.last.restore(net, opt);
+                    csvEpochs = Resume.trimCsv(dir.resolve(METRICS_CSV), CSV_COLUMNS, prior.finished());
+                } catch (IllegalArgumentException e) {
+                    throw usage(e.getMessage());
+                } catch (RunFolder.Refused r) {
+                    throw usage(r.getMessage());
+                }
+                start = prior.finished();
+            }
             out.println("model: " + spec + " (" + String.format(Locale.ROOT, "%,d", net.parameterCount()) + " parameters), "
                     + o.optimizer() + " lr " + o.lr() + (o.momentum() > 0 ? " momentum " + o.momentum() : "")
+                    + (o.schedule().equals("none") ? "" : ", " + o.schedule() + " schedule over " + Text.count(o.scheduleEpochs(), "epoch"))
                     + ", batch " + o.batchSize() + ", " + Text.count(o.epochs(), "epoch") + ", seed " + o.seed());
-            RunRecord record = new RunRecord(dir.resolve(METRICS_JSON), fixedRecord(o, spec, net.parameterCount(), dc, files,
-                    mnist, sha256, ctx.commandLine()), o.epochs(), train.batchCount(), Instant.now(), System.nanoTime());
+            if (prior != null) {
+                out.println("resuming after epoch " + start + " of " + o.epochs() + " from " + dir.resolve(RunCheckpoints.LAST));
+            }
+            Map<String, Object> fixed = fixedRecord(o, spec, net.parameterCount(), dc, files, mnist, parts, sha256, ctx.commandLine());
+            RunRecord record;
+            if (prior == null) {
+                record = new RunRecord(dir.resolve(METRICS_JSON), fixed, o.epochs(), train.batchCount(), Instant.now(), System.nanoTime());
+            } else {
+                Map<String, Object> session = new LinkedHashMap<>();
+                session.put("started", Instant.now().toString());
+                session.put("command_line", ctx.commandLine());
+                session.put("after_epoch", start);
+                session.put("epochs_planned", o.epochs());
+                session.put("device", dc.device().toString());
+                session.put("device_reason", dc.reason());
+                Map<String, Object> source = new LinkedHashMap<>();
+                if (fixed.get("data") instanceof Map<?, ?> d) {
+                    for (String k : List.of("source", "path", "sha256")) {
+                        source.put(k, d.get(k));
+                    }
+                }
+                session.put("data", source);
+                session.put("wengert_version", BuildInfo.CURRENT.version());
+                StringBuilder problem = new StringBuilder();
+                record = RunRecord.resumed(dir.resolve(METRICS_JSON), fixed, o.epochs(), train.batchCount(), Instant.now(),
+                        System.nanoTime(), prior.last.progress(), session, problem);
+                if (problem.length() > 0) {
+                    out.println("warning: " + problem + "; metrics.json starts anew with the checkpoint's epoch " + start);
+                }
+            }
             record.write();
-            return run(o, dir, spec, dc, net, opt, lrSchedule, train, test, record, ctx);
+            RunCheckpoints checkpoints = new RunCheckpoints(dir, net, opt, spec, dataSpec, Resume.metadata(o));
+            if (prior != null) {
+                checkpoints.resumedFrom(prior.last);
+            }
+            record.best(checkpoints.bestEpoch(), checkpoints.bestValAccuracy());
+            return run(o, dir, spec, dc, net, opt, lrSchedule, new Loaders(train, val, test, dataSpec), start, csvEpochs, checkpoints,
+                    record, ctx);
         }
     }
 
     private int run(Settings o, Path dir, ModelSpec spec, DeviceChoice dc, Sequential net, Optimizer opt, LrSchedule lrSchedule,
-            BatchLoader train, BatchLoader test, RunRecord record, Main.Context ctx) throws IOException {
+            Loaders data, int start, int csvEpochs, RunCheckpoints checkpoints, RunRecord record, Main.Context ctx) throws IOException {
         PrintStream out = ctx.out();
         ConsoleListener console = new ConsoleListener(out, o.epochs());
         PlotWriter plot = new PlotWriter(dir.resolve(PLOT), spec + " on " + dc.device(), out);
         StopRequest stop = ctx.stop();
+        boolean validation = data.validation() != null;
         try (MetricsCsv csv = MetricsCsv.open(dir.resolve(METRICS_CSV), CSV_COLUMNS);
                 TensorBoardWriter board = new TensorBoardWriter(dir.resolve(TENSORBOARD_DIR))) {
             record.file("metrics_csv", METRICS_CSV);
             record.file("tensorboard", dir.relativize(board.file()).toString());
+            List<Trainer.EpochResult> earlier = record.results();
+            if (start > 0 && csvEpochs < start && earlier.size() == start) {
+                csvRow(csv, earlier.get(start - 1), Double.NaN);     // the run stopped between its checkpoint and its row
+            }
+            Trainer[] trainer = new Trainer[1];
             Trainer.Listener listener = new Trainer.Listener() {
                 private long epochStart;
 
                 @Override
                 public void epochStart(int epoch, int steps) {
                     if (stop.requested()) {
-                        throw new StopTraining();
+                        trainer[0].requestStop();
                     }
                     epochStart = System.nanoTime();
                     console.epochStart(epoch, steps);
@@ -284,35 +487,58 @@ final class TrainCommand implements Callable<Integer> {
 
                 @Override
                 public void step(int epoch, int step, int steps, double loss, long samples, long elapsedNanos) {
-                    console.step(epoch, step, steps, loss, samples, elapsedNanos);
+                    console.step(step, loss, samples, elapsedNanos);
                     stop.onStep();
                     if (stop.requested()) {
-                        throw new StopTraining();
+                        trainer[0].requestStop();
                     }
                 }
 
                 @Override
                 public void epochEnd(Trainer.EpochResult r) {
                     double wall = (System.nanoTime() - epochStart) / 1e9;
-                    console.epochEnd(r);
                     try {
-                        saveEpoch(r, wall, dir, net, spec, o, record, csv, board, plot);
+                        boolean best = saveEpoch(r, wall, dir, net, spec, o, checkpoints, record, csv, board, plot, validation);
+                        console.epochEnd(r, best);
                     } catch (IOException e) {
                         throw new UncheckedIOException(e);
                     }
                 }
             };
+            trainer[0] = new Trainer(net, opt, lrSchedule, listener);
+            Trainer.Evaluation test;
             try {
-                fit(new Trainer(net, opt, lrSchedule, listener), train, test, o.epochs());
-            } catch (StopTraining s) {
+                Trainer.FitResult fit = trainer[0].fit(data.train(), data.validation(), start, o.epochs());
+                if (fit.interrupted()) {
+                    console.abandon();
+                    StopRequest.Reason why = stop.reason();
+                    record.finish(RunRecord.Status.INTERRUPTED, why.name(), null);
+                    record.write();
+                    int done = record.results().size();
+                    out.println(why.word + " by " + why.name() + " after " + Text.count(done, "epoch") + "; wrote "
+                            + written(dir, record, plot, checkpoints));
+                    if (Files.isRegularFile(checkpoints.last())) {
+                        out.println("continue with: wengert train --resume " + dir);
+                    }
+                    return why.exitCode;
+                }
+                test = Trainer.evaluate(net, data.test());
+                int last = fit.epochsFinished();
+                board.addScalar("test/loss", last, test.loss());
+                board.addScalar("test/accuracy", last, test.accuracy());
+                board.flush();
+            } catch (TrainingDivergedException d) {
                 console.abandon();
-                StopRequest.Reason why = stop.reason();
-                record.finish(RunRecord.Status.INTERRUPTED, why.name(), null);
-                record.write();
-                int done = record.results().size();
-                out.println(why.word + " by " + why.name() + " after " + Text.count(done, "epoch") + "; wrote "
-                        + written(dir, record, plot));
-                return why.exitCode;
+                record.diverged(d);
+                ctx.err().println("wengert train: " + d.getMessage());
+                try {
+                    record.write();
+                    ctx.err().println("wengert train: kept " + Text.count(record.results().size(), "finished epoch") + " in " + dir);
+                } catch (IOException again) {
+                    ctx.err().println("wengert train: could not record the divergence in " + dir.resolve(METRICS_JSON) + ": "
+                            + Main.ioMessage(again));
+                }
+                return Main.FAILED;
             } catch (RuntimeException e) {
                 Throwable cause = e instanceof UncheckedIOException u ? u.getCause() : e;
                 String problem = cause instanceof IOException io ? Main.ioMessage(io) : String.valueOf(cause.getMessage());
@@ -330,59 +556,87 @@ final class TrainCommand implements Callable<Integer> {
                 }
                 throw e;
             }
+            record.test(test);
+            record.finish(RunRecord.Status.FINISHED, null, null);
+            record.write();
+            List<Trainer.EpochResult> results = record.results();
+            out.printf(Locale.ROOT, "final test accuracy %s (test loss %.4f, %s) after %s in %.1f s%n", Text.percent(test.accuracy()),
+                    test.loss(), Text.count(test.samples(), "image"), Text.count(results.size(), "epoch"), record.totalSeconds());
+            if (checkpoints.bestEpoch() > 0) {
+                out.println("best validation accuracy " + Text.percent(checkpoints.bestValAccuracy()) + " at epoch "
+                        + checkpoints.bestEpoch() + ": " + checkpoints.best());
+            }
+            out.println("wrote " + written(dir, record, plot, checkpoints));
+            return Main.OK;
         }
-        record.finish(RunRecord.Status.FINISHED, null, null);
-        record.write();
-        List<Trainer.EpochResult> results = record.results();
-        Trainer.EpochResult last = results.get(results.size() - 1);
-        out.printf(Locale.ROOT, "final test accuracy %s after %s in %.1f s%n", Text.percent(last.testAccuracy()),
-                Text.count(results.size(), "epoch"), record.totalSeconds());
-        out.println("wrote " + written(dir, record, plot));
-        return Main.OK;
     }
 
     /**
-     * Runs the Trainer; a stop request ends it after the current step by {@link StopTraining}, thrown from the
-     * listener. SEAM: once the library's Trainer has requestStop(), resume state, a validation split and
-     * divergence detection, they are wired here (and in the listener above) instead.
+     * After an epoch, each file written whole, the checkpoints first (so that metrics never name an epoch that no
+     * checkpoint holds): model.safetensors, last.safetensors and best.safetensors, metrics.json, a metrics.csv row,
+     * TensorBoard scalars, the plot. Returns whether the epoch is the best so far.
      */
-    private static void fit(Trainer trainer, BatchLoader train, BatchLoader test, int epochs) {
-        trainer.fit(train, test, epochs);
-    }
-
-    /** After an epoch: checkpoint, metrics.json, metrics.csv row, TensorBoard scalars, plot; each written whole. */
-    private static void saveEpoch(Trainer.EpochResult r, double wall, Path dir, Sequential net, ModelSpec spec, Settings o,
-            RunRecord record, MetricsCsv csv, TensorBoardWriter board, PlotWriter plot) throws IOException {
+    private static boolean saveEpoch(Trainer.EpochResult r, double wall, Path dir, Sequential net, ModelSpec spec, Settings o,
+            RunCheckpoints checkpoints, RunRecord record, MetricsCsv csv, TensorBoardWriter board, PlotWriter plot,
+            boolean validation) throws IOException {
         Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("test_accuracy", Double.toString(r.testAccuracy()));
+        meta.put("val_accuracy", Double.toString(r.valAccuracy()));
+        meta.put("val_loss", Double.toString(r.valLoss()));
         meta.put("epochs", Integer.toString(o.epochs()));
         meta.put("epochs_completed", Integer.toString(r.epoch()));
         meta.put("optimizer", o.optimizer());
         meta.put("seed", Long.toString(o.seed()));
         meta.put("wengert_version", BuildInfo.CURRENT.version());
         Checkpoint.save(dir.resolve(CHECKPOINT), net, spec, meta);
+        boolean best = checkpoints.epochFinished(r);
         record.file("checkpoint", CHECKPOINT);
+        record.file("last", RunCheckpoints.LAST);
+        if (checkpoints.bestEpoch() > 0) {
+            record.file("best", RunCheckpoints.BEST);
+        }
+        record.best(checkpoints.bestEpoch(), checkpoints.bestValAccuracy());
         record.addEpoch(r, wall);
-        csv.writeRow(r.epoch(), r.trainLoss(), r.testAccuracy(), r.lr(), r.trainSeconds(), r.evalSeconds(), wall,
-                r.samplesPerSecond());
+        record.write();
+        csvRow(csv, r, wall);
         board.addScalar("train/loss", r.epoch(), r.trainLoss());
-        board.addScalar("test/accuracy", r.epoch(), r.testAccuracy());
+        if (validation) {
+            board.addScalar("val/loss", r.epoch(), r.valLoss());
+            board.addScalar("val/accuracy", r.epoch(), r.valAccuracy());
+        }
         board.addScalar("train/lr", r.epoch(), r.lr());
         board.addScalar("train/samples_per_second", r.epoch(), r.samplesPerSecond());
         board.addScalar("time/epoch_seconds", r.epoch(), wall);
         board.flush();
-        if (plot.draw(record.results())) {
+        if (plot.draw(record.results(), validation)) {
             record.file("plot", PLOT);
+            record.write();
         }
-        record.write();
+        return best;
     }
 
-    /** "runs/x/model.safetensors, metrics.json, metrics.csv, training.png, tensorboard/": what holds the run. */
-    private static String written(Path dir, RunRecord record, PlotWriter plot) {
+    /** One metrics.csv row; NaN (no validation, no time) as an empty field. */
+    private static void csvRow(MetricsCsv csv, Trainer.EpochResult r, double wall) throws IOException {
+        csv.writeRow(r.epoch(), r.trainLoss(), orNull(r.valLoss()), orNull(r.valAccuracy()), r.lr(), orNull(r.trainSeconds()),
+                orNull(r.evalSeconds()), orNull(wall), orNull(r.samplesPerSecond()));
+    }
+
+    private static Double orNull(double x) {
+        return Double.isNaN(x) ? null : x;
+    }
+
+    /**
+     * "runs/x/model.safetensors, last.safetensors, best.safetensors, metrics.json, metrics.csv, training.png,
+     * tensorboard/": what holds the run.
+     */
+    private static String written(Path dir, RunRecord record, PlotWriter plot, RunCheckpoints checkpoints) {
         List<String> names = new ArrayList<>();
         boolean any = !record.results().isEmpty();
         if (any) {
             names.add(CHECKPOINT);
+            names.add(RunCheckpoints.LAST);
+            if (checkpoints.bestEpoch() > 0) {
+                names.add(RunCheckpoints.BEST);
+            }
         }
         names.add(METRICS_JSON);
         if (any) {
@@ -396,7 +650,7 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     private static Map<String, Object> fixedRecord(Settings o, ModelSpec spec, long parameters, DeviceChoice dc, DataFiles files,
-            MnistData mnist, Map<String, String> sha256, List<String> commandLine) {
+            MnistData mnist, MnistData.HoldOut parts, Map<String, String> sha256, List<String> commandLine) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("command_line", commandLine);
         m.put("model", spec.kind());
@@ -410,6 +664,8 @@ final class TrainCommand implements Callable<Integer> {
         data.put("description", mnist.source());
         data.put("train_samples", mnist.train().count());
         data.put("test_samples", mnist.test().count());
+        data.put("trained_on", parts.train().count());
+        data.put("validated_on", parts.validation().count());
         Map<String, String> perFile = new LinkedHashMap<>(sha256);
         data.put("sha256", perFile.remove("all"));
         data.put("sha256_files", perFile);
@@ -426,6 +682,7 @@ final class TrainCommand implements Callable<Integer> {
         opts.put("batch_size", o.batchSize());
         opts.put("epochs", o.epochs());
         opts.put("seed", o.seed());
+        opts.put("val_fraction", o.valFraction());
         opts.put("device", o.device());
         opts.put("output", o.output() == null ? null : o.output().toString());
         opts.put("force", o.force());

@@ -22,7 +22,7 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
  * Draws training curves with <a href="https://knowm.org/open-source/xchart/">XChart</a> to one PNG: train
- * loss per epoch on the left, test accuracy (in percent) per epoch on the right, under the run's title.
+ * loss per epoch on the left, validation accuracy (in percent) per epoch on the right, under the run's title.
  *
  * <p>Diverged runs stay readable: non-finite values (NaN, infinity) are left out, and a loss that spans more
  * than three orders of magnitude is drawn on a logarithmic axis; the panel's title says so
@@ -57,19 +57,27 @@ public final class TrainingPlot {
 
     /**
      * Writes the two-panel plot as a {@link #WIDTH} x {@link #HEIGHT} PNG (via a temporary file and an atomic
-     * rename).
+     * rename), the right panel titled "validation accuracy".
      *
      * @param png the output file
      * @param title what the run was, e.g. {@code "mlp 784-512-256-10 on cpu"}; each panel's title starts with it
      * @param trainLoss mean training loss of each epoch (epoch 1 first); may be empty
-     * @param testAccuracy test accuracy in [0, 1] after each epoch; may be empty
+     * @param accuracy validation accuracy in [0, 1] after each epoch; may be empty
      * @return notes on how the values were drawn (log scale, values left out); empty when drawn as they are
      */
-    public static List<String> write(Path png, String title, double[] trainLoss, double[] testAccuracy) throws IOException {
+    public static List<String> write(Path png, String title, double[] trainLoss, double[] accuracy) throws IOException {
+        return write(png, title, trainLoss, accuracy, "validation accuracy");
+    }
+
+    /**
+     * The same with the right panel's title, e.g. "no validation (--val-fraction 0)" over an empty {@code accuracy}.
+     */
+    public static List<String> write(Path png, String title, double[] trainLoss, double[] accuracy, String accuracyTitle)
+            throws IOException {
         Objects.requireNonNull(png, "png");
         List<String> notes = new ArrayList<>();
         BufferedImage image = render(title == null ? "" : title, Objects.requireNonNull(trainLoss, "trainLoss"),
-                Objects.requireNonNull(testAccuracy, "testAccuracy"), notes);
+                Objects.requireNonNull(accuracy, "accuracy"), Objects.requireNonNull(accuracyTitle, "accuracyTitle"), notes);
         AtomicFiles.write(png, out -> {
             if (!ImageIO.write(image, "png", out)) {
                 throw new IOException("no PNG writer available in this JVM (javax.imageio)");
@@ -79,14 +87,14 @@ public final class TrainingPlot {
     }
 
     /** Renders the figure in memory; appends notes on how values were drawn to {@code notes}. */
-    static BufferedImage render(String title, double[] trainLoss, double[] testAccuracy, List<String> notes) {
-        double[] percent = new double[testAccuracy.length];
+    static BufferedImage render(String title, double[] trainLoss, double[] accuracy, String accuracyTitle, List<String> notes) {
+        double[] percent = new double[accuracy.length];
         for (int i = 0; i < percent.length; i++) {
-            percent[i] = 100 * testAccuracy[i];
+            percent[i] = 100 * accuracy[i];
         }
         int top = title.isEmpty() ? 0 : TITLE_HEIGHT;
         BufferedImage left = BitmapEncoder.getBufferedImage(panel("train loss", "loss", trainLoss, LOSS_COLOR, true, HEIGHT - top, notes));
-        BufferedImage right = BitmapEncoder.getBufferedImage(panel("test accuracy", "accuracy (%)", percent,
+        BufferedImage right = BitmapEncoder.getBufferedImage(panel(accuracyTitle, "accuracy (%)", percent,
                 ACCURACY_COLOR, false, HEIGHT - top, notes));
         BufferedImage image = new BufferedImage(WIDTH, HEIGHT, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = image.createGraphics();

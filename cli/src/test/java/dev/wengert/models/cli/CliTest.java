@@ -81,6 +81,11 @@ class CliTest {
         "--optimizer rmsprop             | invalid value for option '--optimizer': expected one of [sgd, adam]",
         "--schedule linear               | invalid value for option '--schedule': expected one of [none, step, cosine]",
         "--force                         | --force applies to --output only",
+        "--val-fraction 1                | --val-fraction must be between 0 and 0.9 (0 for no validation), got 1",
+        "--val-fraction -0.1             | --val-fraction must be between 0 and 0.9 (0 for no validation), got -0.1",
+        "--val-fraction NaN              | --val-fraction must be between 0 and 0.9 (0 for no validation), got NaN",
+        "--resume r --output o           | --resume continues the run in its own folder; leave out --output",
+        "--resume r --force              | --force applies to --output only",
     })
     void badTrainOptionsAreRefusedWithAMessageTheSynopsisAndExitCode2(String args, String message) {
         Outcome r = run(("train " + args.trim()).split("\\s+"));
@@ -168,7 +173,7 @@ class CliTest {
     @Test
     void trainHelpShowsEachDefaultOnceAndTheDeviceNames() {
         String help = run("train", "--help").out().replaceAll("\\s+", " ");
-        assertTrue(help.contains("passes over the training set (default: 10)"), help);
+        assertTrue(help.contains("passes over the training set; with --resume the run's total (default: 10)"), help);
         assertTrue(help.contains("samples per step (default: 64)"), help);
         assertTrue(help.contains("(default: 0.5 for logreg, 0.05 for mlp; 0.001 with adam)"), help);
         assertTrue(help.contains("cuda:N"), help);
@@ -179,7 +184,10 @@ class CliTest {
         while (defaults.find()) {
             n++;
         }
-        assertEquals(13, n, "each option names its default once: " + help);
+        assertEquals(14, n, "each option names its default once: " + help);
+        assertTrue(help.contains("0 for no validation and no best (default: 0.1)"), help);
+        assertTrue(help.contains("--resume=DIR continue the run in folder DIR where its last epoch ended"), help);
+        assertTrue(help.contains("last.safetensors the run so far"), help);
     }
 
     @Test
@@ -261,6 +269,9 @@ class CliTest {
         assertEquals("auto", s.device());
         assertNull(s.output());
         assertNull(s.data());
+        assertNull(s.resume());
+        assertEquals(Defaults.VAL_FRACTION, s.valFraction());
+        assertEquals(Defaults.EPOCHS, s.scheduleEpochs());
         TrainCommand.Settings mlp = parse("train", "--model", "MLP", "--device", "CPU").settings();
         assertEquals(Defaults.LR_MLP, mlp.lr());
         assertEquals(Defaults.MOMENTUM_MLP, mlp.momentum());

@@ -19,8 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * End to end through the {@code ./wengert} launcher, as a user runs it (the failsafe plugin runs this after
- * package, when cli/target/classpath.txt and the jars exist): an occupied output folder, and SIGINT / SIGTERM in
- * the middle of a run. The launcher execs java, so the process's pid is the JVM's.
+ * package, when cli/target/classpath.txt and the jars exist): an occupied output folder, SIGINT / SIGTERM in
+ * the middle of a run, and {@code --resume} finishing the run SIGINT stopped. The launcher execs java, so the process's pid is the JVM's.
  */
 class WengertScriptIT {
     static final Path ROOT = Path.of("").toAbsolutePath().getParent();
@@ -136,7 +136,9 @@ class WengertScriptIT {
         assertTrue(at >= 0, stdout);
         String line = stdout.substring(at, stdout.indexOf('\n', at));
         assertTrue(line.matches(java.util.regex.Pattern.quote(message) + "\\d+ epochs?; wrote " + java.util.regex.Pattern.quote(
-                run.resolve("model.safetensors").toString()) + ", metrics.json, metrics.csv, training.png, tensorboard/"), line);
+                run.resolve("model.safetensors").toString()) + ", last.safetensors, best.safetensors, metrics.json, metrics.csv,"
+                + " training.png, tensorboard/"), line);
+        assertTrue(stdout.contains("continue with: wengert train --resume " + run), stdout);
 
         Map<String, Object> m = (Map<String, Object>) Json.parse(Files.readString(run.resolve("metrics.json")));
         assertEquals("interrupted", m.get("status"));
@@ -153,6 +155,35 @@ class WengertScriptIT {
             assertEquals(List.of(), files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".tmp")).toList(),
                     "no temporary files left");
         }
+        if (!signal.equals("INT")) {
+            return;
+        }
+
+        // ./wengert train --resume continues where the signal stopped it and finishes
+        long total = epochs + 2;
+        Result resumed = run("train", "--resume", run.toString(), "--epochs", Long.toString(total));
+        assertEquals(0, resumed.code(), resumed.out() + resumed.err());
+        assertTrue(resumed.out().contains("resuming after epoch " + epochs + " of " + total), resumed.out());
+        assertTrue(resumed.out().contains("epoch " + total + "/" + total + " done"), resumed.out());
+        assertTrue(resumed.out().contains("final test accuracy "), resumed.out());
+        Map<String, Object> after = (Map<String, Object>) Json.parse(Files.readString(run.resolve("metrics.json")));
+        assertEquals("finished", after.get("status"));
+        assertEquals(total, after.get("epochs_completed"));
+        assertEquals(total, after.get("epochs_planned"));
+        List<Map<String, Object>> all = (List<Map<String, Object>>) after.get("epochs");
+        assertEquals(total, all.size());
+        for (int i = 0; i < all.size(); i++) {
+            assertEquals((long) i + 1, all.get(i).get("epoch"), "every epoch once, in order");
+        }
+        assertEquals(m.get("epochs").toString(), all.subList(0, (int) epochs).toString(), "the interrupted run's epochs stay as they were");
+        List<Map<String, Object>> resumes = (List<Map<String, Object>>) after.get("resumes");
+        assertEquals(1, resumes.size());
+        assertEquals(epochs, resumes.get(0).get("after_epoch"));
+        assertTrue(((Number) after.get("final_test_accuracy")).doubleValue() > 0.85, String.valueOf(after.get("final_test_accuracy")));
+        assertEquals(total + 1, Files.readAllLines(run.resolve("metrics.csv")).size());
+        Checkpoint.Loaded last = Checkpoint.load(run.resolve("last.safetensors"), Device.CPU);
+        last.model().close();
+        assertEquals(Long.toString(total), last.metadata().get("epochs_finished"));
     }
 
     static String read(Path p) throws IOException {

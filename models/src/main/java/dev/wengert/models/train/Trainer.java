@@ -71,14 +71,6 @@ public final class Trainer {
     public record EpochResult(int epoch, double trainLoss, double valLoss, double valAccuracy, double trainSeconds,
             double evalSeconds, double samplesPerSecond, double lr) {
 
-        /**
-         * The same as {@link #valAccuracy()}: for callers written when fit monitored the test set (the
-         * command line passes its test set to {@link #fit(BatchLoader, BatchLoader, int)} until its rewrite).
-         */
-        public double testAccuracy() {
-            return valAccuracy;
-        }
-
         /** This result with the times and the throughput set to 0: what two runs of the same steps share. */
         public EpochResult withoutTimes() {
             return new EpochResult(epoch, trainLoss, valLoss, valAccuracy, 0, 0, 0, lr);
@@ -173,14 +165,6 @@ public final class Trainer {
         loss.backward();
         optimizer.step();
         return loss.value();
-    }
-
-    /**
-     * Trains 0-based epochs {@code 0 .. epochs - 1}: the same as {@code fit(train, validation, 0, epochs).epochs()}.
-     * Kept for the command line until its rewrite, which passes its test set as {@code validation}.
-     */
-    public List<EpochResult> fit(BatchLoader train, BatchLoader validation, int epochs) {
-        return fit(train, validation, 0, epochs).epochs();
     }
 
     /**
