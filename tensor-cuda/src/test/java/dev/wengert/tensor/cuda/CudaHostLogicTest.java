@@ -260,23 +260,10 @@ class CudaHostLogicTest {
         return Files.readString(p);
     }
 
-    /** The names of an anonymous C enum whose first member starts with {@code prefix}, by value. */
+    /** OpCodes' reader of an anonymous C enum, failing where the sources lack it. */
     static Map<String, Integer> cEnum(String src, String prefix) {
-        Matcher m = Pattern.compile("enum\\s*\\{\\s*(" + prefix + "[^}]*)\\}").matcher(src);
-        assertTrue(m.find(), "enum " + prefix + "* in the kernel sources");
-        Map<String, Integer> values = new LinkedHashMap<>();
-        int next = 0;
-        for (String item : m.group(1).split(",")) {
-            String t = item.trim();
-            if (t.isEmpty()) {
-                continue;
-            }
-            String[] kv = t.split("=");
-            if (kv.length == 2) {
-                next = Integer.parseInt(kv[1].trim());
-            }
-            values.put(kv[0].trim().substring(prefix.length()), next++);
-        }
+        Map<String, Integer> values = OpCodes.cEnum(src, prefix);
+        assertTrue(!values.isEmpty(), "enum " + prefix + "* in the kernel sources");
         return values;
     }
 
