@@ -65,8 +65,11 @@ final class EvaluateCommand implements Callable<Integer> {
             MnistData.Split test = files.readTest();
             int inputs = test.rows() * test.cols();
             if (inputs != loaded.spec().inputs()) {
-                throw new IllegalArgumentException("the model takes " + loaded.spec().inputs() + " inputs, but the test images of "
-                        + files.source() + " are " + test.rows() + "x" + test.cols() + " (" + inputs + " pixels)");
+                int want = loaded.spec().inputs();
+                int side = (int) Math.round(Math.sqrt(want));
+                throw new IllegalArgumentException("the checkpoint expects " + want + " input features"
+                        + (side * side == want ? " (" + side + "x" + side + " images)" : "") + "; the test images of " + files.source()
+                        + " have " + inputs + " (" + test.rows() + "x" + test.cols() + ")");
             }
             long start = System.nanoTime();
             float[][] logits = Inference.logits(model, test.imagesAsFloats(), test.count(), inputs, dc.device(), batchSize);

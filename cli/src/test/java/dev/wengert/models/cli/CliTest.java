@@ -8,6 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wengert.models.io.Json;
+import dev.wengert.models.nn.Sequential;
+import dev.wengert.models.zoo.Checkpoint;
+import dev.wengert.models.zoo.ModelSpec;
+import dev.wengert.tensor.DType;
+import dev.wengert.tensor.Scope;
 import dev.wengert.tensor.Backends;
 import dev.wengert.tensor.Device;
 import java.io.ByteArrayOutputStream;
@@ -255,6 +260,19 @@ class CliTest {
         Outcome d = run("evaluate", "--checkpoint", dir.toString());
         assertEquals(1, d.code());
         assertTrue(d.err().contains("is not a file"), d.err());
+    }
+
+    @Test
+    void aCheckpointForOtherImagesIsExplainedInUserTerms() throws Exception {
+        Path file = dir.resolve("small.safetensors");
+        ModelSpec spec = ModelSpec.logreg(196, 10);
+        try (Scope s = Scope.open(); Sequential model = spec.build(1, DType.FLOAT32, Device.CPU)) {
+            Checkpoint.save(file, model, spec, Map.of());
+        }
+        Outcome r = run("evaluate", "--checkpoint", file.toString(), "--device", "cpu");
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().contains("the checkpoint expects 196 input features (14x14 images); the test images of ")
+                && r.err().contains(" have 784 (28x28)"), r.err());
     }
 
     @Test
