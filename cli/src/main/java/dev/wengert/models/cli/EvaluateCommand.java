@@ -66,9 +66,9 @@ final class EvaluateCommand implements Callable<Integer> {
             int inputs = test.rows() * test.cols();
             if (inputs != loaded.spec().inputs()) {
                 int want = loaded.spec().inputs();
-                int side = (int) Math.round(Math.sqrt(want));
+                int side = Inference.imageSide(want);
                 throw new IllegalArgumentException("the checkpoint expects " + want + " input features"
-                        + (side * side == want ? " (" + side + "x" + side + " images)" : "") + "; the test images of " + files.source()
+                        + (side > 0 ? " (" + side + "x" + side + " images)" : "") + "; the test images of " + files.source()
                         + " have " + inputs + " (" + test.rows() + "x" + test.cols() + ")");
             }
             long start = System.nanoTime();

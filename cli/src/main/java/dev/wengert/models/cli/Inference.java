@@ -41,6 +41,12 @@ final class Inference {
         return out;
     }
 
+    /** The side of the square images a model of {@code inputs} features takes, or 0 when {@code inputs} is not a square. */
+    static int imageSide(int inputs) {
+        int side = (int) Math.round(Math.sqrt(inputs));
+        return side * side == inputs ? side : 0;
+    }
+
     /** Index of the largest logit (the first of equal ones). */
     static int argmax(float[] logits) {
         int best = 0;

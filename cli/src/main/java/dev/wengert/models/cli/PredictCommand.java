@@ -58,8 +58,8 @@ final class PredictCommand implements Callable<Integer> {
         Checkpoint.Loaded loaded = checkpoint.load(dc.device());
         try (Sequential model = loaded.model()) {
             int inputsPerImage = loaded.spec().inputs();
-            int side = (int) Math.round(Math.sqrt(inputsPerImage));
-            if (side * side != inputsPerImage) {
+            int side = Inference.imageSide(inputsPerImage);
+            if (side == 0) {
                 throw new IllegalArgumentException("the model takes " + inputsPerImage + " inputs, not a square image");
             }
             List<ImageInputs.Image> images = new ArrayList<>();
