@@ -80,6 +80,17 @@ enum {
     WSIM_T_FREES,         // cuMemFree
     WSIM_T_FAULTS_MEMCHECK, WSIM_T_FAULTS_HAZARD, WSIM_T_FAULTS_BARRIER, WSIM_T_FAULTS_API,
     WSIM_T_LIVE_ALLOCS,   // device allocations alive now (not reset by wsim_trace_reset)
+    // CUDA graphs (stream capture). The counters above count host-issued work only: a launch or copy
+    // recorded by a capture executes nothing and counts as WSIM_T_CAPTURED_NODES; what a replay executes
+    // counts below, so "1 graph launch per step, N kernels inside" reads off directly.
+    WSIM_T_GRAPH_LAUNCHES,      // cuGraphLaunch
+    WSIM_T_GRAPH_KERNELS,       // kernels executed inside graph replays
+    WSIM_T_GRAPH_GEMMS,         // cuBLAS GEMMs executed inside graph replays
+    WSIM_T_GRAPH_COPIES,        // copies (any direction) executed inside graph replays
+    WSIM_T_GRAPH_MEMSETS,       // memsets executed inside graph replays
+    WSIM_T_CAPTURED_NODES,      // operations recorded into a graph by stream capture
+    WSIM_T_CAPTURE_VIOLATIONS,  // calls refused because of a stream capture (each also a wsim_note)
+    WSIM_T_WARNINGS,            // warning-level notes (legal, but not what a capture-safe program does)
     WSIM_T_COUNT
 };
 WSIM_EXPORT void wsim_trace_count(int counter);      // += 1 (thread-safe)
@@ -92,6 +103,25 @@ WSIM_EXPORT int wsim_is_simulator(void);
 // Launch counts per kernel name: "name count\n" lines (sorted by name) into buf, NUL-terminated and
 // truncated to len; returns the length of the whole text (as snprintf). Reset by wsim_trace_reset.
 WSIM_EXPORT int wsim_trace_kernels(char* buf, size_t len);
+// A note that is not a fault: a call the program got an error code for because of a stream capture
+// (WSIM_T_CAPTURE_VIOLATIONS), or a warning (WSIM_T_WARNINGS). Printed to stderr once per distinct
+// text as "wengert-sim: capture: ..." / "wengert-sim: warning: ...", kept for wsim_last_note, counted
+// under `counter`; never sticky, never counted as a fault (the program sees the error and handles it).
+WSIM_EXPORT void wsim_note(int counter, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+// The last note's text ("" if none) into buf (NUL-terminated, truncated to len).
+WSIM_EXPORT void wsim_last_note(char* buf, size_t len);
+
+// Stream capture for the stand-in cuBLAS. If `stream` is capturing, records a node that replays by
+// calling run(data, replay_stream) (a nonzero return is a failed replay) and counts `counter` when a
+// replay executes it; the graph owns data and calls free_data(data) when its last copy is destroyed.
+// Returns 1 when recorded (free_data not called), 0 when the stream is not capturing (the caller runs
+// the work now), or a negative CUresult when the call is refused (an invalidated capture, the legacy
+// stream while a blocking stream captures: reported as a wsim_note); data is then not taken.
+WSIM_EXPORT int wsim_capture_node(uint64_t stream, const char* what, int counter, int (*run)(void* data, uint64_t stream),
+                                  void* data, void (*free_data)(void* data));
+// 1 when [ptr, ptr + bytes) lies inside one live device allocation (no report, no stream access).
+WSIM_EXPORT int wsim_is_device_range(const void* ptr, size_t bytes);
+
 // The context's sticky error (a CUresult: 0 none, 700 CUDA_ERROR_ILLEGAL_ADDRESS after a memcheck
 // fault, 719 CUDA_ERROR_LAUNCH_FAILED after a failed kernel); the stand-in cuBLAS fails its calls then.
 WSIM_EXPORT int wsim_sticky_error(void);

@@ -54,6 +54,8 @@ struct cublasContext {
     uint64_t stream = 0;  // a CUstream (cudaStream_t) value; 0: the legacy default stream
     int math = CUBLAS_DEFAULT_MATH;
     int pointer_mode = CUBLAS_POINTER_MODE_HOST;
+    void* workspace = nullptr;  // cublasSetWorkspace_v2's buffer (the reference GEMMs do not use it)
+    size_t workspace_bytes = 0;
 };
 typedef cublasContext* cublasHandle_t;
 
@@ -112,7 +114,37 @@ struct Names<double> {
     static constexpr const char* C = "cublasDgemm matrix C";
 };
 
-// C[q] = alpha op(A[q]) op(B[q]) + beta C[q] for q < batch, column-major.
+// One GEMM's arguments, by value: what a capture records (host-mode alpha and beta are read at the
+// call, as cuBLAS does; the operands are pointers, read and written when the GEMM runs).
+template <typename T>
+struct GemmArgs {
+    int ta, tb;
+    int64_t m, n, k;
+    T al, be;
+    const T* A;
+    int64_t lda, sa;
+    const T* B;
+    int64_t ldb, sb;
+    T* C;
+    int64_t ldc, sc, batch;
+    bool tf32;
+};
+
+template <typename T>
+cublasStatus_t run_gemm(const GemmArgs<T>& g, uint64_t stream);
+
+template <typename T>
+int replay_gemm(void* data, uint64_t stream) {
+    return run_gemm(*(const GemmArgs<T>*)data, stream) == CUBLAS_STATUS_SUCCESS ? 0 : 1;
+}
+
+template <typename T>
+void free_gemm(void* data) {
+    delete (GemmArgs<T>*)data;
+}
+
+// C[q] = alpha op(A[q]) op(B[q]) + beta C[q] for q < batch, column-major. On a capturing stream the
+// GEMM is recorded (a graph node that runs it at each replay), not run.
 template <typename T>
 cublasStatus_t gemm(cublasHandle_t h, int ta, int tb, int64_t m, int64_t n, int64_t k, const T* alpha, const T* A,
                     int64_t lda, int64_t sa, const T* B, int64_t ldb, int64_t sb, const T* beta, T* C, int64_t ldc,
@@ -121,15 +153,45 @@ cublasStatus_t gemm(cublasHandle_t h, int ta, int tb, int64_t m, int64_t n, int6
     if (ta < CUBLAS_OP_N || ta > CUBLAS_OP_C || tb < CUBLAS_OP_N || tb > CUBLAS_OP_C) return CUBLAS_STATUS_INVALID_VALUE;
     if (m < 0 || n < 0 || k < 0 || batch < 0) return CUBLAS_STATUS_INVALID_VALUE;
     bool na = ta == CUBLAS_OP_N, nb = tb == CUBLAS_OP_N;
-    int64_t ar = na ? m : k, ac = na ? k : m;  // A as stored: ar x ac
-    int64_t br = nb ? k : n, bc = nb ? n : k;  // B as stored: br x bc
+    int64_t ar = na ? m : k;  // rows of A as stored
+    int64_t br = nb ? k : n;  // rows of B as stored
     if (lda < (ar > 1 ? ar : 1) || ldb < (br > 1 ? br : 1) || ldc < (m > 1 ? m : 1)) return CUBLAS_STATUS_INVALID_VALUE;
     if (alpha == nullptr || beta == nullptr) return CUBLAS_STATUS_INVALID_VALUE;
     if (h->pointer_mode != CUBLAS_POINTER_MODE_HOST) return CUBLAS_STATUS_NOT_SUPPORTED;
     if (wsim_sticky_error() != 0) return CUBLAS_STATUS_EXECUTION_FAILED;  // the context is broken
+    GemmArgs<T> g = {ta, tb, m, n, k, *alpha, *beta, A, lda, sa, B, ldb, sb, C, ldc, sc, batch,
+                     sizeof(T) == 4 && tf32_enabled(h)};
+    const char* name = sizeof(T) == 4 ? "cublasSgemm" : "cublasDgemm";
+    GemmArgs<T>* node = new GemmArgs<T>(g);
+    int captured = wsim_capture_node(h->stream, name, WSIM_T_GRAPH_GEMMS, replay_gemm<T>, node, free_gemm<T>);
+    if (captured != 1) delete node;  // not taken by a graph
+    if (captured < 0) return CUBLAS_STATUS_EXECUTION_FAILED;  // refused by the capture (a wsim_note says why)
+    if (captured == 1) {
+        if (h->workspace == nullptr)
+            wsim_note(WSIM_T_WARNINGS,
+                      "%s captured on a cuBLAS handle without a user workspace: real cuBLAS then allocates its "
+                      "workspace inside the graph (memory nodes), which cannot be captured into child graphs or "
+                      "device-launched graphs; call cublasSetWorkspace_v2 before the capture",
+                      name);
+        return CUBLAS_STATUS_SUCCESS;
+    }
     wsim_trace_count(WSIM_T_GEMMS);
+    return run_gemm(g, h->stream);
+}
+
+template <typename T>
+cublasStatus_t run_gemm(const GemmArgs<T>& g, uint64_t stream) {
+    if (wsim_sticky_error() != 0) return CUBLAS_STATUS_EXECUTION_FAILED;
+    const int ta = g.ta, tb = g.tb;
+    const int64_t m = g.m, n = g.n, k = g.k, lda = g.lda, sa = g.sa, ldb = g.ldb, sb = g.sb, ldc = g.ldc, sc = g.sc,
+                  batch = g.batch;
+    const T *A = g.A, *B = g.B;
+    T* C = g.C;
+    bool na = ta == CUBLAS_OP_N, nb = tb == CUBLAS_OP_N;
+    int64_t ar = na ? m : k, ac = na ? k : m;
+    int64_t br = nb ? k : n, bc = nb ? n : k;
     if (m == 0 || n == 0 || batch == 0) return CUBLAS_STATUS_SUCCESS;
-    T al = *alpha, be = *beta;
+    T al = g.al, be = g.be;
     bool read_ab = al != (T)0 && k > 0;
     if (!read_ab && be == (T)1) return CUBLAS_STATUS_SUCCESS;  // C unchanged: nothing is accessed
 
@@ -137,17 +199,17 @@ cublasStatus_t gemm(cublasHandle_t h, int ta, int tb, int64_t m, int64_t n, int6
     int64_t lo, hi;
     if (read_ab) {
         if (extent(ar, ac, lda, batch, sa, es, &lo, &hi) &&
-            wsim_check_access(h->stream, (const char*)A + lo, (size_t)(hi - lo), 0, Names<T>::A))
+            wsim_check_access(stream, (const char*)A + lo, (size_t)(hi - lo), 0, Names<T>::A))
             return CUBLAS_STATUS_EXECUTION_FAILED;
         if (extent(br, bc, ldb, batch, sb, es, &lo, &hi) &&
-            wsim_check_access(h->stream, (const char*)B + lo, (size_t)(hi - lo), 0, Names<T>::B))
+            wsim_check_access(stream, (const char*)B + lo, (size_t)(hi - lo), 0, Names<T>::B))
             return CUBLAS_STATUS_EXECUTION_FAILED;
     }
     if (extent(m, n, ldc, batch, sc, es, &lo, &hi) &&
-        wsim_check_access(h->stream, (const char*)C + lo, (size_t)(hi - lo), 1, Names<T>::C))
+        wsim_check_access(stream, (const char*)C + lo, (size_t)(hi - lo), 1, Names<T>::C))
         return CUBLAS_STATUS_EXECUTION_FAILED;
 
-    bool round = sizeof(T) == 4 && tf32_enabled(h);
+    bool round = g.tf32;
     std::vector<T> a(read_ab ? (size_t)(m * k) : 0), b(read_ab ? (size_t)(k * n) : 0), acc(4);
     for (int64_t q = 0; q < batch; q++) {
         const T* Aq = A + q * sa;
@@ -274,9 +336,26 @@ CUBLASAPI cublasStatus_t cublasGetPointerMode_v2(cublasHandle_t h, cublasPointer
     return CUBLAS_STATUS_SUCCESS;
 }
 
-CUBLASAPI cublasStatus_t cublasSetWorkspace_v2(cublasHandle_t h, void*, size_t) {
+// A user workspace, as capture-safe cuBLAS wants (see gemm): checked to be device memory of at least
+// `bytes`, 256-byte aligned (cuBLAS's requirement); NULL with 0 bytes returns to the library's own.
+// The reference GEMMs never use it.
+CUBLASAPI cublasStatus_t cublasSetWorkspace_v2(cublasHandle_t h, void* workspace, size_t bytes) {
     if (!valid(h)) return CUBLAS_STATUS_NOT_INITIALIZED;
-    return CUBLAS_STATUS_SUCCESS;  // the reference GEMMs need no workspace
+    if (workspace == nullptr && bytes == 0) {
+        h->workspace = nullptr;
+        h->workspace_bytes = 0;
+        return CUBLAS_STATUS_SUCCESS;
+    }
+    if (workspace == nullptr || (uintptr_t)workspace % 256 != 0 || !wsim_is_device_range(workspace, bytes)) {
+        wsim_report(WSIM_FAULT_API,
+                    "cublasSetWorkspace_v2: %p (%zu bytes) is not a 256-byte aligned range of one live device "
+                    "allocation",
+                    workspace, bytes);
+        return CUBLAS_STATUS_INVALID_VALUE;
+    }
+    h->workspace = workspace;
+    h->workspace_bytes = bytes;
+    return CUBLAS_STATUS_SUCCESS;
 }
 
 CUBLASAPI cublasStatus_t cublasGetVersion_v2(cublasHandle_t h, int* version) {

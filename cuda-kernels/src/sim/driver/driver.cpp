@@ -37,6 +37,7 @@
 #include <atomic>
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -69,6 +70,7 @@ CUresult g_sticky = CUDA_SUCCESS;
 std::atomic<int64_t> g_trace[WSIM_T_COUNT];
 std::map<std::string, int64_t> g_kernel_counts;
 std::string g_last_report;
+std::string g_last_note;
 std::set<std::string> g_printed;  // each distinct report is printed once
 std::set<std::string> g_interned; // names of operations kept by the hazard checker
 
@@ -143,16 +145,66 @@ std::string describe_addr(uintptr_t addr) {
 
 }  // namespace
 
+struct Capture;
 struct CUstream_st {
     int idx;             // 0: the legacy default stream
     unsigned flags;
     std::vector<uint64_t> vc;  // what this stream knows of every stream's clock (vc[idx] = its own)
     bool destroyed = false;
+    Capture* cap = nullptr;    // the stream capture under way on this stream, if any
 };
 struct CUevent_st {
     unsigned flags;
     bool recorded = false;
     std::vector<uint64_t> vc;
+    uint64_t captured_in = 0;  // the id of the capture it was last recorded in (0: recorded outside one)
+};
+
+// ------------------------------------------------------------------ CUDA graphs (stream capture)
+
+// One recorded operation. Kernel parameters are copied at capture (JCuda frees its argument array
+// after the call); host pointers of copies are kept as pointers, so a replay reads (or writes) the
+// host memory as it is at replay time, as a GPU does.
+struct GNode {
+    enum Type { KERNEL, COPY, MEMSET, HOST_FN, EVENT_RECORD } type;
+    const char* name;  // the entry point that recorded it
+    // KERNEL
+    const wsim_kernel* k = nullptr;
+    unsigned grid[3] = {0, 0, 0}, block[3] = {0, 0, 0};
+    std::vector<unsigned char> argbuf;
+    std::vector<size_t> argoff;
+    // COPY (kind: 0 H2D, 1 D2H, 2 D2D) and MEMSET
+    int kind = 0;
+    void* dst = nullptr;
+    const void* src = nullptr;
+    size_t bytes = 0;
+    unsigned value = 0;
+    size_t n = 0, width = 0;
+    // HOST_FN: work of another library (the stand-in cuBLAS), see wsim_capture_node
+    int (*run)(void*, uint64_t) = nullptr;
+    std::shared_ptr<void> data;
+    int counter = 0;
+    // EVENT_RECORD
+    CUevent_st* event = nullptr;
+};
+struct CUgraphNode_st {
+    GNode* node;
+};
+struct CUgraph_st {
+    std::vector<std::shared_ptr<GNode>> nodes;
+    std::vector<std::unique_ptr<CUgraphNode_st>> handles;  // for cuGraphGetNodes
+};
+struct CUgraphExec_st {
+    std::vector<std::shared_ptr<GNode>> nodes;  // the instantiated copy of the graph's node list
+};
+struct Capture {
+    uint64_t id;
+    CUstream_st* stream;
+    int mode;         // CUstreamCaptureMode given to cuStreamBeginCapture
+    pthread_t thread; // the thread that began it
+    CUgraph_st* graph;
+    bool invalidated = false;
+    std::string why;  // the call that invalidated it
 };
 struct CUctx_st {
     int refs = 0;
@@ -175,7 +227,12 @@ std::unordered_set<CUmod_st*> g_modules;
 std::map<const wsim_kernel*, CUfunc_st*> g_functions;
 std::unordered_set<CUfunc_st*> g_function_set;
 std::vector<uint64_t> g_host_vc;  // what the host knows has completed
-std::unordered_set<void*> g_pinned;
+std::map<uintptr_t, size_t> g_pinned;  // page-locked host allocations: base -> bytes
+std::vector<Capture*> g_captures;       // the stream captures under way
+uint64_t g_next_capture_id = 1;
+std::unordered_set<CUgraph_st*> g_graphs;
+std::unordered_set<CUgraphExec_st*> g_execs;
+thread_local int t_capture_mode = CU_STREAM_CAPTURE_MODE_GLOBAL;  // cuThreadExchangeStreamCaptureMode
 
 CUstream_st* legacy() { return g_streams[0]; }
 
@@ -296,6 +353,85 @@ CUstream_st* stream_of(CUstream h, const char* name) {
 }
 
 void count(int counter) { g_trace[counter].fetch_add(1, std::memory_order_relaxed); }
+
+// ------------------------------------------------------------------ stream capture rules
+
+const char* mode_name(int m) { return m == 0 ? "GLOBAL" : m == 1 ? "THREAD_LOCAL" : "RELAXED"; }
+
+std::string capture_name(const Capture* c) {
+    return std::string("the capture on ") + stream_name(c->stream->idx) + " (mode " + mode_name(c->mode) + ")";
+}
+
+// Refuses `call` because of capture c: invalidates c (the first reason is kept, for cuStreamEndCapture's
+// report), notes why (wsim_note, WSIM_T_CAPTURE_VIOLATIONS) and returns code.
+#define VIOLATE(c, code, call, why) violate((c), code, #code, (call), (why))
+CUresult violate(Capture* c, CUresult code, const char* code_name, const std::string& call, const char* why) {
+    char b[1024];
+    snprintf(b, sizeof b, "%s returned %s and invalidated %s: %s", call.c_str(), code_name, capture_name(c).c_str(), why);
+    if (!c->invalidated) {
+        c->invalidated = true;
+        c->why = b;
+    }
+    wsim_note(WSIM_T_CAPTURE_VIOLATIONS, "%s", b);
+    return code;
+}
+
+// A potentially unsafe call (cuMemAlloc, cuMemFree, a synchronous copy or memset): refused while a
+// capture forbids it on this thread, as cuThreadExchangeStreamCaptureMode documents: a thread in
+// RELAXED mode is never refused; otherwise a capture not begun RELAXED refuses it on the thread that
+// began it, and a GLOBAL capture refuses it on every thread whose own mode is GLOBAL.
+CUresult check_unsafe(const char* call) {
+    CUresult r = CUDA_SUCCESS;
+    if (t_capture_mode == CU_STREAM_CAPTURE_MODE_RELAXED) return r;
+    for (Capture* c : g_captures) {
+        if (c->mode == CU_STREAM_CAPTURE_MODE_RELAXED) continue;
+        if (pthread_equal(c->thread, pthread_self()) ||
+            (t_capture_mode == CU_STREAM_CAPTURE_MODE_GLOBAL && c->mode == CU_STREAM_CAPTURE_MODE_GLOBAL))
+            r = VIOLATE(c, CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, call,
+                        "a potentially unsafe call during a stream capture (it is not recorded, so a replay would not "
+                        "repeat it); make it before or after the capture, or, if it is safe, switch the thread to "
+                        "CU_STREAM_CAPTURE_MODE_RELAXED around it with cuThreadExchangeStreamCaptureMode");
+    }
+    return r;
+}
+
+// Work on the legacy default stream synchronises implicitly with every blocking stream: refused (and the
+// capture invalidated) while a blocking stream captures.
+CUresult check_legacy(CUstream_st* s, const char* call) {
+    CUresult r = CUDA_SUCCESS;
+    if (s->idx != 0) return r;
+    for (Capture* c : g_captures)
+        if (!(c->stream->flags & CU_STREAM_NON_BLOCKING))
+            r = VIOLATE(c, CUDA_ERROR_STREAM_CAPTURE_IMPLICIT, call,
+                        "work on the legacy default stream would wait for the capturing (blocking) stream; issue it "
+                        "on the capturing stream, or make it before or after the capture");
+    return r;
+}
+
+Capture* active_capture(uint64_t id) {
+    for (Capture* c : g_captures)
+        if (c->id == id) return c;
+    return nullptr;
+}
+
+// Appends a node of `type` to the graph that s is capturing.
+GNode* record(CUstream_st* s, GNode::Type type, const char* name) {
+    auto n = std::make_shared<GNode>();
+    n->type = type;
+    n->name = name;
+    s->cap->graph->nodes.push_back(n);
+    s->cap->graph->handles.push_back(std::unique_ptr<CUgraphNode_st>(new CUgraphNode_st{n.get()}));
+    count(WSIM_T_CAPTURED_NODES);
+    return n.get();
+}
+
+// Whether [p, p + bytes) lies in one page-locked host allocation.
+bool pinned_range(const void* p, size_t bytes) {
+    auto it = g_pinned.upper_bound((uintptr_t)p);
+    if (it == g_pinned.begin()) return false;
+    --it;
+    return (uintptr_t)p + bytes <= it->first + it->second;
+}
 
 // ------------------------------------------------------------------ the fault handler
 
@@ -424,6 +560,52 @@ WSIM_EXPORT void wsim_report(int kind, const char* fmt, ...) {
         if (kind == WSIM_FAULT_MEMCHECK) g_sticky = CUDA_ERROR_ILLEGAL_ADDRESS;
         if (kind == WSIM_FAULT_BARRIER) g_sticky = CUDA_ERROR_LAUNCH_FAILED;
     }
+}
+
+WSIM_EXPORT void wsim_note(int counter, const char* fmt, ...) {
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    LOCK;
+    g_last_note = buf;
+    if (counter >= 0 && counter < WSIM_T_COUNT) count(counter);
+    const char* kind = counter == WSIM_T_WARNINGS ? "warning" : "capture";
+    if (!g_quiet && g_printed.size() < 100000 && g_printed.insert(buf).second) {
+        fprintf(stderr, "wengert-sim: %s: %s\n", kind, buf);
+        fflush(stderr);
+    }
+}
+
+WSIM_EXPORT void wsim_last_note(char* buf, size_t len) {
+    LOCK;
+    if (buf == nullptr || len == 0) return;
+    snprintf(buf, len, "%s", g_last_note.c_str());
+}
+
+WSIM_EXPORT int wsim_capture_node(uint64_t stream, const char* what, int counter, int (*run)(void*, uint64_t),
+                                  void* data, void (*free_data)(void*)) {
+    LOCK;
+    if (!g_inited || g_streams.empty()) return 0;
+    CUstream_st* s = stream_of((CUstream)stream, what);
+    if (s == nullptr) return -(int)CUDA_ERROR_INVALID_HANDLE;
+    if (s->cap == nullptr) {
+        CUresult e = check_legacy(s, what);
+        return e == CUDA_SUCCESS ? 0 : -(int)e;
+    }
+    if (s->cap->invalidated) return -(int)CUDA_ERROR_STREAM_CAPTURE_INVALIDATED;
+    GNode* n = record(s, GNode::HOST_FN, intern(what));
+    n->run = run;
+    n->data = std::shared_ptr<void>(data, free_data);
+    n->counter = counter;
+    return 1;
+}
+
+WSIM_EXPORT int wsim_is_device_range(const void* ptr, size_t bytes) {
+    LOCK;
+    Region* r = live_region_of((uintptr_t)ptr);
+    return r != nullptr && (uintptr_t)ptr + bytes <= r->user + r->size;
 }
 
 WSIM_EXPORT int wsim_check_access(uint64_t stream, const void* ptr, size_t bytes, int write, const char* what) {
@@ -699,6 +881,13 @@ CUAPI CUresult cuCtxGetApiVersion(CUcontext ctx, unsigned int* version) {
 
 CUAPI CUresult cuCtxSynchronize(void) {
     ENTER("cuCtxSynchronize");
+    {
+        CUresult r = CUDA_SUCCESS;
+        for (Capture* c : g_captures)  // it would wait for the capturing stream: refused in every mode
+            r = VIOLATE(c, CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, "cuCtxSynchronize",
+                        "synchronising the context waits for the capturing stream, whose work is recorded, not run");
+        if (r != CUDA_SUCCESS) return r;
+    }
     count(WSIM_T_HOST_SYNCS);
     for (CUstream_st* s : g_streams) host_waits_for(s->vc);
     return CUDA_SUCCESS;
@@ -749,6 +938,8 @@ CUAPI CUresult cuModuleGetFunction(CUfunction* f, CUmodule m, const char* name) 
 namespace {
 
 bool function_valid(CUfunction f) { return f != nullptr && g_function_set.count(f) != 0; }
+CUresult exec_kernel(const wsim_kernel* k, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
+                     CUstream_st* s, void** params, bool graph);
 
 }  // namespace
 
@@ -775,6 +966,35 @@ CUAPI CUresult cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, un
     if (k->nargs > 0 && params == nullptr) return CUDA_ERROR_INVALID_VALUE;
     CUstream_st* s = stream_of(hstream, "cuLaunchKernel");
     if (s == nullptr) return CUDA_ERROR_INVALID_HANDLE;
+    if (s->cap != nullptr) {  // recorded with a copy of its parameters, not run
+        if (s->cap->invalidated) return CUDA_ERROR_STREAM_CAPTURE_INVALIDATED;
+        for (int i = 0; i < k->nargs; i++)
+            if (params[i] == nullptr) return CUDA_ERROR_INVALID_VALUE;
+        GNode* n = record(s, GNode::KERNEL, "cuLaunchKernel");
+        n->k = k;
+        unsigned g[3] = {gx, gy, gz}, b[3] = {bx, by, bz};
+        memcpy(n->grid, g, sizeof g);
+        memcpy(n->block, b, sizeof b);
+        for (int i = 0; i < k->nargs; i++) {
+            size_t off = (n->argbuf.size() + 15) / 16 * 16;
+            n->argoff.push_back(off);
+            n->argbuf.resize(off + k->arg_sizes[i]);
+        }
+        for (int i = 0; i < k->nargs; i++) memcpy(n->argbuf.data() + n->argoff[i], params[i], k->arg_sizes[i]);
+        return CUDA_SUCCESS;
+    }
+    if (CUresult e = check_legacy(s, "cuLaunchKernel")) return e;
+    return exec_kernel(k, gx, gy, gz, bx, by, bz, s, params, false);
+}
+
+namespace {
+
+// Runs a validated launch on s (host-issued, or a graph replay's node: graph = true), through the
+// memory checker and the stream-hazard checker.
+CUresult exec_kernel(const wsim_kernel* k, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
+                     CUstream_st* s, void** params, bool graph) {
+    const unsigned shared = 0;
+    const int kernel_counter = graph ? WSIM_T_GRAPH_KERNELS : WSIM_T_KERNELS;
 
     // Memcheck of the pointer arguments: NULL or inside / at the end of a live allocation.
     std::vector<Region*> regions((size_t)k->nargs, nullptr);
@@ -786,16 +1006,17 @@ CUAPI CUresult cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, un
         if (p == 0) continue;
         Region* r = live_region_of(p);
         if (r == nullptr) {
-            wsim_report(WSIM_FAULT_MEMCHECK, "cuLaunchKernel of %s: argument %d is 0x%lx, %s", k->name, i,
-                        (unsigned long)p, describe_addr(p).c_str());
-            count(WSIM_T_KERNELS);
-            g_kernel_counts[k->name]++;
+            wsim_report(WSIM_FAULT_MEMCHECK, "%s of %s: argument %d is 0x%lx, %s",
+                        graph ? "a graph replay's launch" : "cuLaunchKernel", k->name, i, (unsigned long)p,
+                        describe_addr(p).c_str());
+            count(kernel_counter);
+            if (!graph) g_kernel_counts[k->name]++;
             return g_sticky_enabled ? CUDA_SUCCESS : CUDA_ERROR_ILLEGAL_ADDRESS;  // the launch's error is sticky
         }
         regions[i] = r;
     }
-    count(WSIM_T_KERNELS);
-    g_kernel_counts[k->name]++;
+    count(kernel_counter);
+    if (!graph) g_kernel_counts[k->name]++;
 
     // Stream hazards: every pointer argument reads or writes its whole allocation.
     uint64_t clock = issue(s);
@@ -838,6 +1059,8 @@ CUAPI CUresult cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, un
     }
     return CUDA_SUCCESS;  // a fault is the launch's (sticky) error: returned by the next calls
 }
+
+}  // namespace
 
 // ==================================================================================== memory
 
@@ -915,11 +1138,13 @@ CUresult do_free(CUdeviceptr p, const char* name) {
 
 CUAPI CUresult cuMemAlloc_v2(CUdeviceptr* dptr, size_t bytes) {
     ENTER("cuMemAlloc_v2");
+    if (CUresult e = check_unsafe("cuMemAlloc_v2")) return e;
     return do_alloc(dptr, bytes, "cuMemAlloc_v2");
 }
 
 CUAPI CUresult cuMemFree_v2(CUdeviceptr p) {
     ENTER("cuMemFree_v2");
+    if (CUresult e = check_unsafe("cuMemFree_v2")) return e;
     // cuMemFree waits for the device (as the real driver may): every stream's work is done.
     count(WSIM_T_HOST_SYNCS);
     for (CUstream_st* s : g_streams) host_waits_for(s->vc);
@@ -930,6 +1155,11 @@ CUAPI CUresult cuMemAllocAsync(CUdeviceptr* dptr, size_t bytes, CUstream h) {
     ENTER("cuMemAllocAsync");
     CUstream_st* s = stream_of(h, "cuMemAllocAsync");
     if (s == nullptr) return CUDA_ERROR_INVALID_HANDLE;
+    if (s->cap != nullptr)
+        return VIOLATE(s->cap, CUDA_ERROR_NOT_SUPPORTED, "cuMemAllocAsync",
+                       "memory nodes (stream-ordered allocation inside a capture) are not supported by the Wengert CUDA "
+                       "simulator; allocate before the capture");
+    if (CUresult e = check_legacy(s, "cuMemAllocAsync")) return e;
     CUresult r = do_alloc(dptr, bytes, "cuMemAllocAsync");
     if (r == CUDA_SUCCESS) {
         // The allocation becomes usable in stream order: record it as a write on s.
@@ -943,6 +1173,11 @@ CUAPI CUresult cuMemFreeAsync(CUdeviceptr p, CUstream h) {
     ENTER("cuMemFreeAsync");
     CUstream_st* s = stream_of(h, "cuMemFreeAsync");
     if (s == nullptr) return CUDA_ERROR_INVALID_HANDLE;
+    if (s->cap != nullptr)
+        return VIOLATE(s->cap, CUDA_ERROR_NOT_SUPPORTED, "cuMemFreeAsync",
+                       "memory nodes (stream-ordered free inside a capture) are not supported by the Wengert CUDA "
+                       "simulator; free after the capture");
+    if (CUresult e = check_legacy(s, "cuMemFreeAsync")) return e;
     Region* r = live_region_of((uintptr_t)p);
     if (r != nullptr && r->user == (uintptr_t)p) hazard_access(r, s, issue(s), true, intern("cuMemFreeAsync"));
     return do_free(p, "cuMemFreeAsync");  // a free, not a host sync
@@ -970,7 +1205,7 @@ CUAPI CUresult cuMemAllocHost_v2(void** pp, size_t bytes) {
     if (pp == nullptr || bytes == 0) return CUDA_ERROR_INVALID_VALUE;
     void* p = nullptr;
     if (posix_memalign(&p, PAGE, bytes) != 0) return CUDA_ERROR_OUT_OF_MEMORY;
-    g_pinned.insert(p);
+    g_pinned[(uintptr_t)p] = bytes;
     *pp = p;
     return CUDA_SUCCESS;
 }
@@ -979,7 +1214,7 @@ CUAPI CUresult cuMemHostAlloc(void** pp, size_t bytes, unsigned int) { return cu
 
 CUAPI CUresult cuMemFreeHost(void* p) {
     ENTER("cuMemFreeHost");
-    if (g_pinned.erase(p) == 0) return CUDA_ERROR_INVALID_VALUE;
+    if (g_pinned.erase((uintptr_t)p) == 0) return CUDA_ERROR_INVALID_VALUE;
     free(p);
     return CUDA_SUCCESS;
 }
@@ -992,9 +1227,39 @@ enum Kind { H2D, D2H, D2D };
 
 // One copy: checks the device ranges, records the stream accesses, copies. sync: a synchronous
 // copy on the legacy stream (a host sync for H2D / D2H).
+CUresult exec_copy(Kind kind, void* dst, const void* src, size_t bytes, CUstream_st* s, bool sync, const char* name,
+                   bool graph);
+
 CUresult do_copy(Kind kind, void* dst, const void* src, size_t bytes, CUstream h, bool sync, const char* name) {
     CUstream_st* s = sync ? legacy() : stream_of(h, name);
     if (s == nullptr) return CUDA_ERROR_INVALID_HANDLE;
+    if (sync)
+        if (CUresult e = check_unsafe(name)) return e;
+    if (CUresult e = check_legacy(s, name)) return e;
+    if (s->cap != nullptr) {
+        if (s->cap->invalidated) return CUDA_ERROR_STREAM_CAPTURE_INVALIDATED;
+        if (bytes == 0) return CUDA_SUCCESS;
+        if ((kind == H2D && src == nullptr) || (kind == D2H && dst == nullptr)) return CUDA_ERROR_INVALID_VALUE;
+        const void* host = kind == H2D ? src : kind == D2H ? dst : nullptr;
+        if (host != nullptr && !pinned_range(host, bytes))
+            return VIOLATE(s->cap, CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, name,
+                           "a copy between the device and pageable host memory cannot be captured; use page-locked "
+                           "memory (cuMemAllocHost), whose contents a replay reads (or writes) at replay time, or copy "
+                           "outside the capture");
+        GNode* n = record(s, GNode::COPY, name);
+        n->kind = kind;
+        n->dst = dst;
+        n->src = src;
+        n->bytes = bytes;
+        return CUDA_SUCCESS;
+    }
+    return exec_copy(kind, dst, src, bytes, s, sync, name, false);
+}
+
+// Runs a copy on s (host-issued, or a graph replay's node): checks the device ranges, records the
+// stream accesses, copies.
+CUresult exec_copy(Kind kind, void* dst, const void* src, size_t bytes, CUstream_st* s, bool sync, const char* name,
+                   bool graph) {
     if (bytes == 0) return CUDA_SUCCESS;
     if ((kind == H2D && src == nullptr) || (kind == D2H && dst == nullptr)) return CUDA_ERROR_INVALID_VALUE;
     Region* rd = nullptr;
@@ -1008,7 +1273,7 @@ CUresult do_copy(Kind kind, void* dst, const void* src, size_t bytes, CUstream h
     if (rs != nullptr) hazard_access(rs, s, clock, false, what);
     if (rd != nullptr) hazard_access(rd, s, clock, true, what);
     memmove(dst, src, bytes);
-    count(kind == H2D ? WSIM_T_COPY_H2D : kind == D2H ? WSIM_T_COPY_D2H : WSIM_T_COPY_D2D);
+    count(graph ? WSIM_T_GRAPH_COPIES : kind == H2D ? WSIM_T_COPY_H2D : kind == D2H ? WSIM_T_COPY_D2H : WSIM_T_COPY_D2D);
     if (sync && kind != D2D) {
         count(WSIM_T_HOST_SYNCS);
         host_waits_for(s->vc);
@@ -1067,9 +1332,31 @@ CUAPI CUresult cuMemcpyAsync(CUdeviceptr dst, CUdeviceptr src, size_t bytes, CUs
 
 namespace {
 
+CUresult exec_memset(CUdeviceptr dst, unsigned value, size_t n, size_t width, CUstream_st* s, const char* name,
+                     bool graph);
+
 CUresult do_memset(CUdeviceptr dst, unsigned value, size_t n, size_t width, CUstream h, bool sync, const char* name) {
     CUstream_st* s = sync ? legacy() : stream_of(h, name);
     if (s == nullptr) return CUDA_ERROR_INVALID_HANDLE;
+    if (sync)
+        if (CUresult e = check_unsafe(name)) return e;
+    if (CUresult e = check_legacy(s, name)) return e;
+    if (s->cap != nullptr) {
+        if (s->cap->invalidated) return CUDA_ERROR_STREAM_CAPTURE_INVALIDATED;
+        if (n == 0) return CUDA_SUCCESS;
+        if (dst % width != 0 || n > ((size_t)1 << 48) / width) return CUDA_ERROR_INVALID_VALUE;
+        GNode* g = record(s, GNode::MEMSET, name);
+        g->dst = (void*)dst;
+        g->value = value;
+        g->n = n;
+        g->width = width;
+        return CUDA_SUCCESS;
+    }
+    return exec_memset(dst, value, n, width, s, name, false);
+}
+
+CUresult exec_memset(CUdeviceptr dst, unsigned value, size_t n, size_t width, CUstream_st* s, const char* name,
+                     bool graph) {
     if (n == 0) return CUDA_SUCCESS;
     if (dst % width != 0) return CUDA_ERROR_INVALID_VALUE;
     if (n > ((size_t)1 << 48) / width) return CUDA_ERROR_INVALID_VALUE;
@@ -1087,7 +1374,7 @@ CUresult do_memset(CUdeviceptr dst, unsigned value, size_t n, size_t width, CUst
         uint32_t* p = (uint32_t*)dst;
         for (size_t i = 0; i < n; i++) p[i] = v;
     }
-    count(WSIM_T_MEMSETS);
+    count(graph ? WSIM_T_GRAPH_MEMSETS : WSIM_T_MEMSETS);
     return CUDA_SUCCESS;
 }
 
@@ -1155,6 +1442,11 @@ CUAPI CUresult cuStreamSynchronize(CUstream h) {
     ENTER("cuStreamSynchronize");
     CUstream_st* s = stream_of(h, "cuStreamSynchronize");
     if (s == nullptr) return CUDA_ERROR_INVALID_HANDLE;
+    if (s->cap != nullptr)
+        return VIOLATE(s->cap, CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, "cuStreamSynchronize",
+                       "synchronising with a capturing stream (its work is recorded, not run; a read of a result "
+                       "inside the captured work is such a synchronisation): end the capture first");
+    if (CUresult e = check_legacy(s, "cuStreamSynchronize")) return e;
     count(WSIM_T_HOST_SYNCS);
     if (s->idx == 0) issue(s);  // the legacy stream also waits for the blocking streams
     host_waits_for(s->vc);
@@ -1165,6 +1457,9 @@ CUAPI CUresult cuStreamQuery(CUstream h) {
     ENTER("cuStreamQuery");
     CUstream_st* s = stream_of(h, "cuStreamQuery");
     if (s == nullptr) return CUDA_ERROR_INVALID_HANDLE;
+    if (s->cap != nullptr)
+        return VIOLATE(s->cap, CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, "cuStreamQuery",
+                       "querying a capturing stream: end the capture first");
     host_waits_for(s->vc);  // everything ran already: the query says done, and the host knows it
     return CUDA_SUCCESS;
 }
@@ -1174,6 +1469,20 @@ CUAPI CUresult cuStreamWaitEvent(CUstream h, CUevent e, unsigned int flags) {
     CUstream_st* s = stream_of(h, "cuStreamWaitEvent");
     if (s == nullptr || g_events.count(e) == 0) return CUDA_ERROR_INVALID_HANDLE;
     if (flags != 0) return CUDA_ERROR_INVALID_VALUE;
+    Capture* ec = e->captured_in != 0 ? active_capture(e->captured_in) : nullptr;
+    if (s->cap != nullptr) {
+        if (s->cap->invalidated) return CUDA_ERROR_STREAM_CAPTURE_INVALIDATED;
+        if (ec == s->cap) return CUDA_SUCCESS;  // the linear case: already ordered by the capture's sequence
+        return VIOLATE(s->cap, CUDA_ERROR_NOT_SUPPORTED, "cuStreamWaitEvent",
+                       "a capturing stream waiting for an event recorded outside its capture (an external "
+                       "dependency) is not supported by the Wengert CUDA simulator; only events recorded and waited "
+                       "for on the capturing stream itself are");
+    }
+    if (ec != nullptr)
+        return VIOLATE(ec, CUDA_ERROR_NOT_SUPPORTED, "cuStreamWaitEvent",
+                       "another stream joining a capture (a fork by waiting for an event recorded in it) is not "
+                       "supported by the Wengert CUDA simulator; capture on one stream");
+    if (CUresult r = check_legacy(s, "cuStreamWaitEvent")) return r;
     issue(s);
     vc_merge(s->vc, e->vc);
     return CUDA_SUCCESS;
@@ -1193,9 +1502,17 @@ CUAPI CUresult cuEventRecord(CUevent e, CUstream h) {
     ENTER("cuEventRecord");
     CUstream_st* s = stream_of(h, "cuEventRecord");
     if (s == nullptr || g_events.count(e) == 0) return CUDA_ERROR_INVALID_HANDLE;
+    if (s->cap != nullptr) {  // an event record node: a replay records the event on its stream
+        if (s->cap->invalidated) return CUDA_ERROR_STREAM_CAPTURE_INVALIDATED;
+        record(s, GNode::EVENT_RECORD, "cuEventRecord")->event = e;
+        e->captured_in = s->cap->id;
+        return CUDA_SUCCESS;
+    }
+    if (CUresult r = check_legacy(s, "cuEventRecord")) return r;
     issue(s);
     e->vc = s->vc;
     e->recorded = true;
+    e->captured_in = 0;
     return CUDA_SUCCESS;
 }
 
@@ -1211,6 +1528,9 @@ CUAPI CUresult cuEventRecordWithFlags(CUevent e, CUstream h, unsigned int flags)
 CUAPI CUresult cuEventQuery(CUevent e) {
     ENTER("cuEventQuery");
     if (g_events.count(e) == 0) return CUDA_ERROR_INVALID_HANDLE;
+    if (Capture* c = e->captured_in != 0 ? active_capture(e->captured_in) : nullptr)
+        return VIOLATE(c, CUDA_ERROR_CAPTURED_EVENT, "cuEventQuery",
+                       "the event was last recorded inside a capture under way (its record is in the graph, not done)");
     host_waits_for(e->vc);
     return CUDA_SUCCESS;
 }
@@ -1218,6 +1538,9 @@ CUAPI CUresult cuEventQuery(CUevent e) {
 CUAPI CUresult cuEventSynchronize(CUevent e) {
     ENTER("cuEventSynchronize");
     if (g_events.count(e) == 0) return CUDA_ERROR_INVALID_HANDLE;
+    if (Capture* c = e->captured_in != 0 ? active_capture(e->captured_in) : nullptr)
+        return VIOLATE(c, CUDA_ERROR_CAPTURED_EVENT, "cuEventSynchronize",
+                       "the event was last recorded inside a capture under way (its record is in the graph, not done)");
     count(WSIM_T_HOST_SYNCS);
     host_waits_for(e->vc);
     return CUDA_SUCCESS;
@@ -1262,4 +1585,181 @@ CUAPI CUresult cuGetErrorString(CUresult error, const char** p) {
         }
     *p = nullptr;
     return CUDA_ERROR_INVALID_VALUE;
+}
+
+// ==================================================================================== CUDA graphs
+
+CUAPI CUresult cuThreadExchangeStreamCaptureMode(CUstreamCaptureMode* mode) {
+    LOCK;
+    if (!g_inited) return CUDA_ERROR_NOT_INITIALIZED;
+    if (mode == nullptr || (int)*mode < 0 || (int)*mode > 2) return CUDA_ERROR_INVALID_VALUE;
+    int old = t_capture_mode;
+    t_capture_mode = (int)*mode;
+    *mode = (CUstreamCaptureMode)old;
+    return CUDA_SUCCESS;
+}
+
+CUAPI CUresult cuStreamBeginCapture_v2(CUstream h, CUstreamCaptureMode mode) {
+    ENTER("cuStreamBeginCapture_v2");
+    CUstream_st* s = stream_of(h, "cuStreamBeginCapture_v2");
+    if (s == nullptr) return CUDA_ERROR_INVALID_HANDLE;
+    if ((int)mode < 0 || (int)mode > 2) return CUDA_ERROR_INVALID_VALUE;
+    if (s->idx == 0) {
+        wsim_note(WSIM_T_CAPTURE_VIOLATIONS,
+                  "cuStreamBeginCapture_v2 returned CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED: the legacy default stream "
+                  "cannot be captured; capture a stream made by cuStreamCreate");
+        return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
+    }
+    if (s->cap != nullptr) {
+        wsim_note(WSIM_T_CAPTURE_VIOLATIONS, "cuStreamBeginCapture_v2 returned CUDA_ERROR_ILLEGAL_STATE: %s is capturing already",
+                  stream_name(s->idx).c_str());
+        return CUDA_ERROR_ILLEGAL_STATE;
+    }
+    Capture* c = new Capture();
+    c->id = g_next_capture_id++;
+    c->stream = s;
+    c->mode = (int)mode;
+    c->thread = pthread_self();
+    c->graph = new CUgraph_st();
+    s->cap = c;
+    g_captures.push_back(c);
+    return CUDA_SUCCESS;
+}
+
+CUAPI CUresult cuStreamEndCapture(CUstream h, CUgraph* graph) {
+    ENTER("cuStreamEndCapture");
+    CUstream_st* s = stream_of(h, "cuStreamEndCapture");
+    if (s == nullptr) return CUDA_ERROR_INVALID_HANDLE;
+    if (graph == nullptr) return CUDA_ERROR_INVALID_VALUE;
+    Capture* c = s->cap;
+    if (c == nullptr) {
+        wsim_note(WSIM_T_CAPTURE_VIOLATIONS, "cuStreamEndCapture returned CUDA_ERROR_ILLEGAL_STATE: %s is not capturing",
+                  stream_name(s->idx).c_str());
+        return CUDA_ERROR_ILLEGAL_STATE;
+    }
+    if (c->mode != CU_STREAM_CAPTURE_MODE_RELAXED && !pthread_equal(c->thread, pthread_self())) {
+        wsim_note(WSIM_T_CAPTURE_VIOLATIONS,
+                  "cuStreamEndCapture returned CUDA_ERROR_STREAM_CAPTURE_WRONG_THREAD: %s was begun on another thread",
+                  capture_name(c).c_str());
+        return CUDA_ERROR_STREAM_CAPTURE_WRONG_THREAD;
+    }
+    s->cap = nullptr;
+    for (size_t i = 0; i < g_captures.size(); i++)
+        if (g_captures[i] == c) g_captures.erase(g_captures.begin() + (long)i);
+    for (CUevent_st* e : g_events)
+        if (e->captured_in == c->id) e->captured_in = 0;  // now a node of a graph: queries see "not recorded"
+    CUresult r = CUDA_SUCCESS;
+    if (c->invalidated) {
+        wsim_note(WSIM_T_CAPTURE_VIOLATIONS, "cuStreamEndCapture returned CUDA_ERROR_STREAM_CAPTURE_INVALIDATED: %s",
+                  c->why.c_str());
+        delete c->graph;
+        *graph = nullptr;
+        r = CUDA_ERROR_STREAM_CAPTURE_INVALIDATED;
+    } else {
+        g_graphs.insert(c->graph);
+        *graph = c->graph;
+    }
+    delete c;
+    return r;
+}
+
+CUAPI CUresult cuGraphGetNodes(CUgraph g, CUgraphNode* nodes, size_t* num) {
+    ENTER("cuGraphGetNodes");
+    if (g_graphs.count(g) == 0) return CUDA_ERROR_INVALID_VALUE;
+    if (num == nullptr) return CUDA_ERROR_INVALID_VALUE;
+    size_t n = g->handles.size();
+    if (nodes != nullptr) {
+        for (size_t i = 0; i < *num; i++) nodes[i] = i < n ? g->handles[i].get() : nullptr;
+        if (*num > n) *num = n;
+    } else {
+        *num = n;
+    }
+    return CUDA_SUCCESS;
+}
+
+CUAPI CUresult cuGraphInstantiateWithFlags(CUgraphExec* exec, CUgraph g, unsigned long long flags) {
+    ENTER("cuGraphInstantiateWithFlags");
+    if (exec == nullptr || g_graphs.count(g) == 0) return CUDA_ERROR_INVALID_VALUE;
+    if (flags != 0) {
+        wsim_report(WSIM_FAULT_API, "cuGraphInstantiateWithFlags: flags 0x%llx are not supported by the Wengert CUDA simulator",
+                    flags);
+        return CUDA_ERROR_NOT_SUPPORTED;
+    }
+    CUgraphExec_st* x = new CUgraphExec_st();
+    x->nodes = g->nodes;  // the nodes are immutable once captured: the exec shares them, the list is its own
+    g_execs.insert(x);
+    *exec = x;
+    return CUDA_SUCCESS;
+}
+
+CUAPI CUresult cuGraphUpload(CUgraphExec x, CUstream h) {
+    ENTER("cuGraphUpload");
+    if (g_execs.count(x) == 0) return CUDA_ERROR_INVALID_VALUE;
+    if (stream_of(h, "cuGraphUpload") == nullptr) return CUDA_ERROR_INVALID_HANDLE;
+    return CUDA_SUCCESS;  // nothing to upload: the simulator's graphs live on the host
+}
+
+CUAPI CUresult cuGraphLaunch(CUgraphExec x, CUstream h) {
+    ENTER("cuGraphLaunch");
+    if (g_execs.count(x) == 0) return CUDA_ERROR_INVALID_VALUE;
+    CUstream_st* s = stream_of(h, "cuGraphLaunch");
+    if (s == nullptr) return CUDA_ERROR_INVALID_HANDLE;
+    if (s->cap != nullptr)
+        return VIOLATE(s->cap, CUDA_ERROR_NOT_SUPPORTED, "cuGraphLaunch",
+                       "launching a graph into a capturing stream (a child graph node) is not supported by the Wengert "
+                       "CUDA simulator");
+    if (CUresult e = check_legacy(s, "cuGraphLaunch")) return e;
+    count(WSIM_T_GRAPH_LAUNCHES);
+    for (const std::shared_ptr<GNode>& np : x->nodes) {
+        GNode* n = np.get();
+        CUresult r = CUDA_SUCCESS;
+        switch (n->type) {
+            case GNode::KERNEL: {
+                std::vector<void*> params(n->argoff.size());
+                for (size_t i = 0; i < params.size(); i++) params[i] = n->argbuf.data() + n->argoff[i];
+                r = exec_kernel(n->k, n->grid[0], n->grid[1], n->grid[2], n->block[0], n->block[1], n->block[2], s,
+                                params.data(), true);
+                break;
+            }
+            case GNode::COPY:
+                r = exec_copy((Kind)n->kind, n->dst, n->src, n->bytes, s, false, n->name, true);
+                break;
+            case GNode::MEMSET:
+                r = exec_memset((CUdeviceptr)n->dst, n->value, n->n, n->width, s, n->name, true);
+                break;
+            case GNode::HOST_FN:
+                count(n->counter);
+                if (n->run(n->data.get(), (uint64_t)(uintptr_t)s) != 0) r = CUDA_ERROR_LAUNCH_FAILED;
+                break;
+            case GNode::EVENT_RECORD:
+                if (g_events.count(n->event) == 0) {
+                    wsim_report(WSIM_FAULT_API, "cuGraphLaunch: an event recorded in the graph was destroyed before the replay");
+                    r = CUDA_ERROR_INVALID_HANDLE;
+                    break;
+                }
+                issue(s);
+                n->event->vc = s->vc;
+                n->event->recorded = true;
+                break;
+        }
+        if (r != CUDA_SUCCESS) return r;
+        // A node that faulted made the context's error sticky: the rest of the graph does not run, and
+        // (as the launch is asynchronous on a GPU) the error is returned by the next calls, not this one.
+        if (sticky_or_success() != CUDA_SUCCESS) return CUDA_SUCCESS;
+    }
+    return CUDA_SUCCESS;
+}
+
+CUAPI CUresult cuGraphExecDestroy(CUgraphExec x) {
+    ENTER("cuGraphExecDestroy");
+    if (g_execs.erase(x) == 0) return CUDA_ERROR_INVALID_VALUE;
+    delete x;
+    return CUDA_SUCCESS;
+}
+
+CUAPI CUresult cuGraphDestroy(CUgraph g) {
+    ENTER("cuGraphDestroy");
+    if (g_graphs.erase(g) == 0) return CUDA_ERROR_INVALID_VALUE;
+    delete g;
+    return CUDA_SUCCESS;
 }

@@ -62,6 +62,18 @@ CUresult cuMemcpy(CUdeviceptr, CUdeviceptr, size_t);
 CUresult cuMemGetAddressRange_v2(CUdeviceptr*, size_t*, CUdeviceptr);
 CUresult cuStreamQuery(CUstream);
 CUresult cuGetErrorString(CUresult, const char**);
+CUresult cuMemAllocHost_v2(void**, size_t);
+CUresult cuMemFreeHost(void*);
+CUresult cuEventQuery(CUevent);
+CUresult cuStreamBeginCapture_v2(CUstream, CUstreamCaptureMode);
+CUresult cuStreamEndCapture(CUstream, CUgraph*);
+CUresult cuThreadExchangeStreamCaptureMode(CUstreamCaptureMode*);
+CUresult cuGraphInstantiateWithFlags(CUgraphExec*, CUgraph, unsigned long long);
+CUresult cuGraphLaunch(CUgraphExec, CUstream);
+CUresult cuGraphUpload(CUgraphExec, CUstream);
+CUresult cuGraphGetNodes(CUgraph, CUgraphNode*, size_t*);
+CUresult cuGraphExecDestroy(CUgraphExec);
+CUresult cuGraphDestroy(CUgraph);
 
 typedef struct cublasContext* cublasHandle_t;
 int cublasCreate_v2(cublasHandle_t*);
@@ -70,6 +82,7 @@ int cublasSetStream_v2(cublasHandle_t, CUstream);
 int cublasSetMathMode(cublasHandle_t, int);
 int cublasSetPointerMode_v2(cublasHandle_t, int);
 int cublasGetVersion_v2(cublasHandle_t, int*);
+int cublasSetWorkspace_v2(cublasHandle_t, void*, size_t);
 int cublasSgemm_v2(cublasHandle_t, int, int, int, int, int, const float*, const float*, int, const float*, int,
                    const float*, float*, int);
 int cublasDgemm_v2(cublasHandle_t, int, int, int, int, int, const double*, const double*, int, const double*, int,
@@ -855,6 +868,312 @@ struct Test {
     void (*fn)();
     bool crashes;  // expected to die of SIGSEGV
 };
+
+// ------------------------------------------------------------------ CUDA graphs (stream capture)
+
+static std::string last_note() {
+    char b[4096];
+    wsim_last_note(b, sizeof b);
+    return b;
+}
+
+static int faults() {
+    return (int)(counter(WSIM_T_FAULTS_MEMCHECK) + counter(WSIM_T_FAULTS_HAZARD) + counter(WSIM_T_FAULTS_BARRIER) +
+                 counter(WSIM_T_FAULTS_API));
+}
+
+// One "training step" of n floats: x = host input (async H2D from pinned memory), y = 2x, acc += y
+// (in place, so every step depends on the last), y = sqrt(acc) elementwise (unary), a memset and a D2D
+// copy into `out`.
+static void step(CUstream s, const float* pinned, CUdeviceptr x, CUdeviceptr y, CUdeviceptr acc, CUdeviceptr out,
+                 int n) {
+    long long nn = n;
+    int add = 0, sqrt_op = 3;
+    CUdeviceptr nullerr = 0;
+    CU(cuMemcpyHtoDAsync_v2(x, pinned, n * sizeof(float), s));
+    CU(launch("wsim_test_read", (n + 127) / 128, 128, s, {&x, &y, &n}));
+    CU(launch("binary_same_f32", (n + 127) / 128, 128, s, {&add, &acc, &y, &acc, &nn, &nullerr}));
+    CU(launch("unary_f32", (n + 127) / 128, 128, s, {&sqrt_op, &acc, &y, &nn}));
+    CU(cuMemsetD32Async(out, 0, n, s));
+    CU(cuMemcpyDtoDAsync_v2(out, y, n * sizeof(float), s));
+}
+
+static void test_graph_replay_equals_eager() {
+    setup();
+    const int n = 1000, steps = 5;  // not a multiple of the block
+    CUstream s;
+    CU(cuStreamCreate(&s, CU_STREAM_DEFAULT));
+    float* pinned = nullptr;
+    CU(cuMemAllocHost_v2((void**)&pinned, n * sizeof(float)));
+    CUdeviceptr x = alloc(n * 4), y = alloc(n * 4), acc = alloc(n * 4), out = alloc(n * 4);
+    auto input = [&](int t) {
+        for (int i = 0; i < n; i++) pinned[i] = 0.37f * (float)(i % 17) + 0.11f * (float)t;
+    };
+    // eager
+    std::vector<std::vector<float>> eager;
+    CU(cuMemsetD32Async(acc, 0, n, s));
+    for (int t = 0; t < steps; t++) {
+        input(t);
+        step(s, pinned, x, y, acc, out, n);
+        CU(cuStreamSynchronize(s));
+        std::vector<float> h(n);
+        CU(cuMemcpyDtoH_v2(h.data(), out, n * 4));
+        eager.push_back(h);
+    }
+    // captured once, replayed `steps` times
+    CU(cuMemsetD32Async(acc, 0, n, s));
+    CU(cuStreamSynchronize(s));
+    wsim_trace_reset();
+    CU(cuStreamBeginCapture_v2(s, CU_STREAM_CAPTURE_MODE_GLOBAL));
+    step(s, pinned, x, y, acc, out, n);
+    CUgraph g = nullptr;
+    CU(cuStreamEndCapture(s, &g));
+    CHECK(g != nullptr, "a graph");
+    CHECK(counter(WSIM_T_KERNELS) == 0 && counter(WSIM_T_COPY_H2D) == 0 && counter(WSIM_T_MEMSETS) == 0,
+          "a capture runs nothing: %lld kernels", (long long)counter(WSIM_T_KERNELS));
+    CHECK(counter(WSIM_T_CAPTURED_NODES) == 6, "6 nodes captured: %lld", (long long)counter(WSIM_T_CAPTURED_NODES));
+    size_t nn = 0;
+    CU(cuGraphGetNodes(g, nullptr, &nn));
+    CHECK(nn == 6, "cuGraphGetNodes: %zu", nn);
+    CUgraphExec ex = nullptr;
+    CU(cuGraphInstantiateWithFlags(&ex, g, 0));
+    CU(cuGraphDestroy(g));  // the exec keeps its own copy
+    CU(cuGraphUpload(ex, s));
+    for (int t = 0; t < steps; t++) {
+        input(t);
+        CU(cuGraphLaunch(ex, s));
+        CU(cuStreamSynchronize(s));
+        std::vector<float> h(n);
+        CU(cuMemcpyDtoH_v2(h.data(), out, n * 4));
+        CHECK(memcmp(h.data(), eager[t].data(), n * 4) == 0, "step %d: replay differs from eager (%g vs %g)", t,
+              h[n - 1], eager[t][n - 1]);
+    }
+    CHECK(counter(WSIM_T_GRAPH_LAUNCHES) == steps, "graph launches %lld", (long long)counter(WSIM_T_GRAPH_LAUNCHES));
+    CHECK(counter(WSIM_T_GRAPH_KERNELS) == 3 * steps, "kernels inside %lld", (long long)counter(WSIM_T_GRAPH_KERNELS));
+    CHECK(counter(WSIM_T_GRAPH_COPIES) == 2 * steps, "copies inside %lld", (long long)counter(WSIM_T_GRAPH_COPIES));
+    CHECK(counter(WSIM_T_GRAPH_MEMSETS) == steps, "memsets inside %lld", (long long)counter(WSIM_T_GRAPH_MEMSETS));
+    CHECK(counter(WSIM_T_KERNELS) == 0 && counter(WSIM_T_COPY_H2D) == 0, "host-issued counters unchanged by replays");
+    CHECK(counter(WSIM_T_ALLOCS) == 0, "no allocation in a replay");
+    CU(cuGraphExecDestroy(ex));
+    CHECK(cuGraphExecDestroy(ex) == CUDA_ERROR_INVALID_VALUE, "destroyed twice");
+    CHECK(faults() == 0, "%s", last_report().c_str());
+}
+
+// A captured H2D copy keeps the host pointer: a replay copies what is there at replay time.
+static void test_graph_rereads_pinned_memory() {
+    setup();
+    CUstream s;
+    CU(cuStreamCreate(&s, CU_STREAM_NON_BLOCKING));
+    float* pinned = nullptr;
+    CU(cuMemAllocHost_v2((void**)&pinned, 64 * sizeof(float)));
+    CUdeviceptr d = alloc(256);
+    pinned[0] = 1.0f;
+    CU(cuStreamBeginCapture_v2(s, CU_STREAM_CAPTURE_MODE_GLOBAL));
+    CU(cuMemcpyHtoDAsync_v2(d, pinned, 256, s));
+    CUgraph g = nullptr;
+    CU(cuStreamEndCapture(s, &g));
+    CUgraphExec ex = nullptr;
+    CU(cuGraphInstantiateWithFlags(&ex, g, 0));
+    float h = 0;
+    CU(cuMemcpyDtoH_v2(&h, d, 4));
+    CHECK(h != 1.0f, "the capture copied nothing (fresh memory is NaN): %g", h);
+    for (float v : {2.0f, 7.5f}) {
+        pinned[0] = v;
+        CU(cuGraphLaunch(ex, s));
+        CU(cuStreamSynchronize(s));
+        CU(cuMemcpyDtoH_v2(&h, d, 4));
+        CHECK(h == v, "the replay read the pinned buffer as it is now: %g, expected %g", h, v);
+    }
+    // pageable memory cannot be captured
+    std::vector<float> pageable(64);
+    CU(cuStreamBeginCapture_v2(s, CU_STREAM_CAPTURE_MODE_GLOBAL));
+    CHECK(cuMemcpyHtoDAsync_v2(d, pageable.data(), 256, s) == CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, "pageable copy");
+    CHECK(has(last_note(), "pageable"), "note: %s", last_note().c_str());
+    CHECK(cuStreamEndCapture(s, &g) == CUDA_ERROR_STREAM_CAPTURE_INVALIDATED && g == nullptr, "invalidated");
+    CHECK(faults() == 0, "%s", last_report().c_str());
+}
+
+static void test_graph_sync_invalidates() {
+    setup();
+    CUstream s;
+    CU(cuStreamCreate(&s, CU_STREAM_DEFAULT));
+    CUdeviceptr a = alloc(1024);
+    int n = 256;
+    wsim_trace_reset();
+    CU(cuStreamBeginCapture_v2(s, CU_STREAM_CAPTURE_MODE_GLOBAL));
+    CU(launch("wsim_test_write", 1, 256, s, {&a, &n}));
+    CHECK(cuStreamSynchronize(s) == CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, "sync of the capturing stream");
+    CHECK(has(last_note(), "cuStreamSynchronize returned CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED"), "note: %s",
+          last_note().c_str());
+    CHECK(launch("wsim_test_write", 1, 256, s, {&a, &n}) == CUDA_ERROR_STREAM_CAPTURE_INVALIDATED,
+          "later work on an invalidated capture fails");
+    CUgraph g = (CUgraph)1;
+    CHECK(cuStreamEndCapture(s, &g) == CUDA_ERROR_STREAM_CAPTURE_INVALIDATED && g == nullptr, "end: invalidated");
+    CHECK(has(last_note(), "INVALIDATED: cuStreamSynchronize returned"), "end names the call: %s", last_note().c_str());
+    CHECK(counter(WSIM_T_CAPTURE_VIOLATIONS) == 2, "violations %lld", (long long)counter(WSIM_T_CAPTURE_VIOLATIONS));
+    CU(cuStreamSynchronize(s));  // usable again
+    // a synchronous copy (legacy stream, a host sync) inside a capture
+    float h[4];
+    CU(cuStreamBeginCapture_v2(s, CU_STREAM_CAPTURE_MODE_GLOBAL));
+    CHECK(cuMemcpyDtoH_v2(h, a, 16) == CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, "synchronous copy");
+    CHECK(cuStreamEndCapture(s, &g) == CUDA_ERROR_STREAM_CAPTURE_INVALIDATED, "invalidated by the copy");
+    // cuCtxSynchronize, cuEventQuery of an event recorded in the capture, legacy-stream work
+    CUevent e;
+    CU(cuEventCreate(&e, 0));
+    CU(cuStreamBeginCapture_v2(s, CU_STREAM_CAPTURE_MODE_RELAXED));
+    CU(cuEventRecord(e, s));
+    CU(cuStreamWaitEvent(s, e, 0));  // the linear case
+    CHECK(cuEventQuery(e) == CUDA_ERROR_CAPTURED_EVENT, "query of a captured event");
+    CHECK(cuStreamEndCapture(s, &g) == CUDA_ERROR_STREAM_CAPTURE_INVALIDATED, "invalidated by the query");
+    CU(cuEventQuery(e));  // after the capture: fine
+    CU(cuStreamBeginCapture_v2(s, CU_STREAM_CAPTURE_MODE_GLOBAL));
+    CHECK(launch("wsim_test_write", 1, 256, nullptr, {&a, &n}) == CUDA_ERROR_STREAM_CAPTURE_IMPLICIT,
+          "legacy-stream work while a blocking stream captures");
+    CHECK(cuStreamEndCapture(s, &g) == CUDA_ERROR_STREAM_CAPTURE_INVALIDATED, "invalidated by legacy work");
+    CU(cuStreamBeginCapture_v2(s, CU_STREAM_CAPTURE_MODE_GLOBAL));
+    CHECK(cuCtxSynchronize() == CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, "context sync");
+    CHECK(cuStreamEndCapture(s, &g) == CUDA_ERROR_STREAM_CAPTURE_INVALIDATED, "invalidated by cuCtxSynchronize");
+    CHECK(cuStreamBeginCapture_v2(nullptr, CU_STREAM_CAPTURE_MODE_GLOBAL) == CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED,
+          "the legacy stream cannot be captured");
+    CHECK(cuStreamEndCapture(s, &g) == CUDA_ERROR_ILLEGAL_STATE, "end without begin");
+    // a fork into another stream is reported as not supported, by name
+    CUstream other;
+    CU(cuStreamCreate(&other, CU_STREAM_NON_BLOCKING));
+    CU(cuStreamBeginCapture_v2(s, CU_STREAM_CAPTURE_MODE_GLOBAL));
+    CU(cuEventRecord(e, s));
+    CHECK(cuStreamWaitEvent(other, e, 0) == CUDA_ERROR_NOT_SUPPORTED && has(last_note(), "cuStreamWaitEvent"),
+          "fork: %s", last_note().c_str());
+    CHECK(cuStreamEndCapture(s, &g) == CUDA_ERROR_STREAM_CAPTURE_INVALIDATED, "invalidated by the fork");
+    CHECK(faults() == 0, "no fault: the program was told by error codes: %s", last_report().c_str());
+}
+
+static void test_graph_alloc_modes() {
+    setup();
+    CUstream s;
+    CU(cuStreamCreate(&s, CU_STREAM_NON_BLOCKING));
+    CUdeviceptr p = 0;
+    CUgraph g = nullptr;
+    CU(cuStreamBeginCapture_v2(s, CU_STREAM_CAPTURE_MODE_GLOBAL));
+    CHECK(cuMemAlloc_v2(&p, 1024) == CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, "cuMemAlloc in GLOBAL mode");
+    CHECK(has(last_note(), "cuMemAlloc_v2 returned CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED"), "note: %s",
+          last_note().c_str());
+    CHECK(cuStreamEndCapture(s, &g) == CUDA_ERROR_STREAM_CAPTURE_INVALIDATED, "invalidated by cuMemAlloc");
+    // the same in RELAXED thread mode, as PyTorch's caching allocator does it
+    CU(cuStreamBeginCapture_v2(s, CU_STREAM_CAPTURE_MODE_GLOBAL));
+    CUstreamCaptureMode mode = CU_STREAM_CAPTURE_MODE_RELAXED;
+    CU(cuThreadExchangeStreamCaptureMode(&mode));
+    CHECK(mode == CU_STREAM_CAPTURE_MODE_GLOBAL, "the previous mode is returned: %d", (int)mode);
+    CU(cuMemAlloc_v2(&p, 1024));
+    CU(cuThreadExchangeStreamCaptureMode(&mode));
+    CHECK(mode == CU_STREAM_CAPTURE_MODE_RELAXED, "restored");
+    int n = 256;
+    CU(launch("wsim_test_write", 1, 256, s, {&p, &n}));
+    CU(cuStreamEndCapture(s, &g));
+    CHECK(g != nullptr, "valid graph");
+    // another thread in GLOBAL mode is refused too while a GLOBAL capture is under way; THREAD_LOCAL is not
+    CU(cuStreamBeginCapture_v2(s, CU_STREAM_CAPTURE_MODE_GLOBAL));
+    CUresult other_global = CUDA_SUCCESS, other_local = CUDA_SUCCESS;
+    CUcontext ctx;
+    CU(cuDevicePrimaryCtxRetain(&ctx, 0));
+    std::thread([&] {
+        cuCtxSetCurrent(ctx);
+        CUdeviceptr q = 0;
+        other_global = cuMemAlloc_v2(&q, 256);
+        CUstreamCaptureMode m = CU_STREAM_CAPTURE_MODE_THREAD_LOCAL;
+        cuThreadExchangeStreamCaptureMode(&m);
+        other_local = cuMemAlloc_v2(&q, 256);
+    }).join();
+    CHECK(other_global == CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, "another GLOBAL thread: %d", (int)other_global);
+    CHECK(other_local == CUDA_SUCCESS, "another THREAD_LOCAL thread: %d", (int)other_local);
+    CUgraph g2 = nullptr;
+    CHECK(cuStreamEndCapture(s, &g2) == CUDA_ERROR_STREAM_CAPTURE_INVALIDATED, "invalidated by the other thread");
+    CUgraphExec ex;
+    CU(cuGraphInstantiateWithFlags(&ex, g, 0));
+    wsim_trace_reset();
+    CU(cuGraphLaunch(ex, s));
+    CU(cuStreamSynchronize(s));
+    CHECK(counter(WSIM_T_ALLOCS) == 0 && counter(WSIM_T_GRAPH_KERNELS) == 1, "replay: no allocation, 1 kernel");
+    float h = 0;
+    CU(cuMemcpyDtoH_v2(&h, p + 4 * 255, 4));
+    CHECK(h == 255.0f, "the replayed kernel wrote the relaxed-mode allocation: %g", h);
+    CHECK(faults() == 0, "%s", last_report().c_str());
+}
+
+static void test_graph_gemm() {
+    setup();
+    CUstream s;
+    CU(cuStreamCreate(&s, CU_STREAM_DEFAULT));  // ordered after the legacy stream's memsets
+    cublasHandle_t hb;
+    CHECK(cublasCreate_v2(&hb) == 0, "cublasCreate");
+    CHECK(cublasSetStream_v2(hb, s) == 0, "cublasSetStream");
+    const int m = 33, k = 17, n = 5;
+    std::vector<float> A(m * k), B(k * n);
+    for (int i = 0; i < m * k; i++) A[i] = 0.25f * (float)((i * 7) % 13) - 1.0f;
+    for (int i = 0; i < k * n; i++) B[i] = 0.5f * (float)((i * 5) % 11) - 2.0f;
+    CUdeviceptr a = upload(A), b = upload(B), c1 = alloc(m * n * 4), c2 = alloc(m * n * 4);
+    CU(cuMemsetD8_v2(c1, 0, m * n * 4));
+    CU(cuMemsetD8_v2(c2, 0, m * n * 4));
+    float alpha = 1.5f, beta = 1.0f;  // accumulates: every run changes C
+    for (int t = 0; t < 3; t++)
+        CHECK(cublasSgemm_v2(hb, 0, 0, m, n, k, &alpha, (float*)a, m, (float*)b, k, &beta, (float*)c1, m) == 0, "eager");
+    // without a workspace: captured, with a warning
+    wsim_trace_reset();
+    CU(cuStreamBeginCapture_v2(s, CU_STREAM_CAPTURE_MODE_GLOBAL));
+    CHECK(cublasSgemm_v2(hb, 0, 0, m, n, k, &alpha, (float*)a, m, (float*)b, k, &beta, (float*)c2, m) == 0, "captured");
+    CUgraph g0 = nullptr;
+    CU(cuStreamEndCapture(s, &g0));
+    CHECK(counter(WSIM_T_WARNINGS) == 1 && has(last_note(), "cublasSetWorkspace_v2"), "warning: %s", last_note().c_str());
+    CU(cuGraphDestroy(g0));
+    // with a workspace
+    CUdeviceptr ws = alloc(1 << 20);
+    CHECK(cublasSetWorkspace_v2(hb, (void*)(ws + 8), 1024) == 7, "a misaligned workspace is refused");
+    CHECK(cublasSetWorkspace_v2(hb, (void*)ws, 2 << 20) == 7, "a workspace beyond its allocation is refused");
+    CHECK(cublasSetWorkspace_v2(hb, (void*)ws, 1 << 20) == 0, "workspace");
+    wsim_trace_reset();
+    CU(cuStreamBeginCapture_v2(s, CU_STREAM_CAPTURE_MODE_GLOBAL));
+    CHECK(cublasSgemm_v2(hb, 0, 0, m, n, k, &alpha, (float*)a, m, (float*)b, k, &beta, (float*)c2, m) == 0, "captured");
+    alpha = 100.0f;  // host-mode scalars were read at the capture
+    CUgraph g = nullptr;
+    CU(cuStreamEndCapture(s, &g));
+    CHECK(counter(WSIM_T_GEMMS) == 0 && counter(WSIM_T_WARNINGS) == 0, "captured, not run; no warning");
+    CUgraphExec ex;
+    CU(cuGraphInstantiateWithFlags(&ex, g, 0));
+    for (int t = 0; t < 3; t++) CU(cuGraphLaunch(ex, s));
+    CU(cuStreamSynchronize(s));
+    CHECK(counter(WSIM_T_GRAPH_GEMMS) == 3 && counter(WSIM_T_GEMMS) == 0, "gemms inside %lld",
+          (long long)counter(WSIM_T_GRAPH_GEMMS));
+    std::vector<float> e = download<float>(c1, m * n), r = download<float>(c2, m * n);
+    CHECK(memcmp(e.data(), r.data(), m * n * 4) == 0, "replayed GEMMs equal eager ones bit for bit: %g vs %g", r[0], e[0]);
+    CHECK(cublasDestroy_v2(hb) == 0, "destroy");
+    CU(cuGraphLaunch(ex, s));  // the graph owns its GEMM's arguments: the handle may be gone
+    CU(cuStreamSynchronize(s));
+    CHECK(counter(WSIM_T_FAULTS_MEMCHECK) + counter(WSIM_T_FAULTS_HAZARD) == 0, "%s", last_report().c_str());
+}
+
+// The memory checker still runs in a replay: an allocation freed after the capture is caught.
+static void test_graph_use_after_free() {
+    setup();
+    CUstream s;
+    CU(cuStreamCreate(&s, CU_STREAM_NON_BLOCKING));
+    CUdeviceptr a = alloc(1024), b = alloc(1024);
+    int n = 256;
+    CU(cuStreamBeginCapture_v2(s, CU_STREAM_CAPTURE_MODE_GLOBAL));
+    CU(launch("wsim_test_read", 1, 256, s, {&a, &b, &n}));
+    CUgraph g = nullptr;
+    CU(cuStreamEndCapture(s, &g));
+    CUgraphExec ex;
+    CU(cuGraphInstantiateWithFlags(&ex, g, 0));
+    CU(cuGraphLaunch(ex, s));
+    CU(cuStreamSynchronize(s));
+    CHECK(counter(WSIM_T_FAULTS_MEMCHECK) == 0, "a valid replay: %s", last_report().c_str());
+    CU(cuMemFree_v2(a));
+    CU(cuGraphLaunch(ex, s));  // the error is the launch's, sticky
+    CHECK(counter(WSIM_T_FAULTS_MEMCHECK) == 1, "use-after-free in a replay caught");
+    CHECK(has(last_report(), "a graph replay's launch of wsim_test_read: argument 0") && has(last_report(), "freed"),
+          "report: %s", last_report().c_str());
+    CHECK(cuStreamSynchronize(s) == CUDA_ERROR_ILLEGAL_ADDRESS, "sticky after the replay's fault");
+}
+
 static const Test tests[] = {
     {"oob_kernel_write", test_oob_kernel_write, false},
     {"oob_kernel_read", test_oob_kernel_read, false},
@@ -889,6 +1208,12 @@ static const Test tests[] = {
     {"gemm_beta_zero_nan", test_gemm_beta_zero_nan, false},
     {"gemm_tf32", test_gemm_tf32, false},
     {"gemm_invalid", test_gemm_invalid, false},
+    {"graph_replay_equals_eager", test_graph_replay_equals_eager, false},
+    {"graph_rereads_pinned_memory", test_graph_rereads_pinned_memory, false},
+    {"graph_sync_invalidates", test_graph_sync_invalidates, false},
+    {"graph_alloc_modes", test_graph_alloc_modes, false},
+    {"graph_gemm", test_graph_gemm, false},
+    {"graph_use_after_free", test_graph_use_after_free, false},
 };
 
 int main(int argc, char** argv) {
