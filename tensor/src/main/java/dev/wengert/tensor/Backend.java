@@ -128,6 +128,24 @@ public interface Backend {
     /** Restarts {@link MemoryStats#peakAllocatedBytes()} at the current allocation. */
     void resetPeak();
 
+    /**
+     * Records everything {@code work} queues on this backend (its kernels, copies and GEMMs, in order)
+     * as one replayable unit, without running it, where the backend supports it (CUDA graphs); empty,
+     * <em>without running</em> {@code work}, where it does not (the CPU): the caller then runs its work
+     * eagerly. The work must only queue device work: a host synchronisation (reading a value,
+     * {@link #synchronize}, {@link #download}), a synchronous upload from a Java array, or an allocation
+     * the capture's private memory pool cannot serve breaks the capture, which throws
+     * {@link GraphCaptureException} naming the call and leaves the backend usable. Tensors created inside
+     * the capture come from that pool and keep their addresses for every replay; tensors freed inside it
+     * stay reserved for the graph until {@link CapturedWork#close}. Do not use the backend from other
+     * threads while capturing: their work would be captured too. Close the result to free its memory.
+     *
+     * @throws GraphCaptureException when the captured work did something a graph cannot contain
+     */
+    default java.util.Optional<CapturedWork> capture(Runnable work) {
+        return java.util.Optional.empty();
+    }
+
     /** Waits until every queued operation has finished (no-op on synchronous backends). */
     default void synchronize() {
     }

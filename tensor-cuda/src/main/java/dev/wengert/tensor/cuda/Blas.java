@@ -5,6 +5,8 @@ import static jcuda.jcublas.JCublas2.cublasDgemm;
 import static jcuda.jcublas.JCublas2.cublasDgemmStridedBatched;
 import static jcuda.jcublas.JCublas2.cublasSetMathMode;
 import static jcuda.jcublas.JCublas2.cublasSetStream;
+import static jcuda.jcublas.JCublas2.cublasSetWorkspace;
+import static jcuda.driver.JCudaDriver.cuMemAlloc;
 import static jcuda.jcublas.JCublas2.cublasSgemm;
 import static jcuda.jcublas.JCublas2.cublasSgemmStridedBatched;
 
@@ -25,13 +27,32 @@ import jcuda.runtime.cudaStream_t;
  * when the backend allows it ({@link CudaBackend#setTf32Enabled}, or -Dwengert.cuda.tf32=true at its creation).
  */
 final class Blas {
+    /** The workspace a capture-safe handle gets: NVIDIA's recommendation for Hopper (32 MiB), more than enough before. */
+    static final long WORKSPACE_BYTES = 32L << 20;
+
     private final cublasHandle handle = new cublasHandle();
     private int mathMode = -1;
+    private CUdeviceptr workspace;
 
     /** A handle bound to {@code stream}; the current context must be the backend's. */
     Blas(CUstream stream) {
         status(cublasCreate(handle), "cublasCreate (is the cuBLAS library working with this driver?)");
         status(cublasSetStream(handle, new cudaStream_t(stream)), "cublasSetStream");
+    }
+
+    /**
+     * Gives the handle its own workspace (cublasSetWorkspace), once, before the first graph capture: without
+     * one, cuBLAS allocates its workspace inside a captured graph (memory nodes). A driver allocation that
+     * lives as long as the backend; must not be called during a capture.
+     */
+    synchronized void ensureWorkspace() {
+        if (workspace != null) {
+            return;
+        }
+        CUdeviceptr p = new CUdeviceptr();
+        Cu.check(cuMemAlloc(p, WORKSPACE_BYTES), "allocating the " + (WORKSPACE_BYTES >> 20) + " MiB cuBLAS workspace");
+        status(cublasSetWorkspace(handle, p, WORKSPACE_BYTES), "cublasSetWorkspace");
+        workspace = p;
     }
 
     private static void status(int s, String what) {

@@ -2,6 +2,10 @@ package dev.wengert.tensor.cuda;
 
 import dev.wengert.tensor.spi.Strides;
 import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
+import static jcuda.driver.JCudaDriver.cuGraphDestroy;
+import static jcuda.driver.JCudaDriver.cuGraphInstantiate;
+import static jcuda.driver.JCudaDriver.cuStreamBeginCapture;
+import static jcuda.driver.JCudaDriver.cuStreamEndCapture;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
@@ -10,6 +14,8 @@ import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 
 import dev.wengert.tensor.Backend;
 import dev.wengert.tensor.BinaryOp;
+import dev.wengert.tensor.CapturedWork;
+import dev.wengert.tensor.GraphCaptureException;
 import dev.wengert.tensor.DType;
 import dev.wengert.tensor.Device;
 import dev.wengert.tensor.FusedKernel;
@@ -23,9 +29,14 @@ import dev.wengert.tensor.Tensor;
 import dev.wengert.tensor.UnaryOp;
 import dev.wengert.tensor.spi.Tensors;
 import java.util.Arrays;
+import java.util.Optional;
 import jcuda.Pointer;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUgraph;
+import jcuda.driver.CUgraphExec;
+import jcuda.driver.CUresult;
+import jcuda.driver.CUstreamCaptureMode;
 import jcuda.driver.CUstream;
 import jcuda.driver.CUstream_flags;
 
@@ -35,6 +46,7 @@ import jcuda.driver.CUstream_flags;
  * {@link #synchronize}: errors found by kernels (an index out of range, an integer division by zero)
  * are recorded on the device and thrown at the next synchronising read. Memory comes from a
  * {@link CachingAllocator}. Uploads use a synchronous copy from the Java array (pageable memory).
+ * Work can be captured once and replayed as a CUDA graph ({@link #capture}).
  * Open through {@link CudaDetection}; see {@link CudaFused} for the fused model kernels.
  */
 public final class CudaBackend implements Backend {
@@ -51,6 +63,8 @@ public final class CudaBackend implements Backend {
     private final boolean simulated;
     /** Whether float32 GEMMs of this backend may use TF32; from -Dwengert.cuda.tf32 when the backend is created. */
     private volatile boolean tf32 = Boolean.getBoolean("wengert.cuda.tf32");
+    /** True while {@link #capture} runs its work: the stream records instead of running. */
+    private volatile boolean capturing;
 
     CudaBackend(Device device, CUcontext context, int multiprocessors, String description, boolean simulated) {
         this.simulated = simulated;
@@ -190,15 +204,96 @@ public final class CudaBackend implements Backend {
     @Override
     public void synchronize() {
         makeCurrent();
-        Cu.check(cuStreamSynchronize(stream), "executing the queued kernels on " + device
-                + " (an earlier op failed on the device; run with CUDA_LAUNCH_BLOCKING=1 to find it)");
+        Cu.check(cuStreamSynchronize(stream), capturing
+                ? "synchronize() of " + device + " inside a graph capture (a read of a value, e.g. item(), toFloatArray()"
+                        + " or a download, waits for the device)"
+                : "executing the queued kernels on " + device
+                        + " (an earlier op failed on the device; run with CUDA_LAUNCH_BLOCKING=1 to find it)");
         errors.throwIfAny();
     }
 
     /** Waits for the queued work without reading kernel-recorded errors (before cached blocks go back to the driver). */
-    private void synchronizeQuietly() {
+    void synchronizeQuietly() {
         makeCurrent();
         Cu.check(cuStreamSynchronize(stream), "waiting for " + device + " before returning cached memory to the driver");
+    }
+
+    // ------------------------------------------------------------------ graphs
+
+    /** True while a {@link #capture} is recording this backend's stream. */
+    boolean isCapturing() {
+        return capturing;
+    }
+
+    /**
+     * Captures {@code work} as a CUDA graph: cuStreamBeginCapture (GLOBAL mode) on this backend's stream,
+     * {@code work}, cuStreamEndCapture, cuGraphInstantiate. Before it: the cuBLAS handle gets its own
+     * workspace and the queued work is synchronised (so an earlier kernel error is reported here, not as
+     * a capture failure). During it, memory comes from a private pool (see {@link CachingAllocator}).
+     * Never empty on this backend.
+     *
+     * @throws GraphCaptureException when the work made a call a capture cannot contain (the driver invalidated
+     *                               the capture); the capture and its pool are discarded, the backend is usable
+     */
+    @Override
+    public synchronized Optional<CapturedWork> capture(Runnable work) {
+        makeCurrent();
+        if (capturing) {
+            throw new IllegalStateException("capture() inside a capture on " + device + ": captures do not nest");
+        }
+        blas.ensureWorkspace();
+        synchronize();
+        long expectationsBefore = errors.expectations();
+        CachingAllocator.Pool pool = allocator.beginCapture();
+        int begin = cuStreamBeginCapture(stream, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_GLOBAL);
+        if (begin != CUresult.CUDA_SUCCESS) {
+            allocator.endCapture();
+            allocator.closePool(pool);
+            Cu.check(begin, "cuStreamBeginCapture on " + device);
+        }
+        capturing = true;
+        Throwable failure = null;
+        CUgraph graph = new CUgraph();
+        int end;
+        try {
+            work.run();
+        } catch (RuntimeException | Error e) {
+            failure = e;
+        } finally {
+            end = cuStreamEndCapture(stream, graph);
+            capturing = false;
+            allocator.endCapture();
+        }
+        if (failure == null && end == CUresult.CUDA_SUCCESS) {
+            CUgraphExec exec = new CUgraphExec();
+            int inst = cuGraphInstantiate(exec, graph, 0);
+            if (inst == CUresult.CUDA_SUCCESS) {
+                return Optional.of(new CudaGraph(this, stream, graph, exec, allocator, pool,
+                        errors.expectations() != expectationsBefore));
+            }
+            failure = new IllegalStateException("cuGraphInstantiate failed: " + CUresult.stringFor(inst));
+        }
+        if (end == CUresult.CUDA_SUCCESS) {
+            cuGraphDestroy(graph);
+        }
+        allocator.closePool(pool);
+        if (failure instanceof Error err) {
+            throw err;
+        }
+        if (end == CUresult.CUDA_SUCCESS && !(failure instanceof IllegalStateException ise && isCaptureError(ise))) {
+            throw (RuntimeException) failure; // the work's own error (a shape mismatch...): not the capture's
+        }
+        String cause = failure != null ? failure.getMessage() : "the work swallowed the error of a call that invalidated it";
+        throw new GraphCaptureException("graph capture on " + device + " failed (cuStreamEndCapture: "
+                + CUresult.stringFor(end) + "): " + cause + ". Captured work may only queue device work: no read of a"
+                + " value (item(), toFloatArray(), download), no synchronize(), no upload from a Java array (write"
+                + " inputs into tensors before replay(), outside the capture). The capture was discarded; " + device
+                + " is usable (run the work eagerly).", failure);
+    }
+
+    private static boolean isCaptureError(IllegalStateException e) {
+        String m = String.valueOf(e.getMessage());
+        return m.contains("CUDA_ERROR_STREAM_CAPTURE") || m.contains("CUDA_ERROR_CAPTURED_EVENT");
     }
 
     // ------------------------------------------------------------------ creation

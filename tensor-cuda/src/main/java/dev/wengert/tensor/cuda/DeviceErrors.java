@@ -18,6 +18,7 @@ final class DeviceErrors {
     private final Device device;
     private final CUdeviceptr record = new CUdeviceptr();
     private volatile boolean pending;
+    private volatile long expectations;
 
     /** Allocates and zeroes the record in the current context. */
     DeviceErrors(Device device) {
@@ -30,9 +31,19 @@ final class DeviceErrors {
         return record;
     }
 
-    /** Notes that a queued kernel may report an error. */
+    /**
+     * Notes that a queued kernel may report an error. No device access: inside a graph capture the
+     * record is read only at the first synchronisation after a replay ({@link CudaGraph#replay} calls this
+     * again when its captured work called it).
+     */
     void expect() {
         pending = true;
+        expectations++;
+    }
+
+    /** How many times {@link #expect} was called: a capture compares it before and after its work. */
+    long expectations() {
+        return expectations;
     }
 
     /** After a stream synchronisation: throws (and clears) the recorded error, if any. */

@@ -15,19 +15,33 @@ import java.util.Map;
  * Only usable when the CUDA backend runs on the simulator.
  */
 public final class SimulatorTrace {
-    /** The counters in the order of sim.h's WSIM_T_* enum. */
+    /**
+     * The counters in the order of sim.h's WSIM_T_* enum. {@code kernels} ... {@code memsets} count host-issued
+     * work only; a CUDA graph replay counts one {@code graphLaunches} and the work it runs in the graph* counters;
+     * work recorded by a capture runs nothing and counts {@code capturedNodes}. {@code captureViolations} are calls
+     * the driver refused because of a capture (each with a note, {@link #lastNote}); {@code warnings} are notes of
+     * legal but capture-unsafe use (a GEMM captured on a cuBLAS handle without a workspace). Neither is a fault.
+     */
     public record Counts(long kernels, long gemms, long copiesToDevice, long copiesToHost, long copiesOnDevice, long memsets,
                          long hostSyncs, long allocations, long frees, long memcheckFaults, long hazardFaults,
-                         long barrierFaults, long apiFaults, long liveAllocations) {
-        static final int N = 14;
+                         long barrierFaults, long apiFaults, long liveAllocations, long graphLaunches, long graphKernels,
+                         long graphGemms, long graphCopies, long graphMemsets, long capturedNodes, long captureViolations,
+                         long warnings) {
+        static final int N = 22;
 
         static Counts of(long[] c) {
-            return new Counts(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13]);
+            return new Counts(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13],
+                    c[14], c[15], c[16], c[17], c[18], c[19], c[20], c[21]);
         }
 
-        /** Launches: kernels plus GEMMs. */
+        /** Host-issued launches: kernels plus GEMMs (not counting those inside graph replays). */
         public long launches() {
             return kernels + gemms;
+        }
+
+        /** Launches run inside graph replays: kernels plus GEMMs. */
+        public long graphReplayLaunches() {
+            return graphKernels + graphGemms;
         }
 
         /** Faults of every kind the simulator checks. */
@@ -41,7 +55,11 @@ public final class SimulatorTrace {
                     copiesToHost - earlier.copiesToHost, copiesOnDevice - earlier.copiesOnDevice, memsets - earlier.memsets,
                     hostSyncs - earlier.hostSyncs, allocations - earlier.allocations, frees - earlier.frees,
                     memcheckFaults - earlier.memcheckFaults, hazardFaults - earlier.hazardFaults,
-                    barrierFaults - earlier.barrierFaults, apiFaults - earlier.apiFaults, liveAllocations);
+                    barrierFaults - earlier.barrierFaults, apiFaults - earlier.apiFaults, liveAllocations,
+                    graphLaunches - earlier.graphLaunches, graphKernels - earlier.graphKernels,
+                    graphGemms - earlier.graphGemms, graphCopies - earlier.graphCopies, graphMemsets - earlier.graphMemsets,
+                    capturedNodes - earlier.capturedNodes, captureViolations - earlier.captureViolations,
+                    warnings - earlier.warnings);
         }
     }
 
@@ -53,6 +71,8 @@ public final class SimulatorTrace {
         int wsim_trace_kernels(byte[] buf, long len);
 
         void wsim_last_report(byte[] buf, long len);
+
+        void wsim_last_note(byte[] buf, long len);
 
         int wsim_is_simulator();
     }
@@ -106,6 +126,13 @@ public final class SimulatorTrace {
     public static String lastReport() {
         byte[] buf = new byte[4096];
         sim().wsim_last_report(buf, buf.length);
+        return text(buf);
+    }
+
+    /** The last capture note (why the driver refused a call during a capture) or warning ("" if none). */
+    public static String lastNote() {
+        byte[] buf = new byte[4096];
+        sim().wsim_last_note(buf, buf.length);
         return text(buf);
     }
 
