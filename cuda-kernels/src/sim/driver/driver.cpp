@@ -1424,7 +1424,11 @@ CUAPI CUresult cuStreamCreateWithPriority(CUstream* ph, unsigned int flags, int)
 
 CUAPI CUresult cuStreamDestroy_v2(CUstream h) {
     ENTER("cuStreamDestroy_v2");
-    if (h == nullptr || g_live_streams.erase(h) == 0) return CUDA_ERROR_INVALID_HANDLE;
+    if (h == nullptr || g_live_streams.count(h) == 0) return CUDA_ERROR_INVALID_HANDLE;
+    if (h->cap != nullptr)
+        return VIOLATE(h->cap, CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, "cuStreamDestroy_v2",
+                       "destroying a capturing stream; end the capture first");
+    g_live_streams.erase(h);
     h->destroyed = true;  // kept: its clock stays meaningful to allocations and events
     return CUDA_SUCCESS;
 }

@@ -50,6 +50,7 @@ CUresult cuMemsetD8_v2(CUdeviceptr, unsigned char, size_t);
 CUresult cuMemsetD32Async(CUdeviceptr, unsigned, size_t, CUstream);
 CUresult cuStreamCreate(CUstream*, unsigned);
 CUresult cuStreamSynchronize(CUstream);
+CUresult cuStreamDestroy_v2(CUstream);
 CUresult cuStreamWaitEvent(CUstream, CUevent, unsigned);
 CUresult cuEventCreate(CUevent*, unsigned);
 CUresult cuEventRecord(CUevent, CUstream);
@@ -1044,6 +1045,10 @@ static void test_graph_sync_invalidates() {
     CHECK(cuStreamWaitEvent(other, e, 0) == CUDA_ERROR_NOT_SUPPORTED && has(last_note(), "cuStreamWaitEvent"),
           "fork: %s", last_note().c_str());
     CHECK(cuStreamEndCapture(s, &g) == CUDA_ERROR_STREAM_CAPTURE_INVALIDATED, "invalidated by the fork");
+    CU(cuStreamBeginCapture_v2(other, CU_STREAM_CAPTURE_MODE_GLOBAL));
+    CHECK(cuStreamDestroy_v2(other) == CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, "destroying a capturing stream");
+    CHECK(cuStreamEndCapture(other, &g) == CUDA_ERROR_STREAM_CAPTURE_INVALIDATED, "invalidated by the destroy");
+    CU(cuStreamDestroy_v2(other));
     CHECK(faults() == 0, "no fault: the program was told by error codes: %s", last_report().c_str());
 }
 
