@@ -62,8 +62,10 @@ final class CudaGraph implements CapturedWork {
 
     @Override
     public String describe() {
-        return "CUDA graph of " + nodes + " nodes on " + backend.device() + ", private pool "
-                + CachingAllocator.mib(pool.ownedBytes()) + (closed ? " (closed)" : "");
+        long bytes = pool.ownedBytes();
+        String size = bytes < (1 << 20) ? (bytes + 1023) / 1024 + " KiB" : CachingAllocator.mib(bytes);
+        return "CUDA graph of " + nodes + " nodes on " + backend.device() + ", private pool " + size
+                + (closed ? " (closed)" : "");
     }
 
     /** Waits for the queued replays, then frees the executable graph, the graph and the pool's free blocks. */
