@@ -37,13 +37,17 @@ public final class HostBuffer {
     public void put(int offset, double[] values, double scale) {
         check(offset, values.length);
         if (float64) {
+            double[] scaled = new double[values.length];
             for (int i = 0; i < values.length; i++) {
-                memory.setDouble((long) (offset + i) * 8, values[i] * scale);
+                scaled[i] = values[i] * scale;
             }
+            memory.write((long) offset * 8, scaled, 0, scaled.length);
         } else {
+            float[] scaled = new float[values.length];
             for (int i = 0; i < values.length; i++) {
-                memory.setFloat((long) (offset + i) * 4, (float) (values[i] * scale));
+                scaled[i] = (float) (values[i] * scale);
             }
+            memory.write((long) offset * 4, scaled, 0, scaled.length);
         }
     }
 
@@ -57,9 +61,11 @@ public final class HostBuffer {
         } else if (scale == 1) {
             memory.write((long) offset * 4, values, 0, values.length);
         } else {
+            float[] scaled = new float[values.length];      // one bulk write, not a native call per element
             for (int i = 0; i < values.length; i++) {
-                memory.setFloat((long) (offset + i) * 4, (float) (values[i] * scale));
+                scaled[i] = (float) (values[i] * scale);
             }
+            memory.write((long) offset * 4, scaled, 0, scaled.length);
         }
     }
 
