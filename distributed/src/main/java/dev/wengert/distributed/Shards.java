@@ -4,7 +4,7 @@ package dev.wengert.distributed;
  * Which rows of a global batch each rank trains on: a pure function of the batch's row count, the rank and the
  * number of ranks (the rows themselves come from the loader's order for (seed, epoch), the same on every rank).
  * Rank r takes the contiguous rows {@code [floor(r n / size), floor((r + 1) n / size))}: shares differ by at most
- * one row, a batch of n not divisible by size is covered exactly, and with n < size some ranks take none.
+ * one row, a batch of n not divisible by size is covered exactly, and with n &lt; size some ranks take none.
  */
 public final class Shards {
     private Shards() {

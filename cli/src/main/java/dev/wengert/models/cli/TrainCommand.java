@@ -161,8 +161,8 @@ final class TrainCommand implements Callable<Integer> {
             + " (mpirun -np N --hostfile H ./wengert train --distributed ...): rank 0 writes the run folder")
     boolean distributed;
 
-    @Option(names = "--collective-timeout", paramLabel = "SECONDS", defaultValue = "300",
-            description = "with --distributed: how long a rank waits for the others in an all-reduce before it stops with an"
+    @Option(names = "--collective-timeout", paramLabel = "S", defaultValue = "300",
+            description = "with --distributed: how many seconds a rank waits for the others in an all-reduce before it stops with an"
                     + " error (a rank died or hangs) (default: ${DEFAULT-VALUE})")
     int collectiveTimeout;
 
