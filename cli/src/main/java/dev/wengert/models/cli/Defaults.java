@@ -46,4 +46,7 @@ final class Defaults {
     static double momentum(String model, String optimizer) {
         return model.equals("mlp") && optimizer.equals("sgd") ? MOMENTUM_MLP : 0;
     }
+
+    /** The most processes --nproc starts on one machine. */
+    static final int MAX_NPROC = 256;
 }

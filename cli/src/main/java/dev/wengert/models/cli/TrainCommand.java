@@ -1,5 +1,9 @@
 package dev.wengert.models.cli;
 
+import dev.wengert.distributed.Communicator;
+import dev.wengert.distributed.DataParallelTrainer;
+import dev.wengert.distributed.MpiCommunicator;
+import dev.wengert.distributed.MpiRun;
 import dev.wengert.models.data.BatchLoader;
 import dev.wengert.models.data.MnistData;
 import dev.wengert.models.io.MetricsCsv;
@@ -24,6 +28,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -146,6 +151,23 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--force", description = "write into a --output folder that is not empty, replacing an earlier run's files")
     boolean force;
+
+    @Option(names = "--nproc", paramLabel = "N", description = "train data-parallel in N processes on this machine: starts"
+            + " Open MPI's mpirun, which runs this command in each with --distributed; each global batch of --batch-size is"
+            + " split between them and the result is that of one process (needs Open MPI: apt-get install openmpi-bin)")
+    Integer nproc;
+
+    @Option(names = "--distributed", description = "this process is one rank of a data-parallel run started by mpirun"
+            + " (mpirun -np N --hostfile H ./wengert train --distributed ...): rank 0 writes the run folder")
+    boolean distributed;
+
+    @Option(names = "--collective-timeout", paramLabel = "S", defaultValue = "300",
+            description = "with --distributed: how many seconds a rank waits for the others in an all-reduce before it stops with an"
+                    + " error (a rank died or hangs) (default: ${DEFAULT-VALUE})")
+    int collectiveTimeout;
+
+    /** With --distributed: the ranks; null for one process. */
+    private Communicator comm;
 
     @Option(names = "--resume", paramLabel = "DIR", description = "continue the run in folder DIR where its last epoch ended,"
             + " with its options (those given must agree; --epochs is the total), appending to its metrics")
@@ -291,6 +313,69 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (nproc != null) {
+            return launch();
+        }
+        if (!distributed) {
+            return single();
+        }
+        if (!MpiCommunicator.launchedByMpirun()) {
+            throw usage("--distributed is for the processes mpirun starts; on one machine use --nproc N instead");
+        }
+        CommonOptions.Checks.intIn(spec, "--collective-timeout", collectiveTimeout, 1, 86_400);
+        try (MpiCommunicator c = MpiCommunicator.init(Duration.ofSeconds(collectiveTimeout))) {
+            comm = c;
+            return single();
+        } catch (dev.wengert.distributed.CollectiveTimeoutException e) {
+            parent.context().err().println("wengert train: " + e.getMessage());
+            // a collective cannot be cancelled: leave without MPI_Finalize; mpirun then ends the other ranks
+            parent.context().err().flush();
+            Runtime.getRuntime().halt(Main.FAILED);
+            return Main.FAILED;
+        }
+    }
+
+    /**
+     * --nproc N: runs {@code mpirun -np N java ... train <these options> --distributed} on this machine, the
+     * OpenMP threads of the cores divided between the ranks, and returns its exit code.
+     */
+    private int launch() throws IOException, InterruptedException {
+        CommonOptions.Checks.intIn(spec, "--nproc", nproc, 1, Defaults.MAX_NPROC);
+        if (distributed) {
+            throw usage("--nproc starts the --distributed processes itself; give one of the two");
+        }
+        Path mpirun = MpiRun.mpirun();
+        if (mpirun == null) {
+            throw usage("--nproc needs Open MPI's mpirun, which is not on the PATH: " + MpiRun.installHint()
+                    + ", or leave out --nproc to train in this process");
+        }
+        List<String> program = new ArrayList<>(MpiRun.thisJava());
+        program.add(Main.class.getName());
+        List<String> words = parent.context().commandLine();
+        for (int i = 1; i < words.size(); i++) {
+            String w = words.get(i);
+            if (w.equals("--nproc")) {
+                i++;
+            } else if (!w.startsWith("--nproc=")) {
+                program.add(w);
+            }
+        }
+        program.add("--distributed");
+        ProcessBuilder pb = new ProcessBuilder(MpiRun.command(mpirun, nproc, program)).inheritIO();
+        MpiRun.environment(pb.environment(), nproc);
+        parent.context().out().println("wengert: starting " + Text.count(nproc, "process") + " with " + mpirun + " (OMP_NUM_THREADS="
+                + pb.environment().get("OMP_NUM_THREADS") + " each)");
+        parent.context().out().flush();
+        Process p = pb.start();
+        try {
+            return p.waitFor();
+        } catch (InterruptedException e) {
+            p.destroy();
+            throw e;
+        }
+    }
+
+    private Integer single() throws Exception {
         Resume prior = null;
         if (resume != null) {
             if (output != null) {
@@ -318,15 +403,16 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     private int train(Settings o, Resume prior, Main.Context ctx) throws Exception {
-        PrintStream out = ctx.out();
-        if (prior == null && o.output() != null) {
+        boolean root = comm == null || comm.isRoot();
+        PrintStream out = root ? ctx.out() : new PrintStream(java.io.OutputStream.nullOutputStream());
+        if (root && prior == null && o.output() != null) {
             try {
                 RunFolder.check(o.output(), o.force());
             } catch (RunFolder.Refused r) {
                 throw usage(r.getMessage());
             }
         }
-        if (prior != null) {
+        if (root && prior != null) {
             try {
                 RunFolder.checkWritable(prior.dir);
             } catch (IOException e) {
@@ -366,6 +452,13 @@ final class TrainCommand implements Callable<Integer> {
             }
         }
 
+        if (comm != null) {
+            out.println("distributed: " + Text.count(comm.size(), "process") + ", each global batch of " + o.batchSize()
+                    + " split between them; rank 0 writes the run folder");
+        }
+        if (!root) {
+            return follow(o, prior, spec, dc, train, val, test, ctx);
+        }
         StopRequest.Reason early = ctx.stop().reason();
         if (early != null) {
             out.println(early.word + " by " + early.name() + " before training started; nothing was written");
@@ -473,13 +566,21 @@ final class TrainCommand implements Callable<Integer> {
                 csvRow(csv, earlier.get(start - 1), Double.NaN);     // the run stopped between its checkpoint and its row
             }
             Trainer[] trainer = new Trainer[1];
+            DataParallelTrainer[] parallel = new DataParallelTrainer[1];
+            Runnable requestStop = () -> {
+                if (parallel[0] != null) {
+                    parallel[0].requestStop();
+                } else {
+                    trainer[0].requestStop();
+                }
+            };
             Trainer.Listener listener = new Trainer.Listener() {
                 private long epochStart;
 
                 @Override
                 public void epochStart(int epoch, int steps) {
                     if (stop.requested()) {
-                        trainer[0].requestStop();
+                        requestStop.run();
                     }
                     epochStart = System.nanoTime();
                     console.epochStart(epoch, steps);
@@ -490,7 +591,7 @@ final class TrainCommand implements Callable<Integer> {
                     console.step(step, loss, samples, elapsedNanos);
                     stop.onStep();
                     if (stop.requested()) {
-                        trainer[0].requestStop();
+                        requestStop.run();
                     }
                 }
 
@@ -506,9 +607,14 @@ final class TrainCommand implements Callable<Integer> {
                 }
             };
             trainer[0] = new Trainer(net, opt, lrSchedule, listener);
+            if (comm != null) {
+                parallel[0] = new DataParallelTrainer(comm, net, opt, lrSchedule, listener, DataParallelTrainer.DEFAULT_BUCKET_BYTES);
+                parallel[0].broadcastParameters();
+            }
             Trainer.Evaluation test;
             try {
-                Trainer.FitResult fit = trainer[0].fit(data.train(), data.validation(), start, o.epochs());
+                Trainer.FitResult fit = parallel[0] != null ? parallel[0].fit(data.train(), data.validation(), start, o.epochs())
+                        : trainer[0].fit(data.train(), data.validation(), start, o.epochs());
                 if (fit.interrupted()) {
                     console.abandon();
                     StopRequest.Reason why = stop.reason();
@@ -522,7 +628,7 @@ final class TrainCommand implements Callable<Integer> {
                     }
                     return why.exitCode;
                 }
-                test = Trainer.evaluate(net, data.test());
+                test = comm != null ? DataParallelTrainer.evaluate(comm, net, data.test()) : Trainer.evaluate(net, data.test());
                 int last = fit.epochsFinished();
                 board.addScalar("test/loss", last, test.loss());
                 board.addScalar("test/accuracy", last, test.accuracy());
@@ -567,6 +673,57 @@ final class TrainCommand implements Callable<Integer> {
                         + checkpoints.bestEpoch() + ": " + checkpoints.best());
             }
             out.println("wrote " + written(dir, record, plot, checkpoints));
+            return Main.OK;
+        }
+    }
+
+    /**
+     * A rank other than 0 of a --distributed run: the same model, data and steps as rank 0 (the same options, the
+     * same checkpoint when resuming, then rank 0's parameters broadcast), taking its share of every batch and of
+     * every evaluation, writing nothing. Returns rank 0's exit code for the same ending.
+     */
+    private int follow(Settings o, Resume prior, ModelSpec spec, DeviceChoice dc, BatchLoader train, BatchLoader val, BatchLoader test,
+            Main.Context ctx) {
+        LrSchedule lrSchedule = switch (o.schedule()) {
+            case "step" -> LrSchedule.step(o.lr(), Math.max(1, o.scheduleEpochs() / 3), 0.1);
+            case "cosine" -> LrSchedule.cosine(o.lr(), o.scheduleEpochs(), 0);
+            default -> LrSchedule.constant(o.lr());
+        };
+        Sequential net;
+        try (Scope s = Scope.open()) {
+            net = spec.build(o.seed(), DType.FLOAT32, dc.device());
+        }
+        try (net; Optimizer opt = o.optimizer().equals("adam")
+                ? new Adam(net.parameters(), o.lr(), 0.9, 0.999, 1e-8, o.weightDecay(), true)
+                : new Sgd(net.parameters(), o.lr(), o.momentum(), false, o.weightDecay())) {
+            int start = 0;
+            if (prior != null) {
+                prior.last.restore(net, opt);
+                start = prior.finished();
+            }
+            StopRequest stop = ctx.stop();
+            DataParallelTrainer[] t = new DataParallelTrainer[1];
+            Trainer.Listener listener = new Trainer.Listener() {
+                @Override
+                public void step(int epoch, int step, int steps, double loss, long samples, long elapsedNanos) {
+                    if (stop.requested()) {
+                        t[0].requestStop();
+                    }
+                }
+            };
+            t[0] = new DataParallelTrainer(comm, net, opt, lrSchedule, listener, DataParallelTrainer.DEFAULT_BUCKET_BYTES);
+            t[0].broadcastParameters();
+            Trainer.FitResult fit;
+            try {
+                fit = t[0].fit(train, val, start, o.epochs());
+            } catch (TrainingDivergedException d) {
+                return Main.FAILED;
+            }
+            if (fit.interrupted()) {
+                StopRequest.Reason why = stop.reason();
+                return why == null ? Main.FAILED : why.exitCode;
+            }
+            DataParallelTrainer.evaluate(comm, net, test);
             return Main.OK;
         }
     }

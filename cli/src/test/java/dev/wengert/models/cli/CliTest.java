@@ -189,7 +189,7 @@ class CliTest {
         while (defaults.find()) {
             n++;
         }
-        assertEquals(14, n, "each option names its default once: " + help);
+        assertEquals(15, n, "each option names its default once: " + help);
         assertTrue(help.contains("0 for no validation and no best (default: 0.1)"), help);
         assertTrue(help.contains("--resume=DIR continue the run in folder DIR where its last epoch ended"), help);
         assertTrue(help.contains("last.safetensors the run so far"), help);

@@ -36,7 +36,7 @@ class WengertScriptIT {
         Path cp = ROOT.resolve("cli/target/classpath.txt");
         assertTrue(Files.isRegularFile(cp), cp + " is missing: run ./mvnw -pl cli -am package (or verify) first");
         java.nio.file.attribute.FileTime built = Files.getLastModifiedTime(cp);
-        for (String module : List.of("cuda-kernels", "tensor", "tensor-cpu", "tensor-cuda", "autograd", "models", "cli")) {
+        for (String module : List.of("cuda-kernels", "tensor", "tensor-cpu", "tensor-cuda", "autograd", "models", "distributed", "cli")) {
             Path main = ROOT.resolve(module).resolve("src/main");
             if (!Files.isDirectory(main)) {
                 continue;

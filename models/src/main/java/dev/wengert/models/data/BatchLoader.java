@@ -86,6 +86,34 @@ public final class BatchLoader {
             return new Batch(Tensor.on(device).of(x, n, width), Tensor.on(device).of(y, n));
         }
 
+        /**
+         * Rows {@code [from, to)} of batch {@code i}, as new tensors in the current scope: one process's share of
+         * the batch in data-parallel training, built without the rest of the batch.
+         */
+        public Batch batch(int i, int from, int to) {
+            if (i < 0 || i >= batchCount()) {
+                throw new IndexOutOfBoundsException("batch " + i + " of " + batchCount());
+            }
+            int start = i * batchSize;
+            int n = Math.min(batchSize, count - start);
+            if (from < 0 || to < from || to > n) {
+                throw new IndexOutOfBoundsException("rows " + from + ".." + to + " of batch " + i + " (" + n + " rows)");
+            }
+            float[] x = new float[(to - from) * width];
+            long[] y = new long[to - from];
+            for (int r = from; r < to; r++) {
+                int s = order == null ? start + r : order[start + r];
+                System.arraycopy(features, s * width, x, (r - from) * width, width);
+                y[r - from] = labels[s];
+            }
+            return new Batch(Tensor.on(device).of(x, to - from, width), Tensor.on(device).of(y, to - from));
+        }
+
+        /** Rows in batch {@code i}: the batch size, or fewer for the last batch. */
+        public int batchRows(int i) {
+            return Math.min(batchSize, count - i * batchSize);
+        }
+
         /** Sample indices in visiting order. */
         public int[] order() {
             if (order != null) {
