@@ -175,7 +175,7 @@ std::unordered_set<CUmod_st*> g_modules;
 std::map<const wsim_kernel*, CUfunc_st*> g_functions;
 std::unordered_set<CUfunc_st*> g_function_set;
 std::vector<uint64_t> g_host_vc;  // what the host knows has completed
-std::unordered_set<void*> g_pinned;
+std::map<uintptr_t, size_t> g_pinned;  // page-locked host allocations: start -> bytes
 
 CUstream_st* legacy() { return g_streams[0]; }
 
@@ -970,7 +970,7 @@ CUAPI CUresult cuMemAllocHost_v2(void** pp, size_t bytes) {
     if (pp == nullptr || bytes == 0) return CUDA_ERROR_INVALID_VALUE;
     void* p = nullptr;
     if (posix_memalign(&p, PAGE, bytes) != 0) return CUDA_ERROR_OUT_OF_MEMORY;
-    g_pinned.insert(p);
+    g_pinned[(uintptr_t)p] = bytes;
     *pp = p;
     return CUDA_SUCCESS;
 }
@@ -979,7 +979,7 @@ CUAPI CUresult cuMemHostAlloc(void** pp, size_t bytes, unsigned int) { return cu
 
 CUAPI CUresult cuMemFreeHost(void* p) {
     ENTER("cuMemFreeHost");
-    if (g_pinned.erase(p) == 0) return CUDA_ERROR_INVALID_VALUE;
+    if (g_pinned.erase((uintptr_t)p) == 0) return CUDA_ERROR_INVALID_VALUE;
     free(p);
     return CUDA_SUCCESS;
 }
@@ -990,8 +990,18 @@ namespace {
 
 enum Kind { H2D, D2H, D2D };
 
+// Whether [p, p + bytes) lies in one page-locked allocation (cuMemAllocHost / cuMemHostAlloc).
+bool is_pinned(const void* p, size_t bytes) {
+    auto it = g_pinned.upper_bound((uintptr_t)p);
+    if (it == g_pinned.begin()) return false;
+    --it;
+    return (uintptr_t)p + bytes <= it->first + it->second;
+}
+
 // One copy: checks the device ranges, records the stream accesses, copies. sync: a synchronous
-// copy on the legacy stream (a host sync for H2D / D2H).
+// copy on the legacy stream (a host sync for H2D / D2H). An asynchronous copy to or from pageable
+// host memory is a host sync too, as on a GPU: the driver waits for the stream before it stages the
+// pageable buffer (H2D) or returns only after the copy (D2H); only page-locked memory copies async.
 CUresult do_copy(Kind kind, void* dst, const void* src, size_t bytes, CUstream h, bool sync, const char* name) {
     CUstream_st* s = sync ? legacy() : stream_of(h, name);
     if (s == nullptr) return CUDA_ERROR_INVALID_HANDLE;
@@ -1009,7 +1019,7 @@ CUresult do_copy(Kind kind, void* dst, const void* src, size_t bytes, CUstream h
     if (rd != nullptr) hazard_access(rd, s, clock, true, what);
     memmove(dst, src, bytes);
     count(kind == H2D ? WSIM_T_COPY_H2D : kind == D2H ? WSIM_T_COPY_D2H : WSIM_T_COPY_D2D);
-    if (sync && kind != D2D) {
+    if (kind != D2D && (sync || !is_pinned(kind == H2D ? src : dst, bytes))) {
         count(WSIM_T_HOST_SYNCS);
         host_waits_for(s->vc);
     }
