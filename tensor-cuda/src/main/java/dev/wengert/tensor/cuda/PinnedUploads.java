@@ -39,7 +39,7 @@ import jcuda.driver.CUstream_flags;
  * otherwise by the driver at process exit: backends live for the process). A buffer is reused only when
  * its last copy has completed ({@code cuEventQuery}, non-blocking); copies on one stream complete in
  * order, so when the oldest one in the ring is still busy the ring is exhausted and the host blocks on it
- * (counted by {@link #stagingWaits}). An upload larger than a buffer goes through the ring in chunks of
+ * (counted by {@link #stagingWaits}; the logic is {@link StagingRing}). An upload larger than a buffer goes through the ring in chunks of
  * {@link #STAGING_BYTES}. Thread-safe: one upload at a time per backend.
  */
 final class PinnedUploads {
@@ -72,10 +72,8 @@ final class PinnedUploads {
     private final CUstream copies = new CUstream();
     private final CUevent computeReached = new CUevent();
     private final CUevent copiesDone = new CUevent();
-    private final Staging[] ring = new Staging[RING];
-    private int next;
+    private final StagingRing<Staging> ring;
     private boolean computeMustWait;
-    private long stagingWaits;
 
     /** Creates the copy stream and its events in the current context, which must be the backend's. */
     PinnedUploads(Device device, CUstream compute) {
@@ -85,6 +83,18 @@ final class PinnedUploads {
         Cu.check(cuStreamCreate(copies, CUstream_flags.CU_STREAM_DEFAULT), "cuStreamCreate (upload stream) on " + device);
         Cu.check(cuEventCreate(computeReached, CUevent_flags.CU_EVENT_DISABLE_TIMING), "cuEventCreate on " + device);
         Cu.check(cuEventCreate(copiesDone, CUevent_flags.CU_EVENT_DISABLE_TIMING), "cuEventCreate on " + device);
+        ring = new StagingRing<>(RING, () -> new Staging(device), this::copied,
+                s -> Cu.check(cuEventSynchronize(s.copied), "waiting for an upload staging buffer of " + device));
+    }
+
+    /** Whether the staging buffer's last copy has completed; does not block. */
+    private boolean copied(Staging s) {
+        int r = cuEventQuery(s.copied);
+        if (r == CUresult.CUDA_ERROR_NOT_READY) {
+            return false;
+        }
+        Cu.check(r, "querying an upload staging buffer of " + device);
+        return true;
     }
 
     /**
@@ -103,7 +113,7 @@ final class PinnedUploads {
         int chunk = STAGING_BYTES / bytesPer;
         for (int from = 0; from < numel; from += chunk) {
             int n = Math.min(chunk, numel - from);
-            Staging s = acquire();
+            Staging s = ring.acquire();
             ByteBuffer b = s.view.clear();
             switch (dtype) {
                 case FLOAT32 -> b.asFloatBuffer().put((float[]) host, from, n);
@@ -126,37 +136,14 @@ final class PinnedUploads {
         }
     }
 
-    /** The next staging buffer whose copy has completed: allocated on first use; blocks only when all are busy. */
-    private Staging acquire() {
-        Staging s = ring[next];
-        if (s == null) {
-            s = ring[next] = new Staging(device);
-        } else {
-            int r = cuEventQuery(s.copied);
-            if (r == CUresult.CUDA_ERROR_NOT_READY) {
-                // the oldest copy in the ring is still running, so are the younger ones: the ring is exhausted
-                stagingWaits++;
-                Cu.check(cuEventSynchronize(s.copied), "waiting for an upload staging buffer of " + device);
-            } else {
-                Cu.check(r, "querying an upload staging buffer of " + device);
-            }
-        }
-        next = (next + 1) % RING;
-        return s;
-    }
-
     /** Times an upload found every staging buffer busy and blocked the host until the oldest copy finished. */
     synchronized long stagingWaits() {
-        return stagingWaits;
+        return ring.waits();
     }
 
     /** Staging buffers allocated now (at most {@link #RING}). */
     synchronized int buffers() {
-        int n = 0;
-        for (Staging s : ring) {
-            n += s == null ? 0 : 1;
-        }
-        return n;
+        return ring.size();
     }
 
     /**
@@ -164,13 +151,6 @@ final class PinnedUploads {
      * later uploads allocate them again. The copy stream and its events stay.
      */
     synchronized void releaseBuffers() {
-        for (int i = 0; i < RING; i++) {
-            if (ring[i] != null) {
-                Cu.check(cuEventSynchronize(ring[i].copied), "waiting for an upload staging buffer of " + device);
-                ring[i].free(device);
-                ring[i] = null;
-            }
-        }
-        next = 0;
+        ring.release(s -> s.free(device));
     }
 }
