@@ -1226,7 +1226,9 @@ namespace {
 enum Kind { H2D, D2H, D2D };
 
 // One copy: checks the device ranges, records the stream accesses, copies. sync: a synchronous
-// copy on the legacy stream (a host sync for H2D / D2H).
+// copy on the legacy stream (a host sync for H2D / D2H). An asynchronous copy to or from pageable
+// host memory is a host sync too, as on a GPU: the driver waits for the stream before it stages the
+// pageable buffer (H2D) or returns only after the copy (D2H); only page-locked memory copies async.
 CUresult exec_copy(Kind kind, void* dst, const void* src, size_t bytes, CUstream_st* s, bool sync, const char* name,
                    bool graph);
 
@@ -1274,7 +1276,7 @@ CUresult exec_copy(Kind kind, void* dst, const void* src, size_t bytes, CUstream
     if (rd != nullptr) hazard_access(rd, s, clock, true, what);
     memmove(dst, src, bytes);
     count(graph ? WSIM_T_GRAPH_COPIES : kind == H2D ? WSIM_T_COPY_H2D : kind == D2H ? WSIM_T_COPY_D2H : WSIM_T_COPY_D2D);
-    if (sync && kind != D2D) {
+    if (kind != D2D && (sync || !pinned_range(kind == H2D ? src : dst, bytes))) {
         count(WSIM_T_HOST_SYNCS);
         host_waits_for(s->vc);
     }

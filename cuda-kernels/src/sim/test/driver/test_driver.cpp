@@ -46,6 +46,9 @@ CUresult cuMemcpyHtoD_v2(CUdeviceptr, const void*, size_t);
 CUresult cuMemcpyDtoH_v2(void*, CUdeviceptr, size_t);
 CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr, CUdeviceptr, size_t, CUstream);
 CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr, const void*, size_t, CUstream);
+CUresult cuMemcpyDtoHAsync_v2(void*, CUdeviceptr, size_t, CUstream);
+CUresult cuMemAllocHost_v2(void**, size_t);
+CUresult cuMemFreeHost(void*);
 CUresult cuMemsetD8_v2(CUdeviceptr, unsigned char, size_t);
 CUresult cuMemsetD32Async(CUdeviceptr, unsigned, size_t, CUstream);
 CUresult cuStreamCreate(CUstream*, unsigned);
@@ -571,7 +574,13 @@ static void test_trace() {
     CU(launch("wsim_test_read", 1, 256, s, {&a, &b, &n}));       // kernel
     CU(cuMemsetD32Async(b, 0, 256, s));                          // memset
     CU(cuMemcpyDtoDAsync_v2(b, a, 1024, s));                     // copy D2D
-    CU(cuMemcpyHtoDAsync_v2(a, h, 1024, s));                     // copy H2D, no host sync
+    void* pinned = nullptr;
+    CU(cuMemAllocHost_v2(&pinned, 2048));
+    CU(cuMemcpyHtoDAsync_v2(a, pinned, 1024, s));                // copy H2D from pinned memory, no host sync
+    CU(cuMemcpyDtoHAsync_v2((char*)pinned + 1024, a, 1024, s));  // copy D2H into pinned memory, no host sync
+    CU(cuMemcpyHtoDAsync_v2(a, (char*)pinned + 1536, 1024, s));  // copy H2D across the pinned end: pageable, host sync
+    CU(cuMemcpyHtoDAsync_v2(a, h, 1024, s));                     // copy H2D from pageable memory, host sync
+    CU(cuMemFreeHost(pinned));
     CU(cuStreamSynchronize(s));                                  // host sync
     CU(cuMemcpyDtoH_v2(h, b, sizeof h));                         // copy D2H + host sync
     cublasHandle_t hb;
@@ -585,11 +594,11 @@ static void test_trace() {
     wsim_trace_read(v, WSIM_T_COUNT);
     CHECK(v[WSIM_T_KERNELS] == 3, "kernels %lld", (long long)v[WSIM_T_KERNELS]);
     CHECK(v[WSIM_T_GEMMS] == 1, "gemms %lld", (long long)v[WSIM_T_GEMMS]);
-    CHECK(v[WSIM_T_COPY_H2D] == 2, "h2d %lld", (long long)v[WSIM_T_COPY_H2D]);
-    CHECK(v[WSIM_T_COPY_D2H] == 1, "d2h %lld", (long long)v[WSIM_T_COPY_D2H]);
+    CHECK(v[WSIM_T_COPY_H2D] == 4, "h2d %lld", (long long)v[WSIM_T_COPY_H2D]);
+    CHECK(v[WSIM_T_COPY_D2H] == 2, "d2h %lld", (long long)v[WSIM_T_COPY_D2H]);
     CHECK(v[WSIM_T_COPY_D2D] == 1, "d2d %lld", (long long)v[WSIM_T_COPY_D2D]);
     CHECK(v[WSIM_T_MEMSETS] == 1, "memsets %lld", (long long)v[WSIM_T_MEMSETS]);
-    CHECK(v[WSIM_T_HOST_SYNCS] == 4, "host syncs %lld", (long long)v[WSIM_T_HOST_SYNCS]);
+    CHECK(v[WSIM_T_HOST_SYNCS] == 6, "host syncs %lld", (long long)v[WSIM_T_HOST_SYNCS]);
     CHECK(v[WSIM_T_ALLOCS] == 2, "allocs %lld", (long long)v[WSIM_T_ALLOCS]);
     CHECK(v[WSIM_T_FREES] == 1, "frees %lld", (long long)v[WSIM_T_FREES]);
     CHECK(v[WSIM_T_LIVE_ALLOCS] == 1, "live %lld", (long long)v[WSIM_T_LIVE_ALLOCS]);

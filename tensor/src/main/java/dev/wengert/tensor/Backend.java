@@ -16,8 +16,36 @@ public interface Backend {
     /** Uninitialised memory for {@code numel} elements of {@code dtype}. */
     Storage allocate(DType dtype, int numel);
 
-    /** Copies host data into {@code out}; {@code host} is a float[], double[] or long[] matching out's dtype. */
+    /**
+     * Copies host data into {@code out}; {@code host} is a float[], double[] or long[] matching out's dtype.
+     * The caller may reuse {@code host} as soon as this returns; later ops see the values.
+     */
     void upload(Object host, Tensor out);
+
+    /**
+     * {@link #upload}, except that the copy may still be running when this returns, overlapping the work
+     * queued before it: {@code out} must not be used (read, written or closed) before
+     * {@link #awaitUploadsAhead} was called. The caller may reuse {@code host} at once. For prefetching;
+     * the default is {@link #upload}.
+     */
+    default void uploadAhead(Object host, Tensor out) {
+        upload(host, out);
+    }
+
+    /**
+     * Orders every op issued from now on after the {@link #uploadAhead} copies issued so far, without
+     * blocking the host (on a GPU: the compute stream waits for the copy stream's event). Default: nothing.
+     */
+    default void awaitUploadsAhead() {
+    }
+
+    /**
+     * True when {@link #uploadAhead} overlaps the copy with queued computation, so that preparing the next
+     * batch while the current one computes saves time; false (the default) where uploads are synchronous.
+     */
+    default boolean uploadsOverlapCompute() {
+        return false;
+    }
 
     /** Copies {@code src} into a new host array (float[], double[] or long[] by dtype); synchronises. */
     Object download(Tensor src);

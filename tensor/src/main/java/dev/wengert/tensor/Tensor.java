@@ -265,6 +265,26 @@ public final class Tensor implements AutoCloseable {
     }
 
     /**
+     * Moves this tensor into the calling thread's innermost open scope (out of every scope when none is
+     * open), so that it is freed with that scope: for a tensor made ahead of time and kept forever until
+     * it is handed out, such as a prefetched batch. Returns this.
+     *
+     * @throws IllegalStateException when the tensor belongs to a scope of another thread
+     */
+    public Tensor keepInCurrentScope() {
+        ensureOpen("keepInCurrentScope");
+        Scope target = Scope.current();
+        if (owner != null && owner != target) {
+            owner.checkThread("keepInCurrentScope", this);
+        }
+        if (target != null && target != owner) {
+            target.adopt(this, "keepInCurrentScope");
+        }
+        owner = target;
+        return this;
+    }
+
+    /**
      * Detaches this tensor from every scope: only {@link #close()} (or the Cleaner) will free it.
      *
      * @throws IllegalStateException when the tensor belongs to a scope of another thread

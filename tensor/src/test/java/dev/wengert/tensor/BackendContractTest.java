@@ -2,6 +2,8 @@ package dev.wengert.tensor;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -1157,6 +1159,37 @@ public abstract class BackendContractTest {
         }
         assertTrue(dropped.isClosed());
         assertArrayEquals(new float[] {2, 2, 2}, kept.toFloatArray());
+    }
+
+    @Test
+    void aTensorKeptForeverJoinsTheCurrentScopeWhenHandedOut() {
+        LeakCheck leak = LeakCheck.start();
+        Tensor ahead;
+        try (Scope made = Scope.open()) {
+            ahead = on().of(new float[] {1, 2}, 2).keepForever();
+            assertEquals(0, made.ownedCount());
+        }
+        assertFalse(ahead.isClosed(), "kept forever: outlives the scope it was made in");
+        Tensor inner;
+        try (Scope outer = Scope.open()) {
+            try (Scope handedOut = Scope.open()) {
+                assertSame(ahead, ahead.keepInCurrentScope());
+                assertEquals(1, handedOut.ownedCount());
+                inner = on().ones(DType.FLOAT32, 1);
+                inner.keepInCurrentScope();   // already there: stays
+                assertEquals(2, handedOut.ownedCount());
+                assertArrayEquals(new float[] {1, 2}, ahead.toFloatArray());
+                ahead.keep();                 // and it moves on like any other tensor
+            }
+            assertTrue(inner.isClosed());
+            assertFalse(ahead.isClosed());
+            assertEquals(1, outer.ownedCount());
+        }
+        assertTrue(ahead.isClosed(), "freed with the scope it joined");
+        Tensor loose = on().ones(DType.FLOAT32, 1).keepForever();
+        loose.close();
+        assertThrows(IllegalStateException.class, loose::keepInCurrentScope, "a closed tensor");
+        leak.assertNoLeak("tensors handed into the current scope");
     }
 
     @Test

@@ -1,5 +1,8 @@
 package dev.wengert.models.data;
 
+import dev.wengert.tensor.Backend;
+import dev.wengert.tensor.Backends;
+import dev.wengert.tensor.DType;
 import dev.wengert.tensor.Device;
 import dev.wengert.tensor.Tensor;
 import java.nio.ByteBuffer;
@@ -50,30 +53,69 @@ public final class BatchLoader {
         return new BatchLoader(split.imagesAsFloats(), split.labelsAsLongs(), split.rows() * split.cols(), batchSize, shuffle, seed, device);
     }
 
-    /** One mini-batch; its tensors belong to the scope that was current when it was made. */
+    /** One mini-batch; its tensors belong to the scope that was current when {@link Epoch#batch} returned it. */
     public record Batch(Tensor features, Tensor labels) {
         public int size() {
             return labels.dim(0);
         }
     }
 
-    /** The batches of one epoch, in the order for that epoch. */
-    public final class Epoch {
+    /**
+     * The batches of one epoch, in the order for that epoch. A prefetching epoch ({@link #epoch(int, boolean)})
+     * prepares batch i + 1 (gathered on the host, its upload queued) when it hands out batch i, so that
+     * on a GPU the copy overlaps step i; the prepared batch belongs to no scope until it is handed out, and
+     * {@link #close} frees it when the epoch is abandoned. Confined to one thread.
+     */
+    public final class Epoch implements AutoCloseable {
         private final int[] order;
+        private final Backend prefetchOn;
+        private Batch ahead;
+        private int aheadIndex = -1;
 
-        private Epoch(int[] order) {
+        private Epoch(int[] order, boolean prefetch) {
             this.order = order;
+            Backend b = prefetch ? Backends.of(device) : null;
+            this.prefetchOn = b != null && b.uploadsOverlapCompute() ? b : null;
         }
 
         public int batches() {
             return batchCount();
         }
 
-        /** Batch {@code i} (0-based), as new tensors in the current scope. */
+        /** True when this epoch prepares the next batch ahead (asked for, and the device's uploads overlap compute). */
+        public boolean prefetches() {
+            return prefetchOn != null;
+        }
+
+        /**
+         * Batch {@code i} (0-based), as tensors in the current scope. Any order is allowed; a prefetching
+         * epoch then prepares batch i + 1 (a prepared batch that is not the one asked for is freed).
+         */
         public Batch batch(int i) {
             if (i < 0 || i >= batchCount()) {
                 throw new IndexOutOfBoundsException("batch " + i + " of " + batchCount());
             }
+            Batch b;
+            if (ahead != null && aheadIndex == i) {
+                b = ahead;
+                ahead = null;
+                prefetchOn.awaitUploadsAhead();     // the kernels queued from now on wait for its copy
+                b.features().keepInCurrentScope();
+                b.labels().keepInCurrentScope();
+            } else {
+                close();
+                b = make(i, null);
+            }
+            if (prefetchOn != null && i + 1 < batchCount()) {
+                Batch next = make(i + 1, prefetchOn);
+                ahead = new Batch(next.features().keepForever(), next.labels().keepForever());
+                aheadIndex = i + 1;
+            }
+            return b;
+        }
+
+        /** Gathers batch {@code i}; uploads it ahead on {@code ahead} (not awaited), or plainly when null. */
+        private Batch make(int i, Backend uploadAhead) {
             int from = i * batchSize;
             int n = Math.min(batchSize, count - from);
             float[] x = new float[n * width];
@@ -83,7 +125,35 @@ public final class BatchLoader {
                 System.arraycopy(features, s * width, x, r * width, width);
                 y[r] = labels[s];
             }
-            return new Batch(Tensor.on(device).of(x, n, width), Tensor.on(device).of(y, n));
+            if (uploadAhead == null) {
+                return new Batch(Tensor.on(device).of(x, n, width), Tensor.on(device).of(y, n));
+            }
+            Tensor xt = Tensor.on(device).empty(DType.FLOAT32, n, width);
+            Tensor yt = Tensor.on(device).empty(DType.INT64, n);
+            try {
+                uploadAhead.uploadAhead(x, xt);
+                uploadAhead.uploadAhead(y, yt);
+            } catch (RuntimeException ex) {
+                uploadAhead.awaitUploadsAhead();   // before the current scope frees them
+                throw ex;
+            }
+            return new Batch(xt, yt);
+        }
+
+        /**
+         * Frees the batch prepared ahead, if any (after ordering the device's later work after its copy, so
+         * its memory is not reused while the copy writes it). Idempotent; the epoch stays usable.
+         */
+        @Override
+        public void close() {
+            if (ahead != null) {
+                Batch b = ahead;
+                ahead = null;
+                aheadIndex = -1;
+                prefetchOn.awaitUploadsAhead();
+                b.features().close();
+                b.labels().close();
+            }
         }
 
         /**
@@ -127,10 +197,19 @@ public final class BatchLoader {
         }
     }
 
-    /** Epoch {@code e} (0-based): a permutation from (seed, e) when shuffling, else the stored order. */
+    /** Epoch {@code e} (0-based): a permutation from (seed, e) when shuffling, else the stored order; no prefetch. */
     public Epoch epoch(int e) {
+        return epoch(e, false);
+    }
+
+    /**
+     * Epoch {@code e}, prefetching when {@code prefetch} and the device's uploads overlap computation (a
+     * GPU; on the CPU uploads are plain copies and nothing is prepared ahead). Close a prefetching epoch
+     * (try-with-resources) so that a batch prepared ahead is freed when the epoch is abandoned.
+     */
+    public Epoch epoch(int e, boolean prefetch) {
         if (!shuffle) {
-            return new Epoch(null);
+            return new Epoch(null, prefetch);
         }
         int[] order = new int[count];
         for (int i = 0; i < count; i++) {
@@ -143,7 +222,7 @@ public final class BatchLoader {
             order[i] = order[j];
             order[j] = t;
         }
-        return new Epoch(order);
+        return new Epoch(order, prefetch);
     }
 
     /** Number of batches per epoch: ceil(count / batchSize). */

@@ -191,7 +191,7 @@ public final class Trainer {
         for (int e = startEpoch; e < endEpoch; e++) {
             optimizer.setLr(schedule.lr(e));
             model.train(true);
-            BatchLoader.Epoch epoch = train.epoch(e);
+            BatchLoader.Epoch epoch = train.epoch(e, true);    // on a GPU batch i + 1 uploads during step i
             int steps = epoch.batches();
             listener.epochStart(e + 1, steps);
             long start = System.nanoTime();
@@ -226,6 +226,7 @@ public final class Trainer {
                 }
                 totals = watch == null ? new double[] {0, 0, 0} : watch.read(watch.sum, watch.finiteSteps, watch.current);
             } finally {
+                epoch.close();      // frees a batch prepared ahead when the epoch was abandoned
                 if (watch != null) {
                     watch.close();
                 }

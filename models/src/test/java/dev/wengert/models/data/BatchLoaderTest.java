@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wengert.tensor.DType;
 import dev.wengert.tensor.Device;
+import dev.wengert.tensor.LeakCheck;
 import dev.wengert.tensor.Scope;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
@@ -41,6 +42,26 @@ class BatchLoaderTest {
             assertEquals(2, last.size());
             assertArrayEquals(new float[] {8, 80, 9, 90}, last.features().toFloatArray());
             assertThrows(IndexOutOfBoundsException.class, () -> e.batch(3));
+        }
+    }
+
+    @Test
+    void onTheCpuAPrefetchingEpochPreparesNothingAheadAndGivesTheSameBatches() {
+        BatchLoader l = tiny(true, 3);
+        BatchLoader.Epoch plain = l.epoch(2);
+        try (BatchLoader.Epoch asked = l.epoch(2, true)) {
+            assertFalse(asked.prefetches(), "CPU uploads are plain copies: nothing to overlap");
+            assertArrayEquals(plain.order(), asked.order());
+            LeakCheck leak = LeakCheck.start();
+            for (int i : new int[] {0, 1, 2, 1}) {
+                try (Scope s = Scope.open()) {
+                    BatchLoader.Batch b = asked.batch(i);
+                    BatchLoader.Batch p = plain.batch(i);
+                    assertArrayEquals(p.features().toFloatArray(), b.features().toFloatArray(), "batch " + i);
+                    assertArrayEquals(p.labels().toLongArray(), b.labels().toLongArray(), "batch " + i);
+                }
+            }
+            leak.assertNoLeak("a prefetching epoch on the CPU");
         }
     }
 

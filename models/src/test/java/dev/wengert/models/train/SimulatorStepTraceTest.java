@@ -99,7 +99,9 @@ class SimulatorStepTraceTest {
         SimulatorTrace.Counts c = perStep(ModelSpec.logreg(784, 10), 0.5, 6);
         logregStep = c;
         assertEquals(2, c.gemms(), "forward x W^T and the weight gradient (the input needs none)");
-        assertTrue(c.hostSyncs() >= 1, "the loss is read back every step");
+        assertEquals(1, c.hostSyncs(), "only the loss read: uploads are asynchronous and the error record comes with the read");
+        assertEquals(2, c.copiesToDevice(), "features and labels, asynchronous from pinned memory (a pageable copy would be a host sync)");
+        assertEquals(2, c.copiesToHost(), "the loss and the error record (queued before the loss's copy, no sync of its own)");
     }
 
     @Test
@@ -163,6 +165,8 @@ class SimulatorStepTraceTest {
         assertEquals(step.kernels() + 4, unread.kernels(), "the loss watch: where, add, lt, add");
         assertEquals(step.gemms(), unread.gemms());
         assertEquals(step.copiesToDevice(), unread.copiesToDevice());
+        assertEquals(2, unread.copiesToDevice(), "the next batch's features and labels, prefetched asynchronously");
+        assertEquals(0, unread.hostSyncs(), "a fit step that reports nothing never synchronises with the host");
         assertEquals(step.copiesOnDevice(), unread.copiesOnDevice(), "the watch copies nothing");
         assertEquals(0, unread.copiesToHost(), "a step that reports nothing reads nothing back");
         assertEquals(step.hostSyncs() - read.hostSyncs(), unread.hostSyncs(), "its synchronisations are Trainer.step's but the loss read");

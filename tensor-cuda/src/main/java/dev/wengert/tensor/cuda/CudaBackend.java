@@ -8,9 +8,8 @@ import static jcuda.driver.JCudaDriver.cuStreamBeginCapture;
 import static jcuda.driver.JCudaDriver.cuStreamEndCapture;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
-import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
 import static jcuda.driver.JCudaDriver.cuStreamCreate;
-import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
+import static jcuda.driver.JCudaDriver.cuCtxSynchronize;
 
 import dev.wengert.tensor.Backend;
 import dev.wengert.tensor.BinaryOp;
@@ -42,10 +41,12 @@ import jcuda.driver.CUstream_flags;
 
 /**
  * The CUDA backend of one device: every primitive is a kernel from kernels.fatbin or a cuBLAS call,
- * queued on one stream per device. Nothing synchronises except {@link #download} and
+ * queued on one compute stream per device. Nothing synchronises the host except {@link #download} and
  * {@link #synchronize}: errors found by kernels (an index out of range, an integer division by zero)
- * are recorded on the device and thrown at the next synchronising read. Memory comes from a
- * {@link CachingAllocator}. Uploads use a synchronous copy from the Java array (pageable memory).
+ * are recorded on the device ({@link DeviceErrors}) and thrown at the next synchronising read, which
+ * fetches the record with no synchronisation of its own. Memory comes from a {@link CachingAllocator}.
+ * Uploads are asynchronous: staged in pinned host memory and copied on a copy stream ordered with the
+ * compute stream by events ({@link PinnedUploads}).
  * Work can be captured once and replayed as a CUDA graph ({@link #capture}).
  * Open through {@link CudaDetection}; see {@link CudaFused} for the fused model kernels.
  */
@@ -59,6 +60,7 @@ public final class CudaBackend implements Backend {
     private final Kernels kernels;
     private final Blas blas;
     private final DeviceErrors errors;
+    private final PinnedUploads uploads;
     private final String description;
     private final boolean simulated;
     /** Whether float32 GEMMs of this backend may use TF32; from -Dwengert.cuda.tf32 when the backend is created. */
@@ -78,6 +80,7 @@ public final class CudaBackend implements Backend {
         this.kernels = new Kernels(stream, multiprocessors);
         this.blas = new Blas(stream);
         this.errors = new DeviceErrors(device);
+        this.uploads = new PinnedUploads(device, stream);
     }
 
     /**
@@ -155,24 +158,55 @@ public final class CudaBackend implements Backend {
 
     // ------------------------------------------------------------------ host transfers
 
+    /**
+     * Copies {@code host} into {@code out} without a host synchronisation: staged in pinned memory (so the
+     * caller may reuse the array at once) and copied on the copy stream; the compute stream's later ops
+     * wait for the copy (an event, no host block).
+     */
     @Override
     public void upload(Object host, Tensor out) {
-        makeCurrent();
-        long bytes = (long) out.numel() * out.dtype().bytes();
-        if (bytes == 0) {
-            return;
-        }
-        Pointer src = switch (out.dtype()) {
-            case FLOAT32 -> Pointer.to((float[]) host);
-            case FLOAT64 -> Pointer.to((double[]) host);
-            case INT64 -> Pointer.to((long[]) host);
-        };
-        Cu.check(cuMemcpyHtoD(ptr(out), src, bytes), "upload of " + out.describe());
+        uploadAhead(host, out);
+        awaitUploadsAhead();
     }
 
+    /** {@link #upload} without ordering the compute stream after the copy: {@link #awaitUploadsAhead} does that. */
+    @Override
+    public void uploadAhead(Object host, Tensor out) {
+        makeCurrent();
+        uploads.copy(host, out.dtype(), out.numel(), ptr(out), "upload of " + out.describe());
+    }
+
+    /** The compute stream's later ops wait (on the device) for the uploads queued so far. */
+    @Override
+    public void awaitUploadsAhead() {
+        makeCurrent();
+        uploads.orderComputeAfterCopies();
+    }
+
+    /** True: uploads run on their own stream, concurrently with the queued kernels. */
+    @Override
+    public boolean uploadsOverlapCompute() {
+        return true;
+    }
+
+    /** Times an upload had to block the host because every pinned staging buffer was still being copied from. */
+    public long uploadStagingWaits() {
+        return uploads.stagingWaits();
+    }
+
+    /** Pinned staging buffers allocated now (at most {@link PinnedUploads#RING}, {@link PinnedUploads#STAGING_BYTES} each). */
+    int uploadStagingBuffers() {
+        return uploads.buffers();
+    }
+
+    /**
+     * One host synchronisation: the copy on the legacy default stream waits for the compute and copy
+     * streams (both blocking); the error record, when an op that can fail ran, is fetched by an
+     * asynchronous copy queued before it and checked before the values are returned.
+     */
     @Override
     public Object download(Tensor src) {
-        synchronize();
+        makeCurrent();
         int n = src.numel();
         long bytes = (long) n * src.dtype().bytes();
         Object host;
@@ -195,27 +229,36 @@ public final class CudaBackend implements Backend {
             }
         }
         if (bytes > 0) {
-            Cu.check(cuMemcpyDtoH(dst, ptr(src), bytes), "download of " + src.describe());
+            errors.queueRead(stream);
+            Cu.check(cuMemcpyDtoH(dst, ptr(src), bytes), "download of " + src.describe() + " (or an earlier op queued on "
+                    + device + " failed; run with CUDA_LAUNCH_BLOCKING=1 to find it)");
+            errors.throwIfRecorded();
+        } else {
+            synchronize();   // nothing to copy: the errors still surface at this read
         }
         return host;
     }
 
-    /** Waits for the queued work, then throws the first error a kernel recorded since the last check. */
+    /**
+     * Waits for the queued work (kernels and uploads, on every stream of the context), then throws the
+     * first error a kernel recorded since the last check.
+     */
     @Override
     public void synchronize() {
         makeCurrent();
-        Cu.check(cuStreamSynchronize(stream), capturing
+        errors.queueRead(stream);
+        Cu.check(cuCtxSynchronize(), capturing
                 ? "synchronize() of " + device + " inside a graph capture (a read of a value, e.g. item(), toFloatArray()"
                         + " or a download, waits for the device)"
                 : "executing the queued kernels on " + device
                         + " (an earlier op failed on the device; run with CUDA_LAUNCH_BLOCKING=1 to find it)");
-        errors.throwIfAny();
+        errors.throwIfRecorded();
     }
 
     /** Waits for the queued work without reading kernel-recorded errors (before cached blocks go back to the driver). */
     void synchronizeQuietly() {
         makeCurrent();
-        Cu.check(cuStreamSynchronize(stream), "waiting for " + device + " before returning cached memory to the driver");
+        Cu.check(cuCtxSynchronize(), "waiting for " + device + " before returning cached memory to the driver");
     }
 
     // ------------------------------------------------------------------ graphs
@@ -587,6 +630,7 @@ public final class CudaBackend implements Backend {
     public void releaseCache() {
         makeCurrent();
         allocator.releaseCache();
+        uploads.releaseBuffers();
     }
 
     /** Restarts peak tracking at the current allocation. */

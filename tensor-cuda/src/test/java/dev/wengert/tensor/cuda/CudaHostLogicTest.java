@@ -35,6 +35,62 @@ import org.junit.jupiter.api.Test;
 class CudaHostLogicTest {
     private static final Path CUDA = Path.of("../cuda-kernels/src/main/cuda");
 
+    // ------------------------------------------------------------------ upload staging ring
+
+    /** A staging buffer of the fake ring: its id and whether its last copy is still in flight. */
+    private static final class FakeBuffer {
+        final int id;
+        boolean busy;
+
+        FakeBuffer(int id) {
+            this.id = id;
+        }
+    }
+
+    @Test
+    void theStagingRingReusesIdleBuffersInOrderAndBlocksOnlyWhenEveryBufferIsInFlight() {
+        List<FakeBuffer> created = new ArrayList<>();
+        List<Integer> awaited = new ArrayList<>();
+        StagingRing<FakeBuffer> ring = new StagingRing<>(3, () -> {
+            FakeBuffer b = new FakeBuffer(created.size());
+            created.add(b);
+            return b;
+        }, b -> !b.busy, b -> {
+            awaited.add(b.id);
+            b.busy = false;
+        });
+        // three copies in flight: three buffers, created on first use, no wait
+        for (int i = 0; i < 3; i++) {
+            FakeBuffer b = ring.acquire();
+            assertEquals(i, b.id);
+            b.busy = true;
+        }
+        assertEquals(3, ring.size());
+        // the oldest copy finished: its buffer is reused without blocking
+        created.get(0).busy = false;
+        FakeBuffer again = ring.acquire();
+        assertEquals(0, again.id);
+        again.busy = true;
+        assertEquals(0, ring.waits());
+        assertTrue(awaited.isEmpty());
+        // every buffer in flight: the ring is exhausted, so acquire blocks on the oldest (buffer 1) and counts it
+        FakeBuffer blocked = ring.acquire();
+        assertEquals(1, blocked.id);
+        assertEquals(List.of(1), awaited);
+        assertEquals(1, ring.waits());
+        assertEquals(3, created.size(), "bounded: never more buffers than the ring holds");
+        // release waits for each buffer's copy before freeing it; the ring starts over afterwards
+        created.get(2).busy = true;
+        List<Integer> freed = new ArrayList<>();
+        ring.release(b -> {
+            assertFalse(b.busy, "freed only after its copy finished");
+            freed.add(b.id);
+        });
+        assertEquals(List.of(0, 1, 2), freed);
+        assertEquals(0, ring.size());
+        assertEquals(3, ring.acquire().id, "a new buffer after release");
+    }
+
     // ------------------------------------------------------------------ cuBLAS mapping
 
     /** cuBLAS {S,D}gemmStridedBatched semantics, column-major, with its argument checks. */
