@@ -173,6 +173,10 @@ public final class CudaBackend implements Backend {
     @Override
     public void uploadAhead(Object host, Tensor out) {
         makeCurrent();
+        if (capturing) { // a GPU would capture the staged copy, and every replay would copy the capture's data again
+            throw new CaptureViolation("upload of " + out.describe() + " from a Java array inside a graph capture: the copy"
+                    + " into staging memory runs on the host, so a replay would repeat only the captured data");
+        }
         uploads.copy(host, out.dtype(), out.numel(), ptr(out), "upload of " + out.describe());
     }
 
@@ -230,8 +234,9 @@ public final class CudaBackend implements Backend {
         }
         if (bytes > 0) {
             errors.queueRead(stream);
-            Cu.check(cuMemcpyDtoH(dst, ptr(src), bytes), "download of " + src.describe() + " (or an earlier op queued on "
-                    + device + " failed; run with CUDA_LAUNCH_BLOCKING=1 to find it)");
+            Cu.check(cuMemcpyDtoH(dst, ptr(src), bytes), capturing ? insideCapture("download of " + src.describe())
+                    : "download of " + src.describe() + " (or an earlier op queued on " + device
+                            + " failed; run with CUDA_LAUNCH_BLOCKING=1 to find it)");
             errors.throwIfRecorded();
         } else {
             synchronize();   // nothing to copy: the errors still surface at this read
@@ -248,11 +253,15 @@ public final class CudaBackend implements Backend {
         makeCurrent();
         errors.queueRead(stream);
         Cu.check(cuCtxSynchronize(), capturing
-                ? "synchronize() of " + device + " inside a graph capture (a read of a value, e.g. item(), toFloatArray()"
-                        + " or a download, waits for the device)"
+                ? insideCapture("synchronize() of " + device)
                 : "executing the queued kernels on " + device
                         + " (an earlier op failed on the device; run with CUDA_LAUNCH_BLOCKING=1 to find it)");
         errors.throwIfRecorded();
+    }
+
+    /** What a host synchronisation {@code what} inside a {@link #capture} was, for its error message. */
+    private static String insideCapture(String what) {
+        return what + " inside a graph capture (a read of a value, e.g. item(), toFloatArray() or a download, waits for the device)";
     }
 
     /** Waits for the queued work without reading kernel-recorded errors (before cached blocks go back to the driver). */
@@ -334,7 +343,17 @@ public final class CudaBackend implements Backend {
                 + " is usable (run the work eagerly).", failure);
     }
 
+    /** A call that {@link #capture} refuses itself, before the driver sees it. */
+    private static final class CaptureViolation extends IllegalStateException {
+        CaptureViolation(String message) {
+            super(message);
+        }
+    }
+
     private static boolean isCaptureError(IllegalStateException e) {
+        if (e instanceof CaptureViolation) {
+            return true;
+        }
         String m = String.valueOf(e.getMessage());
         return m.contains("CUDA_ERROR_STREAM_CAPTURE") || m.contains("CUDA_ERROR_CAPTURED_EVENT");
     }

@@ -150,12 +150,18 @@ class SimulatorGraphCaptureTest {
             Tensor y = x.mul(2);
             y.sum().item(); // a host synchronisation
         }));
-        assertTrue(e.getMessage().contains("synchronize() of " + CudaTestDevice.DEVICE + " inside a graph capture")
+        assertTrue(e.getMessage().contains("download of float32[] on " + CudaTestDevice.DEVICE + " inside a graph capture")
                 && e.getMessage().contains("CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED")
                 && e.getMessage().contains("is usable"), e.getMessage());
         assertTrue(SimulatorTrace.lastNote().contains("cuStreamEndCapture returned CUDA_ERROR_STREAM_CAPTURE_INVALIDATED: "
-                + "cuStreamSynchronize returned CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED"), SimulatorTrace.lastNote());
+                + "cuMemcpyDtoH_v2 returned CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED"), SimulatorTrace.lastNote());
         assertArrayEquals(expected, x.mul(2).toFloatArray(), "the backend works after the failed capture");
+
+        GraphCaptureException sync = assertThrows(GraphCaptureException.class, () -> backend().capture(() -> {
+            x.mul(2);
+            backend().synchronize();
+        }));
+        assertTrue(sync.getMessage().contains("synchronize() of " + CudaTestDevice.DEVICE + " inside a graph capture"), sync.getMessage());
 
         GraphCaptureException upload = assertThrows(GraphCaptureException.class,
                 () -> backend().capture(() -> Tensor.on(CudaTestDevice.DEVICE).of(new float[] {1, 2}, 2)));
