@@ -52,6 +52,22 @@ public final class Adam extends Optimizer {
         return new Adam(params, lr, 0.9, 0.999, 1e-8, weightDecay, true);
     }
 
+    /**
+     * All parameters in one launch of the backend's {@link FusedKernel#ADAM_ALL}, which reads lr and t from
+     * {@link #deviceScalars} and advances t on the device; per parameter ({@link #apply}, t = {@link #steps()})
+     * where the backend has no such kernel.
+     */
+    @Override
+    protected void updateAll(Tensor[] params, Tensor[] grads) {
+        Optional<FusedKernel.AdamAll> all = params.length == 0 ? Optional.empty() : params[0].backend().fused(FusedKernel.ADAM_ALL);
+        Tensor scalars = all.isPresent() ? deviceScalars(params) : null;
+        if (scalars == null) {
+            super.updateAll(params, grads);
+        } else {
+            all.get().step(params, grads, m, v, scalars, beta1, beta2, eps, weightDecay, decoupled);
+        }
+    }
+
     @Override
     protected void update(int i, Tensor w, Tensor g) {
         apply(w, g, m[i], v[i], lr(), beta1, beta2, eps, weightDecay, steps(), decoupled);

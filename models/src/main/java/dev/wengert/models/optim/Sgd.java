@@ -40,6 +40,21 @@ public final class Sgd extends Optimizer {
         }
     }
 
+    /**
+     * All parameters in one launch of the backend's {@link FusedKernel#SGD_ALL} (plain SGD too), lr read from
+     * {@link #deviceScalars}; per parameter ({@link #apply}) where the backend has no such kernel.
+     */
+    @Override
+    protected void updateAll(Tensor[] params, Tensor[] grads) {
+        Optional<FusedKernel.SgdAll> all = params.length == 0 ? Optional.empty() : params[0].backend().fused(FusedKernel.SGD_ALL);
+        Tensor scalars = all.isPresent() ? deviceScalars(params) : null;
+        if (scalars == null) {
+            super.updateAll(params, grads);
+        } else {
+            all.get().step(params, grads, momentum != 0 ? buffers : null, scalars, momentum, weightDecay, nesterov);
+        }
+    }
+
     @Override
     protected void update(int i, Tensor w, Tensor g) {
         apply(w, g, buffers[i], lr(), momentum, weightDecay, nesterov);
