@@ -45,6 +45,9 @@ public final class Adam extends Optimizer {
             m[i] = newState(i + ".exp_avg", params.get(i).value());
             v[i] = newState(i + ".exp_avg_sq", params.get(i).value());
         }
+        if (!params.isEmpty() && params.get(0).value().backend().fused(FusedKernel.ADAM_ALL).isPresent()) {
+            prepareDeviceScalars();
+        }
     }
 
     /** AdamW: decoupled weight decay (PyTorch's default weight decay for AdamW is 0.01). */

@@ -97,30 +97,17 @@ public abstract class Optimizer implements AutoCloseable {
      * For {@link #updateAll}: the float64 tensor {@code {t, lr, 0, 0}} of {@link FusedKernel.OptimizerScalars}
      * on the parameters' device, t being this step ({@link #steps()}), for a whole-step kernel that reads lr
      * and t there (and advances t, as {@link FusedKernel#ADAM_ALL} does: a kernel that reads t must). Created
-     * on the first call (freed by {@link #close()}) and written only when the host's values changed since the
-     * last step. Null, and nothing created, when the parameters are not all on one device with one float
+     * by {@link #prepareDeviceScalars} or the first call (freed by {@link #close()}); the host writes it only
+     * when its values changed. Null, and nothing created, when the parameters are not all on one device with one float
      * dtype or that device's backend has no {@link FusedKernel#OPTIMIZER_SCALARS}: then update per parameter.
      */
     protected final Tensor deviceScalars(Tensor[] params) {
-        if (params.length == 0) {
-            return null;
-        }
-        Tensor first = params[0];
-        for (Tensor p : params) {
-            if (!p.device().equals(first.device()) || p.dtype() != first.dtype() || !p.dtype().isFloating()) {
-                return null;
-            }
-        }
-        Optional<FusedKernel.OptimizerScalars> set = first.backend().fused(FusedKernel.OPTIMIZER_SCALARS);
+        Optional<FusedKernel.OptimizerScalars> set = scalarsKernel(params);
         if (set.isEmpty()) {
             return null;
         }
-        if (scalars == null || !scalars.device().equals(first.device())) {
-            if (scalars != null) {
-                scalars.close();
-            }
-            scalars = Tensor.on(first.device()).zeros(DType.FLOAT64, FusedKernel.OPTIMIZER_SCALARS_SIZE).keepForever();
-            scalarsCurrent = false;
+        if (scalars == null || !scalars.device().equals(params[0].device())) {
+            createScalars(params[0]);
         }
         if (!scalarsCurrent) {
             set.get().set(scalars, steps, lr);
@@ -128,6 +115,40 @@ public abstract class Optimizer implements AutoCloseable {
         }
         scalarsUsed = true;
         return scalars;
+    }
+
+    /**
+     * Creates {@link #deviceScalars}' tensor now, where the parameters' backend has {@link
+     * FusedKernel#OPTIMIZER_SCALARS} (else nothing): for a subclass's constructor, so that the optimizer's
+     * persistent buffers all exist before the first step, as its state does.
+     */
+    protected final void prepareDeviceScalars() {
+        Tensor[] values = params.stream().map(Var::value).toArray(Tensor[]::new);
+        if (scalarsKernel(values).isPresent() && scalars == null) {
+            createScalars(values[0]);
+            writeScalars();
+        }
+    }
+
+    private static Optional<FusedKernel.OptimizerScalars> scalarsKernel(Tensor[] params) {
+        if (params.length == 0) {
+            return Optional.empty();
+        }
+        Tensor first = params[0];
+        for (Tensor p : params) {
+            if (!p.device().equals(first.device()) || p.dtype() != first.dtype() || !p.dtype().isFloating()) {
+                return Optional.empty();
+            }
+        }
+        return first.backend().fused(FusedKernel.OPTIMIZER_SCALARS);
+    }
+
+    private void createScalars(Tensor like) {
+        if (scalars != null) {
+            scalars.close();
+        }
+        scalars = Tensor.on(like.device()).zeros(DType.FLOAT64, FusedKernel.OPTIMIZER_SCALARS_SIZE).keepForever();
+        scalarsCurrent = false;
     }
 
     /** Writes {lr, steps + 1} into the device scalars, if there are any (an enqueued launch, no synchronisation). */

@@ -38,6 +38,9 @@ public final class Sgd extends Optimizer {
                 buffers[i] = newState(i + ".momentum_buffer", params.get(i).value());
             }
         }
+        if (!params.isEmpty() && params.get(0).value().backend().fused(FusedKernel.SGD_ALL).isPresent()) {
+            prepareDeviceScalars();
+        }
     }
 
     /**
