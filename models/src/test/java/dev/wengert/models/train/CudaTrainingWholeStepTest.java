@@ -213,4 +213,55 @@ class CudaTrainingWholeStepTest {
         assertNull(dev.wengert.tensor.Backends.of(Device.CPU).fused(dev.wengert.tensor.FusedKernel.LOSS_WATCH).orElse(null),
                 "the CPU runs the composed watch");
     }
+
+    /**
+     * fit on CUDA (the loss watch kernel, the whole-step SGD) stops a diverging run naming the first
+     * non-finite step, the one that Trainer.step's read-backs find, whether the listener reads every step or never.
+     */
+    @Test
+    void aDivergingRunOnCudaNamesTheFirstNonFiniteStep() throws java.io.IOException {
+        Device cuda = CudaTestDevice.DEVICE;
+        dev.wengert.models.data.BatchLoader train = dev.wengert.models.data.BatchLoader.of(
+                dev.wengert.models.data.MnistData.embedded().train(), 64, true, 42, cuda);
+        dev.wengert.models.zoo.ModelSpec spec = dev.wengert.models.zoo.ModelSpec.mlp(784, new int[] {32, 32}, 10);
+        double lr = 1e5;
+        int firstBad = 0;
+        double badLoss = 0;
+        try (dev.wengert.models.nn.Sequential model = build(spec, cuda); Sgd opt = new Sgd(model.parameters(), lr)) {
+            Trainer t = new Trainer(model, opt, null, null);
+            dev.wengert.models.data.BatchLoader.Epoch epoch = train.epoch(0);
+            for (int i = 0; i < epoch.batches() && firstBad == 0; i++) {
+                try (Scope s = Scope.open()) {
+                    double loss = t.step(epoch.batch(i));
+                    if (!Double.isFinite(loss)) {
+                        firstBad = i + 1;
+                        badLoss = loss;
+                    }
+                }
+            }
+            model.zeroGrad();
+        }
+        assertTrue(firstBad >= 2, "the first step is finite: " + firstBad);
+        for (int interval : new int[] {0, 1}) {
+            Trainer.Listener every = new Trainer.Listener() {
+                @Override
+                public int stepInterval() {
+                    return 1;
+                }
+            };
+            try (dev.wengert.models.nn.Sequential model = build(spec, cuda); Sgd opt = new Sgd(model.parameters(), lr)) {
+                TrainingDivergedException e = org.junit.jupiter.api.Assertions.assertThrows(TrainingDivergedException.class,
+                        () -> new Trainer(model, opt, null, interval == 0 ? null : every).fit(train, null, 0, 1));
+                assertEquals(firstBad, e.step(), "interval " + interval);
+                assertEquals(badLoss, e.loss(), "interval " + interval);
+                model.zeroGrad();
+            }
+        }
+    }
+
+    private static dev.wengert.models.nn.Sequential build(dev.wengert.models.zoo.ModelSpec spec, Device device) {
+        try (Scope s = Scope.open()) {
+            return spec.build(42, DType.FLOAT32, device);
+        }
+    }
 }
