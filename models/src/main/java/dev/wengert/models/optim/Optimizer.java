@@ -35,7 +35,7 @@ public abstract class Optimizer implements AutoCloseable {
     private final Map<String, Tensor> state = new LinkedHashMap<>();
     private double lr;
     private long steps;
-    /** {@link #deviceScalars}' tensor, created by the first step that asks for it; not part of {@link #state()}. */
+    /** {@link #deviceScalars}' tensor (created with Sgd's or Adam's state, else on first use); not part of {@link #state()}. */
     private Tensor scalars;
     /** Whether {@link #scalars} holds {lr, steps + 1} (between steps) as far as the host knows. */
     private boolean scalarsCurrent;
@@ -98,8 +98,9 @@ public abstract class Optimizer implements AutoCloseable {
      * on the parameters' device, t being this step ({@link #steps()}), for a whole-step kernel that reads lr
      * and t there (and advances t, as {@link FusedKernel#ADAM_ALL} does: a kernel that reads t must). Created
      * by {@link #prepareDeviceScalars} or the first call (freed by {@link #close()}); the host writes it only
-     * when its values changed. Null, and nothing created, when the parameters are not all on one device with one float
-     * dtype or that device's backend has no {@link FusedKernel#OPTIMIZER_SCALARS}: then update per parameter.
+     * when its values changed. Null, and nothing created, when the parameters are not all on one device with
+     * one float dtype or that device's backend has no {@link FusedKernel#OPTIMIZER_SCALARS}: then update per
+     * parameter.
      */
     protected final Tensor deviceScalars(Tensor[] params) {
         Optional<FusedKernel.OptimizerScalars> set = scalarsKernel(params);

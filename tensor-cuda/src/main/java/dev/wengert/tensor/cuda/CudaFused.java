@@ -9,8 +9,8 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The fused kernels the models need (fused.cuh, and optim.cuh for the whole-step optimizer updates and the loss watch), on tensors of a {@link CudaBackend}: each replaces a
- * chain of primitives and is tested against that chain. Arguments are not modified unless their
+ * The fused kernels the models need (fused.cuh; optim.cuh for the whole-step optimizer updates and the
+ * loss watch), on tensors of a {@link CudaBackend}: each replaces a chain of primitives and is tested against that chain. Arguments are not modified unless their
  * description says "modified". {@link CudaBackend} registers the cross-entropy and optimizer kernels as
  * its implementations of {@link dev.wengert.tensor.FusedKernel}'s keys; {@link #biasActivation} has no
  * key (no user yet).
@@ -198,7 +198,10 @@ public final class CudaFused {
                 .ptr(CudaBackend.ptr(finiteSteps)).ptr(CudaBackend.ptr(current)).ptr(CudaBackend.ptr(loss)).f64(weight));
     }
 
-    /** The indices i with a gradient (lists[1][i] != null), checked: each list's tensor like lists[0][i], one float dtype and device. */
+    /**
+     * The indices i with a gradient (lists[1][i] != null), checked: each list's tensor shaped like lists[0][i],
+     * all of one float dtype and device, and the scalars float64 [4] there.
+     */
     private static List<Integer> liveParams(String op, Tensor[][] lists, Tensor scalars) {
         Tensor[] params = lists[0];
         for (Tensor[] l : lists) {
