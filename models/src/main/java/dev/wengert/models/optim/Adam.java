@@ -13,7 +13,9 @@ import java.util.Optional;
  * {@link #adamW}: m = b1 m + (1-b1) g, v = b2 v + (1-b2) g^2,
  * w -= lr (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps). Adam adds wd w to g; AdamW instead multiplies
  * w by (1 - lr wd) before the update. {@link #state()}: {@code <i>.exp_avg} (m) and {@code <i>.exp_avg_sq} (v)
- * for parameter i; t is {@link #steps()}.
+ * for parameter i; t is {@link #steps()}. A step updates every parameter in one launch where the backend has
+ * {@link FusedKernel#ADAM_ALL} (CUDA; t then lives on the device, see {@link Optimizer}), and per parameter
+ * ({@link #apply}) elsewhere.
  */
 public final class Adam extends Optimizer {
     private final double beta1;

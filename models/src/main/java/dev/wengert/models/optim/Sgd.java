@@ -11,7 +11,9 @@ import java.util.Optional;
 /**
  * Stochastic gradient descent as in PyTorch's {@code torch.optim.SGD} (dampening 0):
  * d = g + wd w; with momentum buf = mu buf + d and d = buf (or d + mu buf for Nesterov); w -= lr d.
- * {@link #state()}: {@code <i>.momentum_buffer} for parameter i with momentum, nothing without.
+ * {@link #state()}: {@code <i>.momentum_buffer} for parameter i with momentum, nothing without. A step
+ * updates every parameter in one launch where the backend has {@link FusedKernel#SGD_ALL} (CUDA), and per
+ * parameter ({@link #apply}) elsewhere.
  */
 public final class Sgd extends Optimizer {
     private final double momentum;
