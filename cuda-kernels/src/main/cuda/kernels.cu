@@ -5,3 +5,4 @@
 #include "reduce.cuh"
 #include "movement.cuh"
 #include "fused.cuh"
+#include "optim.cuh"

@@ -10,7 +10,7 @@
 // What this header emulates (everything the sources under src/main/cuda use, plus close relatives):
 //   __global__ __device__ __host__ __forceinline__ __noinline__ __restrict__ __shared__ __constant__
 //   threadIdx blockIdx blockDim gridDim warpSize, uint3 / dim3
-//   __syncthreads __syncwarp __shfl_sync __shfl_up_sync __shfl_down_sync __shfl_xor_sync
+//   __syncthreads __threadfence __syncwarp __shfl_sync __shfl_up_sync __shfl_down_sync __shfl_xor_sync
 //   atomicAdd atomicSub atomicExch atomicMin atomicMax atomicCAS (int, unsigned, unsigned long long,
 //   long long, float, double as CUDA defines them; serial, since fibers never preempt)
 //   __fadd_rn __fmul_rn __dadd_rn __dmul_rn (plain operations: build with -ffp-contract=off)
@@ -103,6 +103,9 @@ extern "C" WSIM_EMU_API void wsim_syncthreads(void);
 extern "C" WSIM_EMU_API uint64_t wsim_warp_exchange(int mode, unsigned mask, uint64_t bits, int arg, int width);
 
 static inline void __syncthreads() { wsim_syncthreads(); }
+// Blocks run one after another and fibers never preempt, so every write is visible to every later read:
+// a memory fence has nothing to order (a compiler barrier keeps the emulated code's order).
+static inline void __threadfence() { __asm__ __volatile__("" ::: "memory"); }
 static inline void __syncwarp(unsigned mask = 0xffffffffu) { wsim_warp_exchange(WSIM_SYNCWARP, mask, 0, 0, 32); }
 
 template <typename T>

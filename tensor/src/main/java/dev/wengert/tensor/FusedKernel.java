@@ -65,6 +65,60 @@ public final class FusedKernel<F> {
                   double weightDecay, long step, boolean decoupled);
     }
 
+    /**
+     * The device scalars of the whole-step optimizer kernels ({@link #OPTIMIZER_SCALARS}, {@link #SGD_ALL},
+     * {@link #ADAM_ALL}): a float64 tensor of {@link #OPTIMIZER_SCALARS_SIZE} elements on the parameters'
+     * device, {@code {t, lr, ticket, unused}}: t the 1-based step the next update runs, lr the learning rate,
+     * and a counter that an update uses while it runs (0 between updates). Kept in device memory, not passed
+     * by value, so that a captured CUDA graph's replay reads the current values.
+     */
+    @FunctionalInterface
+    public interface OptimizerScalars {
+        /** scalars (modified) = {step, lr, 0, 0}: what the host writes when its lr or step count changed. */
+        void set(Tensor scalars, long step, double lr);
+    }
+
+    /** {@link #SGD_ALL}'s signature. */
+    @FunctionalInterface
+    public interface SgdAll {
+        /**
+         * One PyTorch SGD step (dampening 0) of every params[i] whose grads[i] is not null, with lr read from
+         * {@code scalars} ({@link OptimizerScalars}; not modified) when the update runs: g = grads[i] +
+         * weightDecay * params[i]; with velocities (null: plain SGD) v = momentum * velocities[i] + g and
+         * g = nesterov ? g + momentum * v : v; params[i] -= lr * g. params and velocities are modified, grads
+         * are not; each param, grad and velocity share one shape; all share one float dtype and device.
+         */
+        void step(Tensor[] params, Tensor[] grads, Tensor[] velocities, Tensor scalars, double momentum,
+                  double weightDecay, boolean nesterov);
+    }
+
+    /** {@link #ADAM_ALL}'s signature. */
+    @FunctionalInterface
+    public interface AdamAll {
+        /**
+         * One PyTorch Adam or AdamW step ({@link Adam}'s formulas) of every params[i] whose grads[i] is not
+         * null, at step t with learning rate lr read from {@code scalars} ({@link OptimizerScalars}) when the
+         * update runs; afterwards t is one more (scalars modified), also when no gradient is given. params,
+         * m and v are modified, grads are not; shapes and dtype as in {@link SgdAll}.
+         */
+        void step(Tensor[] params, Tensor[] grads, Tensor[] m, Tensor[] v, Tensor scalars, double beta1,
+                  double beta2, double eps, double weightDecay, boolean decoupled);
+    }
+
+    /** {@link #LOSS_WATCH}'s signature. */
+    @FunctionalInterface
+    public interface LossWatch {
+        /**
+         * One training step's loss into a watch over scalars of the loss's dtype, all modified but loss:
+         * while sum is finite (below +inf; NaN is not) current = loss; sum += loss (times weight unless it
+         * is 1); if sum is still finite, finiteSteps += 1. In place: the tensors stay the same.
+         */
+        void add(Tensor sum, Tensor finiteSteps, Tensor current, Tensor loss, double weight);
+    }
+
+    /** Elements of {@link OptimizerScalars}' tensor. */
+    public static final int OPTIMIZER_SCALARS_SIZE = 4;
+
     /** The cross-entropy primitive's forward pass (autograd's softmaxCrossEntropy). */
     public static final FusedKernel<SoftmaxXentForward> SOFTMAX_XENT_FWD =
             new FusedKernel<>("softmax_xent_fwd", SoftmaxXentForward.class);
@@ -75,6 +129,15 @@ public final class FusedKernel<F> {
     public static final FusedKernel<SgdMomentum> SGD_MOMENTUM = new FusedKernel<>("sgd_momentum", SgdMomentum.class);
     /** Adam's and AdamW's update (models' optim.Adam). */
     public static final FusedKernel<Adam> ADAM = new FusedKernel<>("adam", Adam.class);
+    /** Writes the whole-step optimizer kernels' device scalars (models' optim.Optimizer). */
+    public static final FusedKernel<OptimizerScalars> OPTIMIZER_SCALARS =
+            new FusedKernel<>("optimizer_scalars", OptimizerScalars.class);
+    /** Sgd's update of every parameter at once (one launch on CUDA for up to 32 parameters). */
+    public static final FusedKernel<SgdAll> SGD_ALL = new FusedKernel<>("sgd_all", SgdAll.class);
+    /** Adam's and AdamW's update of every parameter at once (one launch on CUDA for up to 32 parameters). */
+    public static final FusedKernel<AdamAll> ADAM_ALL = new FusedKernel<>("adam_all", AdamAll.class);
+    /** The trainer's loss watch (models' train.Trainer.fit), one launch per step on CUDA. */
+    public static final FusedKernel<LossWatch> LOSS_WATCH = new FusedKernel<>("loss_watch", LossWatch.class);
 
     private final String name;
     private final Class<F> type;

@@ -13,7 +13,9 @@ import java.util.Optional;
  * {@link #adamW}: m = b1 m + (1-b1) g, v = b2 v + (1-b2) g^2,
  * w -= lr (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps). Adam adds wd w to g; AdamW instead multiplies
  * w by (1 - lr wd) before the update. {@link #state()}: {@code <i>.exp_avg} (m) and {@code <i>.exp_avg_sq} (v)
- * for parameter i; t is {@link #steps()}.
+ * for parameter i; t is {@link #steps()}. A step updates every parameter in one launch where the backend has
+ * {@link FusedKernel#ADAM_ALL} (CUDA; t then lives on the device, see {@link Optimizer}), and per parameter
+ * ({@link #apply}) elsewhere.
  */
 public final class Adam extends Optimizer {
     private final double beta1;
@@ -45,11 +47,30 @@ public final class Adam extends Optimizer {
             m[i] = newState(i + ".exp_avg", params.get(i).value());
             v[i] = newState(i + ".exp_avg_sq", params.get(i).value());
         }
+        if (!params.isEmpty() && params.get(0).value().backend().fused(FusedKernel.ADAM_ALL).isPresent()) {
+            prepareDeviceScalars();
+        }
     }
 
     /** AdamW: decoupled weight decay (PyTorch's default weight decay for AdamW is 0.01). */
     public static Adam adamW(List<Var> params, double lr, double weightDecay) {
         return new Adam(params, lr, 0.9, 0.999, 1e-8, weightDecay, true);
+    }
+
+    /**
+     * All parameters in one launch of the backend's {@link FusedKernel#ADAM_ALL}, which reads lr and t from
+     * {@link #deviceScalars} and advances t on the device; per parameter ({@link #apply}, t = {@link #steps()})
+     * where the backend has no such kernel.
+     */
+    @Override
+    protected void updateAll(Tensor[] params, Tensor[] grads) {
+        Optional<FusedKernel.AdamAll> all = params.length == 0 ? Optional.empty() : params[0].backend().fused(FusedKernel.ADAM_ALL);
+        Tensor scalars = all.isPresent() ? deviceScalars(params) : null;
+        if (scalars == null) {
+            super.updateAll(params, grads);
+        } else {
+            all.get().step(params, grads, m, v, scalars, beta1, beta2, eps, weightDecay, decoupled);
+        }
     }
 
     @Override

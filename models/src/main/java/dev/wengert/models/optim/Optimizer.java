@@ -2,6 +2,8 @@ package dev.wengert.models.optim;
 
 import dev.wengert.autograd.Grad;
 import dev.wengert.autograd.Var;
+import dev.wengert.tensor.DType;
+import dev.wengert.tensor.FusedKernel;
 import dev.wengert.tensor.Scope;
 import dev.wengert.tensor.Tensor;
 import java.util.Arrays;
@@ -9,6 +11,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -18,12 +21,25 @@ import java.util.TreeSet;
  * returning; state tensors live on each parameter's device, belong to no scope, and are freed by
  * {@link #close()}. {@link #state()} and {@link #loadState} save and restore the state (the tensors and
  * the step count) so that a resumed run continues exactly where it stopped.
+ *
+ * <p>{@link #step()} hands all parameters to {@link #updateAll} at once, so that a subclass can update
+ * them with one launch of a backend's whole-step kernel ({@link FusedKernel#SGD_ALL}, {@link
+ * FusedKernel#ADAM_ALL}); such kernels read the learning rate and the step count from {@link
+ * #deviceScalars} in device memory, never from a value fixed at launch, so that a replayed CUDA graph of
+ * the step uses the current values. The host writes those scalars only when its own value changes
+ * ({@link #setLr}, {@link #loadState}), with an ordinary launch, never a copy or a synchronisation; the
+ * step count is advanced on the device by the update itself.
  */
 public abstract class Optimizer implements AutoCloseable {
     private final List<Var> params;
     private final Map<String, Tensor> state = new LinkedHashMap<>();
     private double lr;
     private long steps;
+    /** {@link #deviceScalars}' tensor (created with Sgd's or Adam's state, else on first use); not part of {@link #state()}. */
+    private Tensor scalars;
+    /** Whether {@link #scalars} holds {lr, steps + 1} (between steps) as far as the host knows. */
+    private boolean scalarsCurrent;
+    private boolean scalarsUsed;
 
     protected Optimizer(List<Var> params, double lr) {
         if (!(lr >= 0) || Double.isInfinite(lr)) {
@@ -41,13 +57,32 @@ public abstract class Optimizer implements AutoCloseable {
     /** Applies one update to every parameter that has a gradient (modifies the parameters). */
     public final void step() {
         steps++;
+        scalarsUsed = false;
         try (Scope temporaries = Scope.open(); Grad.Mode off = Grad.noGrad()) {
-            for (int i = 0; i < params.size(); i++) {
-                Var p = params.get(i);
-                Tensor g = p.gradTensor();
-                if (g != null) {
-                    update(i, p.value(), g);
-                }
+            Tensor[] values = new Tensor[params.size()];
+            Tensor[] grads = new Tensor[params.size()];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = params.get(i).value();
+                grads[i] = params.get(i).gradTensor();
+            }
+            updateAll(values, grads);
+        } finally {
+            if (!scalarsUsed) {
+                scalarsCurrent = false; // this step did not advance the device's step count
+            }
+        }
+    }
+
+    /**
+     * Updates every {@code params[i]} (the parameters' values, in order) whose {@code grads[i]} is not
+     * null, in place; grads are not modified. This default calls {@link #update} per parameter; a subclass
+     * overrides it to update all at once with a backend's whole-step kernel. Runs inside a scope that frees
+     * the temporaries it creates, with recording off, after {@link #steps()} has counted this step.
+     */
+    protected void updateAll(Tensor[] params, Tensor[] grads) {
+        for (int i = 0; i < params.length; i++) {
+            if (grads[i] != null) {
+                update(i, params[i], grads[i]);
             }
         }
     }
@@ -57,6 +92,73 @@ public abstract class Optimizer implements AutoCloseable {
      * the temporaries it creates, with recording off.
      */
     protected abstract void update(int index, Tensor param, Tensor grad);
+
+    /**
+     * For {@link #updateAll}: the float64 tensor {@code {t, lr, 0, 0}} of {@link FusedKernel.OptimizerScalars}
+     * on the parameters' device, t being this step ({@link #steps()}), for a whole-step kernel that reads lr
+     * and t there (and advances t, as {@link FusedKernel#ADAM_ALL} does: a kernel that reads t must). Created
+     * by {@link #prepareDeviceScalars} or the first call (freed by {@link #close()}); the host writes it only
+     * when its values changed. Null, and nothing created, when the parameters are not all on one device with
+     * one float dtype or that device's backend has no {@link FusedKernel#OPTIMIZER_SCALARS}: then update per
+     * parameter.
+     */
+    protected final Tensor deviceScalars(Tensor[] params) {
+        Optional<FusedKernel.OptimizerScalars> set = scalarsKernel(params);
+        if (set.isEmpty()) {
+            return null;
+        }
+        if (scalars == null || !scalars.device().equals(params[0].device())) {
+            createScalars(params[0]);
+        }
+        if (!scalarsCurrent) {
+            set.get().set(scalars, steps, lr);
+            scalarsCurrent = true;
+        }
+        scalarsUsed = true;
+        return scalars;
+    }
+
+    /**
+     * Creates {@link #deviceScalars}' tensor now, where the parameters' backend has {@link
+     * FusedKernel#OPTIMIZER_SCALARS} (else nothing): for a subclass's constructor, so that the optimizer's
+     * persistent buffers all exist before the first step, as its state does.
+     */
+    protected final void prepareDeviceScalars() {
+        Tensor[] values = params.stream().map(Var::value).toArray(Tensor[]::new);
+        if (scalarsKernel(values).isPresent() && scalars == null) {
+            createScalars(values[0]);
+            writeScalars();
+        }
+    }
+
+    private static Optional<FusedKernel.OptimizerScalars> scalarsKernel(Tensor[] params) {
+        if (params.length == 0) {
+            return Optional.empty();
+        }
+        Tensor first = params[0];
+        for (Tensor p : params) {
+            if (!p.device().equals(first.device()) || p.dtype() != first.dtype() || !p.dtype().isFloating()) {
+                return Optional.empty();
+            }
+        }
+        return first.backend().fused(FusedKernel.OPTIMIZER_SCALARS);
+    }
+
+    private void createScalars(Tensor like) {
+        if (scalars != null) {
+            scalars.close();
+        }
+        scalars = Tensor.on(like.device()).zeros(DType.FLOAT64, FusedKernel.OPTIMIZER_SCALARS_SIZE).keepForever();
+        scalarsCurrent = false;
+    }
+
+    /** Writes {lr, steps + 1} into the device scalars, if there are any (an enqueued launch, no synchronisation). */
+    private void writeScalars() {
+        if (scalars != null) {
+            scalars.backend().fused(FusedKernel.OPTIMIZER_SCALARS).orElseThrow().set(scalars, steps + 1, lr);
+            scalarsCurrent = true;
+        }
+    }
 
     /**
      * A zero tensor shaped like {@code like} on its device that lives until {@link #close()}, saved by
@@ -123,6 +225,7 @@ public abstract class Optimizer implements AutoCloseable {
             state.forEach((name, mine) -> mine.assign(saved.get(name).to(mine.device())));
         }
         this.steps = steps;
+        writeScalars();
     }
 
     /** Frees every parameter's gradient (the next backward starts from zero). */
@@ -134,9 +237,12 @@ public abstract class Optimizer implements AutoCloseable {
         return lr;
     }
 
-    /** Changes the learning rate (for schedules). */
+    /** Changes the learning rate (for schedules); a whole-step kernel's device copy is written only when it differs. */
     public final void setLr(double lr) {
-        this.lr = lr;
+        if (Double.doubleToLongBits(lr) != Double.doubleToLongBits(this.lr)) {
+            this.lr = lr;
+            writeScalars();
+        }
     }
 
     /** Number of {@link #step()} calls so far. */
@@ -148,10 +254,14 @@ public abstract class Optimizer implements AutoCloseable {
         return params;
     }
 
-    /** Frees the optimizer state (not the parameters). Idempotent. */
+    /** Frees the optimizer state and device scalars (not the parameters). Idempotent. */
     @Override
     public void close() {
         state.values().forEach(Tensor::close);
         state.clear();
+        if (scalars != null) {
+            scalars.close();
+            scalars = null;
+        }
     }
 }

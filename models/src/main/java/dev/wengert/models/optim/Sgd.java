@@ -11,7 +11,9 @@ import java.util.Optional;
 /**
  * Stochastic gradient descent as in PyTorch's {@code torch.optim.SGD} (dampening 0):
  * d = g + wd w; with momentum buf = mu buf + d and d = buf (or d + mu buf for Nesterov); w -= lr d.
- * {@link #state()}: {@code <i>.momentum_buffer} for parameter i with momentum, nothing without.
+ * {@link #state()}: {@code <i>.momentum_buffer} for parameter i with momentum, nothing without. A step
+ * updates every parameter in one launch where the backend has {@link FusedKernel#SGD_ALL} (CUDA), and per
+ * parameter ({@link #apply}) elsewhere.
  */
 public final class Sgd extends Optimizer {
     private final double momentum;
@@ -37,6 +39,24 @@ public final class Sgd extends Optimizer {
             for (int i = 0; i < buffers.length; i++) {
                 buffers[i] = newState(i + ".momentum_buffer", params.get(i).value());
             }
+        }
+        if (!params.isEmpty() && params.get(0).value().backend().fused(FusedKernel.SGD_ALL).isPresent()) {
+            prepareDeviceScalars();
+        }
+    }
+
+    /**
+     * All parameters in one launch of the backend's {@link FusedKernel#SGD_ALL} (plain SGD too), lr read from
+     * {@link #deviceScalars}; per parameter ({@link #apply}) where the backend has no such kernel.
+     */
+    @Override
+    protected void updateAll(Tensor[] params, Tensor[] grads) {
+        Optional<FusedKernel.SgdAll> all = params.length == 0 ? Optional.empty() : params[0].backend().fused(FusedKernel.SGD_ALL);
+        Tensor scalars = all.isPresent() ? deviceScalars(params) : null;
+        if (scalars == null) {
+            super.updateAll(params, grads);
+        } else {
+            all.get().step(params, grads, momentum != 0 ? buffers : null, scalars, momentum, weightDecay, nesterov);
         }
     }
 

@@ -7,8 +7,10 @@ import dev.wengert.models.loss.Losses;
 import dev.wengert.models.nn.Module;
 import dev.wengert.models.optim.LrSchedule;
 import dev.wengert.models.optim.Optimizer;
+import dev.wengert.tensor.Backends;
 import dev.wengert.tensor.BinaryOp;
 import dev.wengert.tensor.DType;
+import dev.wengert.tensor.FusedKernel;
 import dev.wengert.tensor.Scope;
 import dev.wengert.tensor.Tensor;
 import dev.wengert.tensor.TensorFactory;
@@ -261,26 +263,44 @@ public final class Trainer {
      * size / the batch size), {@code finiteSteps}: the number of steps after which the sum was still finite,
      * and {@code current}: the latest loss while the sum is finite, frozen from then on at the loss that
      * made it non-finite. A sum never returns to finite, so the first non-finite step is finiteSteps + 1.
-     * Four small launches per step (where, add, lt, add) and no read-back; counts are exact up to 2^24
-     * steps per epoch in float32.
+     * No read-back. Where the backend has {@link FusedKernel#LOSS_WATCH} (CUDA): one launch per step, in
+     * place, the tensors never replaced (what a captured CUDA graph's replay needs); elsewhere {@link
+     * #addComposed}: four small operations (where, add, lt, add) that replace {@code current}. Counts are
+     * exact up to 2^24 steps per epoch in float32.
      */
-    private static final class LossWatch implements AutoCloseable {
+    static final class LossWatch implements AutoCloseable {
         final Tensor sum;
         final Tensor finiteSteps;
         private final Tensor infinity;
+        private final FusedKernel.LossWatch fused;
         private Tensor finite;
         Tensor current;
 
         LossWatch(TensorFactory on, DType dtype) {
+            this(on, dtype, true);
+        }
+
+        /** With {@code useKernel} false, always the composed version (tests compare the two). */
+        LossWatch(TensorFactory on, DType dtype, boolean useKernel) {
+            fused = useKernel ? Backends.of(on.device()).fused(FusedKernel.LOSS_WATCH).orElse(null) : null;
             sum = on.zeros(dtype).keepForever();
             finiteSteps = on.zeros(dtype).keepForever();
-            infinity = on.full(Double.POSITIVE_INFINITY, dtype).keepForever();
-            finite = on.ones(dtype).keepForever();
             current = on.zeros(dtype).keepForever();
+            infinity = fused != null ? null : on.full(Double.POSITIVE_INFINITY, dtype).keepForever();
+            finite = fused != null ? null : on.ones(dtype).keepForever();
         }
 
         /** Adds one step's loss (a scalar tensor, not modified) with {@code weight}; launches only. */
         void add(Tensor loss, double weight) {
+            if (fused != null) {
+                fused.add(sum, finiteSteps, current, loss, weight);
+            } else {
+                addComposed(loss, weight);
+            }
+        }
+
+        /** {@link #add} from tensor operations: the fallback, and the reference the kernel is tested against. */
+        void addComposed(Tensor loss, double weight) {
             Tensor next = Tensor.where(finite, loss, current).keepForever();
             current.close();
             current = next;
@@ -309,7 +329,9 @@ public final class Trainer {
         @Override
         public void close() {
             for (Tensor t : new Tensor[] {sum, finiteSteps, infinity, finite, current}) {
-                t.close();
+                if (t != null) {
+                    t.close();
+                }
             }
         }
     }

@@ -85,6 +85,7 @@ class SimulatorStepTraceTest {
                     first.hostSyncs(), first.allocations(), steps, kernels);
             long later = steps - 3;
             assertEquals(first.kernels() * later, rest.kernels(), "every step launches the same kernels");
+            assertEquals(later, kernels.get("optim_sgd_f32"), "the SGD update of every parameter: one launch per step");
             assertEquals(first.gemms() * later, rest.gemms(), "every step runs the same GEMMs");
             assertEquals(first.hostSyncs() * later, rest.hostSyncs(), "every step synchronises the same");
             assertEquals(0, first.allocations() + rest.allocations(), "no driver allocation after two steps: the caching allocator serves all");
@@ -142,8 +143,8 @@ class SimulatorStepTraceTest {
     }
 
     /**
-     * What fit adds to Trainer.step's work: the device-side loss watch (sum, finite flag, first non-finite
-     * step and value: 4 scalar kernels per step, no copy, no synchronisation) and, only where the listener
+     * What fit adds to Trainer.step's work: the device-side loss watch (sum, finite-step count and the
+     * current loss: one in-place kernel per step, no copy, no synchronisation) and, only where the listener
      * asks for the loss, one read-back (2 device copies to pack the loss with the finite-step count, then one
      * download, which costs what Trainer.step's loss.item() costs every step). So the divergence check adds
      * no synchronisation, and a step that reports nothing synchronises less than Trainer.step. Runs last:
@@ -162,7 +163,7 @@ class SimulatorStepTraceTest {
                 + " %d D2H, %d D2D copies, %d host syncs%n", unread.kernels(), unread.gemms(), unread.copiesToDevice(),
                 unread.copiesToHost(), unread.copiesOnDevice(), unread.hostSyncs(), step.kernels(), step.copiesToHost(),
                 step.copiesOnDevice(), step.hostSyncs(), read.kernels(), read.copiesToHost(), read.copiesOnDevice(), read.hostSyncs());
-        assertEquals(step.kernels() + 4, unread.kernels(), "the loss watch: where, add, lt, add");
+        assertEquals(step.kernels() + 1, unread.kernels(), "the loss watch: one in-place launch");
         assertEquals(step.gemms(), unread.gemms());
         assertEquals(step.copiesToDevice(), unread.copiesToDevice());
         assertEquals(2, unread.copiesToDevice(), "the next batch's features and labels, prefetched asynchronously");
@@ -176,5 +177,56 @@ class SimulatorStepTraceTest {
         assertEquals(step.hostSyncs(), every.hostSyncs(), "reading every step synchronises exactly as often as Trainer.step");
         assertEquals(step.copiesToHost(), every.copiesToHost(), "and copies as much to the host");
         assertEquals(0, unread.allocations() + read.allocations(), "no driver allocation");
+    }
+
+    /**
+     * Optimizer.step alone, for every optimizer setting on the MLP's 6 parameters: one launch (the whole-step
+     * kernel; lr and Adam's step count are read on the device, so nothing is uploaded), no copy, no
+     * synchronisation, no driver allocation and no tensor allocated (the peak of allocated bytes stays put);
+     * an lr change adds one small launch (the device scalars' write), not a copy. Runs after the others: it
+     * warms the caching allocator.
+     */
+    @Test
+    @Order(4)
+    void anOptimizerStepIsOneLaunchAndAllocatesNothing() {
+        Sequential model;
+        try (Scope s = Scope.open()) {
+            model = ModelSpec.mlp(784, new int[] {64, 32}, 10).build(42, DType.FLOAT32, CudaTestDevice.DEVICE);
+        }
+        dev.wengert.tensor.Backend be = dev.wengert.tensor.Backends.of(CudaTestDevice.DEVICE);
+        List<java.util.function.Supplier<dev.wengert.models.optim.Optimizer>> makers = List.of(
+                () -> new Sgd(model.parameters(), 0.1), () -> new Sgd(model.parameters(), 0.1, 0.9, true, 1e-4),
+                () -> new dev.wengert.models.optim.Adam(model.parameters(), 1e-3),
+                () -> dev.wengert.models.optim.Adam.adamW(model.parameters(), 1e-3, 0.01));
+        try (model) {
+            for (var make : makers) {
+                try (dev.wengert.models.optim.Optimizer opt = make.get()) {
+                    try (Scope s = Scope.open()) {
+                        model.forward(dev.wengert.autograd.Var.constant(dev.wengert.tensor.Tensor.on(CudaTestDevice.DEVICE)
+                                .uniform(-1, 1, 7, DType.FLOAT32, 4, 784))).sum().backward();
+                    }
+                    opt.step(); // the first step (the device scalars exist since the constructor)
+                    for (int i = 0; i < 3; i++) {
+                        SimulatorTrace.reset();
+                        be.resetPeak();
+                        long allocated = be.memoryStats().allocatedBytes();
+                        opt.step();
+                        SimulatorTrace.Counts c = SimulatorTrace.read();
+                        String what = opt.getClass().getSimpleName() + " step " + (opt.steps());
+                        assertEquals(1, c.kernels(), what + ": " + SimulatorTrace.kernelCounts());
+                        assertEquals(0, c.copiesToDevice() + c.copiesToHost() + c.copiesOnDevice() + c.memsets() + c.gemms(), what);
+                        assertEquals(0, c.hostSyncs() + c.allocations(), what + ": no synchronisation, no driver allocation");
+                        assertEquals(allocated, be.memoryStats().peakAllocatedBytes(), what + ": no tensor allocated");
+                    }
+                    SimulatorTrace.reset();
+                    opt.setLr(opt.lr() / 2);
+                    opt.setLr(opt.lr());
+                    SimulatorTrace.Counts c = SimulatorTrace.read();
+                    assertEquals(1, c.kernels(), "an lr change: one write of the device scalars, " + SimulatorTrace.kernelCounts());
+                    assertEquals(0, c.copiesToDevice() + c.hostSyncs(), "an lr change uploads nothing and does not synchronise");
+                    opt.zeroGrad();
+                }
+            }
+        }
     }
 }

@@ -49,6 +49,12 @@ final class Args {
         return this;
     }
 
+    /** A struct by value, packed as little-endian 8-byte words (optim.cuh's MtList). */
+    Args struct(long[] words) {
+        params.add(Pointer.to(words));
+        return this;
+    }
+
     Pointer pointer() {
         return Pointer.to(params.toArray(new NativePointerObject[0]));
     }

@@ -627,12 +627,16 @@ public final class CudaBackend implements Backend {
 
     // ------------------------------------------------------------------ memory
 
-    /** The kernels of fused.cuh ({@link CudaFused}). */
+    /** The kernels of fused.cuh and optim.cuh ({@link CudaFused}). */
     private static final FusedKernels FUSED = FusedKernels.NONE
             .with(FusedKernel.SOFTMAX_XENT_FWD, CudaFused::softmaxCrossEntropy)
             .with(FusedKernel.SOFTMAX_XENT_BWD, CudaFused::softmaxCrossEntropyBackward)
             .with(FusedKernel.SGD_MOMENTUM, CudaFused::sgdMomentum)
-            .with(FusedKernel.ADAM, CudaFused::adam);
+            .with(FusedKernel.ADAM, CudaFused::adam)
+            .with(FusedKernel.OPTIMIZER_SCALARS, CudaFused::optimizerScalars)
+            .with(FusedKernel.SGD_ALL, CudaFused::sgdAll)
+            .with(FusedKernel.ADAM_ALL, CudaFused::adamAll)
+            .with(FusedKernel.LOSS_WATCH, CudaFused::lossWatch);
 
     @Override
     public FusedKernels fusedKernels() {

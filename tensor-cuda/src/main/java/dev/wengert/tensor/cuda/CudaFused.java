@@ -3,11 +3,14 @@ package dev.wengert.tensor.cuda;
 import dev.wengert.tensor.DType;
 import dev.wengert.tensor.Shape;
 import dev.wengert.tensor.Tensor;
+import dev.wengert.tensor.FusedKernel;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
- * The fused kernels the models need (fused.cuh), on tensors of a {@link CudaBackend}: each replaces a
- * chain of primitives and is tested against that chain. Arguments are not modified unless their
+ * The fused kernels the models need (fused.cuh; optim.cuh for the whole-step optimizer updates and the
+ * loss watch), on tensors of a {@link CudaBackend}: each replaces a chain of primitives and is tested against that chain. Arguments are not modified unless their
  * description says "modified". {@link CudaBackend} registers the cross-entropy and optimizer kernels as
  * its implementations of {@link dev.wengert.tensor.FusedKernel}'s keys; {@link #biasActivation} has no
  * key (no user yet).
@@ -115,6 +118,148 @@ public final class CudaFused {
                 .ptr(CudaBackend.ptr(param)).ptr(CudaBackend.ptr(grad)).ptr(CudaBackend.ptr(m)).ptr(CudaBackend.ptr(v))
                 .f64(lr).f64(beta1).f64(beta2).f64(eps).f64(weightDecay).f64(bc1).f64(bc2).i32(decoupled ? 1 : 0)
                 .i64(param.numel()));
+    }
+
+    /** Tensors per launch of {@link #sgdAll} and {@link #adamAll} (MT_MAX in optim.cuh); more are chunked. */
+    static final int MT_MAX = 32;
+
+    /**
+     * The whole-step optimizer kernels' device scalars (modified) = {step, lr, 0, 0} (optim.cuh's
+     * OptimScalars): one small launch, no copy and no synchronisation. scalars is float64 [4].
+     */
+    public static void optimizerScalars(Tensor scalars, long step, double lr) {
+        CudaBackend be = backendOf("optimizerScalars", scalars);
+        checkScalars("optimizerScalars", scalars, scalars);
+        be.kernels().launch("optim_scalars_set", 1, 1, 1, 1, 1, new Args().ptr(CudaBackend.ptr(scalars)).f64(step).f64(lr));
+    }
+
+    /**
+     * PyTorch SGD (dampening 0) of every params[i] with a non-null grads[i], in one launch per
+     * {@link #MT_MAX} such parameters, lr read on the device from {@code scalars} (see
+     * {@link #optimizerScalars}): params and velocities (null for plain SGD) are modified.
+     */
+    public static void sgdAll(Tensor[] params, Tensor[] grads, Tensor[] velocities, Tensor scalars, double momentum,
+                              double weightDecay, boolean nesterov) {
+        Tensor[][] lists = velocities == null ? new Tensor[][] {params, grads} : new Tensor[][] {params, grads, velocities};
+        List<Integer> live = liveParams("sgdAll", lists, scalars);
+        if (live.isEmpty()) {
+            return;
+        }
+        CudaBackend be = backendOf("sgdAll", params[live.get(0)]);
+        String kernel = "optim_sgd_" + OpCodes.suffix(params[live.get(0)].dtype());
+        for (int from = 0; from < live.size(); from += MT_MAX) {
+            List<Integer> chunk = live.subList(from, Math.min(live.size(), from + MT_MAX));
+            long[] list = packList(lists, chunk);
+            be.kernels().launch(kernel, Math.max(1, list[1 + chunk.size()]), new Args()
+                    .struct(list).ptr(CudaBackend.ptr(scalars)).f64(momentum).f64(weightDecay).i32(nesterov ? 1 : 0)
+                    .i32(velocities == null ? 0 : 1));
+        }
+    }
+
+    /**
+     * PyTorch Adam (decoupled = false) or AdamW (true) of every params[i] with a non-null grads[i], in one
+     * launch per {@link #MT_MAX} such parameters, at the step t and with the lr that {@code scalars} holds on
+     * the device (see {@link #optimizerScalars}); the last launch adds one to t (one launch, advancing t,
+     * also when no parameter has a gradient). params, m, v and scalars are modified.
+     */
+    public static void adamAll(Tensor[] params, Tensor[] grads, Tensor[] m, Tensor[] v, Tensor scalars, double beta1,
+                               double beta2, double eps, double weightDecay, boolean decoupled) {
+        Tensor[][] lists = {params, grads, m, v};
+        List<Integer> live = liveParams("adamAll", lists, scalars);
+        CudaBackend be = backendOf("adamAll", live.isEmpty() ? scalars : params[live.get(0)]);
+        // With no gradient the launch only advances t; its element type is then immaterial.
+        String kernel = "optim_adam_" + OpCodes.suffix(live.isEmpty() ? DType.FLOAT32 : params[live.get(0)].dtype());
+        int from = 0;
+        do {
+            List<Integer> chunk = live.subList(from, Math.min(live.size(), from + MT_MAX));
+            from += MT_MAX;
+            long[] list = packList(lists, chunk);
+            boolean last = from >= live.size();
+            be.kernels().launch(kernel, Math.max(1, list[1 + chunk.size()]), new Args().struct(list)
+                    .ptr(CudaBackend.ptr(scalars)).f64(beta1).f64(beta2).f64(eps).f64(weightDecay).i32(decoupled ? 1 : 0)
+                    .i32(last ? 1 : 0));
+        } while (from < live.size());
+    }
+
+    /**
+     * The trainer's loss watch in one single-thread launch, in place on scalars of the loss's dtype: while
+     * sum is below +inf current = loss; sum += loss (times weight unless 1); if sum is then below +inf,
+     * finiteSteps += 1. sum, finiteSteps and current are modified.
+     */
+    public static void lossWatch(Tensor sum, Tensor finiteSteps, Tensor current, Tensor loss, double weight) {
+        CudaBackend be = backendOf("lossWatch", loss);
+        for (Tensor t : new Tensor[] {sum, finiteSteps, current}) {
+            t.ensureOpen("lossWatch");
+            require(t.numel() == 1 && loss.numel() == 1 && t.dtype() == loss.dtype() && loss.dtype().isFloating()
+                    && t.device().equals(loss.device()), "lossWatch", "needs float scalars of one dtype on one device; got "
+                    + t.describe() + " and loss " + loss.describe());
+        }
+        be.kernels().launch("loss_watch_" + OpCodes.suffix(loss.dtype()), 1, 1, 1, 1, 1, new Args().ptr(CudaBackend.ptr(sum))
+                .ptr(CudaBackend.ptr(finiteSteps)).ptr(CudaBackend.ptr(current)).ptr(CudaBackend.ptr(loss)).f64(weight));
+    }
+
+    /**
+     * The indices i with a gradient (lists[1][i] != null), checked: each list's tensor shaped like lists[0][i],
+     * all of one float dtype and device, and the scalars float64 [4] there.
+     */
+    private static List<Integer> liveParams(String op, Tensor[][] lists, Tensor scalars) {
+        Tensor[] params = lists[0];
+        for (Tensor[] l : lists) {
+            require(l.length == params.length, op, "needs one tensor per parameter in every list: " + params.length
+                    + " parameters, a list of " + l.length);
+        }
+        List<Integer> live = new ArrayList<>();
+        Tensor first = null;
+        for (int i = 0; i < params.length; i++) {
+            if (lists[1][i] == null) {
+                continue;
+            }
+            Tensor p = params[i];
+            p.ensureOpen(op);
+            if (first == null) {
+                first = p;
+                require(p.dtype().isFloating(), op, "needs float tensors, got parameter " + i + ": " + p.describe());
+            }
+            require(p.dtype() == first.dtype() && p.device().equals(first.device()), op, "parameter " + i + " "
+                    + p.describe() + " must have the dtype and device of " + first.describe() + " (one launch updates all)");
+            for (int k = 1; k < lists.length; k++) {
+                Tensor t = lists[k][i];
+                require(t != null, op, "parameter " + i + " has a gradient but no state tensor in list " + k);
+                t.ensureOpen(op);
+                require(Arrays.equals(t.shape(), p.shape()) && t.dtype() == p.dtype() && t.device().equals(p.device()), op,
+                        "parameter " + i + ": " + t.describe() + " must match " + p.describe());
+            }
+            live.add(i);
+        }
+        checkScalars(op, scalars, first == null ? scalars : first);
+        return live;
+    }
+
+    private static void checkScalars(String op, Tensor scalars, Tensor like) {
+        scalars.ensureOpen(op);
+        require(scalars.dtype() == DType.FLOAT64 && scalars.numel() == FusedKernel.OPTIMIZER_SCALARS_SIZE
+                && scalars.device().equals(like.device()), op, "the optimizer scalars must be float64["
+                + FusedKernel.OPTIMIZER_SCALARS_SIZE + "] on " + like.device() + ", got " + scalars.describe());
+    }
+
+    /**
+     * optim.cuh's MtList for the tensors {@code chunk} of each list, as 8-byte words: count, start[MT_MAX + 1]
+     * (element offsets; word 1 + chunk.size() is the total), ptr[4][MT_MAX] (unused lists and slots 0).
+     */
+    private static long[] packList(Tensor[][] lists, List<Integer> chunk) {
+        long[] w = new long[1 + (MT_MAX + 1) + 4 * MT_MAX];
+        w[0] = chunk.size();
+        for (int k = 0; k < chunk.size(); k++) {
+            int i = chunk.get(k);
+            w[2 + k] = w[1 + k] + lists[0][i].numel();
+            for (int d = 0; d < lists.length; d++) {
+                w[2 + MT_MAX + d * MT_MAX + k] = DeviceAddress.of(CudaBackend.ptr(lists[d][i]));
+            }
+        }
+        for (int k = chunk.size() + 1; k <= MT_MAX; k++) {
+            w[1 + k] = w[1 + chunk.size()];  // offsets past the count: the total, as the kernel never reads them
+        }
+        return w;
     }
 
     private static void sameLayout(String op, Tensor first, Tensor... others) {

@@ -199,9 +199,10 @@ class CudaBackendTest extends BackendContractTest {
 
     /** CUDA registers a kernel for every fused kernel key: its users never fall back to a composed version. */
     @Test
-    void registersAllFourFusedKernels() {
+    void registersEveryFusedKernel() {
         assertEquals(List.of(FusedKernel.SOFTMAX_XENT_FWD, FusedKernel.SOFTMAX_XENT_BWD, FusedKernel.SGD_MOMENTUM,
-                FusedKernel.ADAM), List.copyOf(Backends.of(DEVICE).fusedKernels().keys()));
+                FusedKernel.ADAM, FusedKernel.OPTIMIZER_SCALARS, FusedKernel.SGD_ALL, FusedKernel.ADAM_ALL,
+                FusedKernel.LOSS_WATCH), List.copyOf(Backends.of(DEVICE).fusedKernels().keys()));
     }
 
     @Test
