@@ -14,7 +14,8 @@ import java.util.zip.CRC32C;
  * Cuts a labelled data set into mini-batches of tensors on a device: float32 features {@code [B, features]}
  * and int64 labels {@code [B]}. With shuffling, each epoch visits the samples in an order drawn from
  * (seed, epoch), so runs are reproducible; the last batch may be smaller. The data arrays are used,
- * not copied, and never modified.
+ * not copied, and never modified. A loader {@link #withShifts with shifts} moves each image of a batch by a
+ * {@link RandomShift} drawn from (seed, epoch, sample index): augmentation that a resumed run repeats exactly.
  */
 public final class BatchLoader {
     private final float[] features;
@@ -25,12 +26,19 @@ public final class BatchLoader {
     private final boolean shuffle;
     private final long seed;
     private final Device device;
+    /** Augmentation of the batches, or null for none. */
+    private final RandomShift shift;
 
     /**
      * @param features row-major {@code count x width} values
      * @param labels {@code count} class labels
      */
     public BatchLoader(float[] features, long[] labels, int width, int batchSize, boolean shuffle, long seed, Device device) {
+        this(features, labels, width, batchSize, shuffle, seed, device, null);
+    }
+
+    private BatchLoader(float[] features, long[] labels, int width, int batchSize, boolean shuffle, long seed, Device device,
+            RandomShift shift) {
         if (width <= 0 || features.length % width != 0 || features.length / width != labels.length) {
             throw new IllegalArgumentException("BatchLoader: " + features.length + " features of width " + width
                     + " do not match " + labels.length + " labels");
@@ -46,6 +54,26 @@ public final class BatchLoader {
         this.shuffle = shuffle;
         this.seed = seed;
         this.device = device;
+        if (shift != null && shift.rows() * shift.cols() != width) {
+            throw new IllegalArgumentException("BatchLoader: shifts of " + shift.rows() + "x" + shift.cols()
+                    + " images do not fit samples of " + width + " features");
+        }
+        this.shift = shift == null || shift.max() == 0 ? null : shift;
+    }
+
+    /**
+     * This loader's data, batches and orders, each image moved by {@code shift} (a new loader; this one is
+     * unchanged). The shift of a sample depends on the seed, the epoch and the sample's index only.
+     *
+     * @throws IllegalArgumentException if the shift's image size does not match the samples' width
+     */
+    public BatchLoader withShifts(RandomShift shift) {
+        return new BatchLoader(features, labels, width, batchSize, shuffle, seed, device, shift);
+    }
+
+    /** The augmentation of this loader's batches, or null for none. */
+    public RandomShift shifts() {
+        return shift;
     }
 
     /** Images scaled to [0, 1] ({@code [B, rows*cols]}) and labels of one MNIST split. */
@@ -68,12 +96,14 @@ public final class BatchLoader {
      */
     public final class Epoch implements AutoCloseable {
         private final int[] order;
+        private final int index;
         private final Backend prefetchOn;
         private Batch ahead;
         private int aheadIndex = -1;
 
-        private Epoch(int[] order, boolean prefetch) {
+        private Epoch(int[] order, int index, boolean prefetch) {
             this.order = order;
+            this.index = index;
             Backend b = prefetch ? Backends.of(device) : null;
             this.prefetchOn = b != null && b.uploadsOverlapCompute() ? b : null;
         }
@@ -122,7 +152,7 @@ public final class BatchLoader {
             long[] y = new long[n];
             for (int r = 0; r < n; r++) {
                 int s = order == null ? from + r : order[from + r];
-                System.arraycopy(features, s * width, x, r * width, width);
+                copySample(s, x, r);
                 y[r] = labels[s];
             }
             if (uploadAhead == null) {
@@ -173,10 +203,19 @@ public final class BatchLoader {
             long[] y = new long[to - from];
             for (int r = from; r < to; r++) {
                 int s = order == null ? start + r : order[start + r];
-                System.arraycopy(features, s * width, x, (r - from) * width, width);
+                copySample(s, x, r - from);
                 y[r - from] = labels[s];
             }
             return new Batch(Tensor.on(device).of(x, to - from, width), Tensor.on(device).of(y, to - from));
+        }
+
+        /** Sample {@code s} (shifted when the loader augments) into row {@code row} of {@code x}. */
+        private void copySample(int s, float[] x, int row) {
+            if (shift == null) {
+                System.arraycopy(features, s * width, x, row * width, width);
+            } else {
+                shift.apply(features, s * width, x, row * width, seed, index, s);
+            }
         }
 
         /** Rows in batch {@code i}: the batch size, or fewer for the last batch. */
@@ -209,7 +248,7 @@ public final class BatchLoader {
      */
     public Epoch epoch(int e, boolean prefetch) {
         if (!shuffle) {
-            return new Epoch(null, prefetch);
+            return new Epoch(null, e, prefetch);
         }
         int[] order = new int[count];
         for (int i = 0; i < count; i++) {
@@ -222,7 +261,7 @@ public final class BatchLoader {
             order[i] = order[j];
             order[j] = t;
         }
-        return new Epoch(order, prefetch);
+        return new Epoch(order, e, prefetch);
     }
 
     /** Number of batches per epoch: ceil(count / batchSize). */
@@ -258,7 +297,8 @@ public final class BatchLoader {
     }
 
     /**
-     * A checksum of the data (width, count, every feature's bits and every label) as 8 hex digits
+     * A checksum of the data (width, count, every feature's bits and every label, and the shifts when the
+     * loader augments) as 8 hex digits
      * (CRC-32C): equal for the same samples in the same order, and almost surely different otherwise. A
      * checkpoint records it so that a resumed run can refuse different data.
      */
@@ -281,6 +321,9 @@ public final class BatchLoader {
             buf.putLong(l);
         }
         crc.update(buf.flip());
+        if (shift != null) {
+            crc.update(shift.toString().getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        }
         return String.format("%08x", crc.getValue());
     }
 }
