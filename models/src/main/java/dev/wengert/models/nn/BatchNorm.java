@@ -19,8 +19,8 @@ import java.util.Arrays;
  * <p>State under PyTorch's {@code state_dict} names: parameters {@code weight} (ones) and {@code bias}
  * (zeros) when affine; buffers {@code running_mean} (zeros), {@code running_var} (ones) and
  * {@code num_batches_tracked} (an int64 scalar, 0) when tracking. The math is composed of
- * {@link Var} operations (mean, sub, square, pow, mul, add), so its gradients of every order are exact
- * and it runs on every backend with the existing kernels; see {@link #apply}.
+ * {@link Var} operations (mean, sub, square, sqrt, reciprocal, mul, add), so its gradients of every order are exact
+ * and it runs on every backend with the existing kernels; see {@link #apply} and {@link #applyEval}.
  */
 public abstract class BatchNorm extends Module {
     /** PyTorch's default eps. */
@@ -101,9 +101,9 @@ public abstract class BatchNorm extends Module {
         boolean batchStats = isTraining() || runningMean == null;
         boolean update = isTraining() && runningMean != null;
         double factor = !update ? 0 : momentum != null ? momentum : 1.0 / (numBatchesTracked.item() + 1);
-        Var y = apply(x, weight, bias, update ? runningMean : null, update ? runningVar : null,
+        Var y = normalise(x, weight, bias, update ? runningMean : null, update ? runningVar : null,
                 batchStats ? null : runningMean, batchStats ? null : runningVar, factor, eps);
-        if (update) { // after the checks of apply: a refused batch modifies nothing (PyTorch counts it)
+        if (update) { // after normalise's checks: a refused batch modifies nothing (PyTorch counts it)
             numBatchesTracked.applyInPlace(BinaryOp.ADD, 1);
         }
         return y;
@@ -119,8 +119,8 @@ public abstract class BatchNorm extends Module {
      * @throws IllegalArgumentException when a channel has a single value (PyTorch refuses it too: the
      *     variance would be 0 and the unbiased one undefined), or the shapes do not fit
      */
-    public static Var train(Var x, Var weight, Var bias, Tensor runningMean, Tensor runningVar, double momentum, double eps) {
-        return apply(x, weight, bias, runningMean, runningVar, null, null, momentum, eps);
+    public static Var apply(Var x, Var weight, Var bias, Tensor runningMean, Tensor runningVar, double momentum, double eps) {
+        return normalise(x, weight, bias, runningMean, runningVar, null, null, momentum, eps);
     }
 
     /**
@@ -128,12 +128,12 @@ public abstract class BatchNorm extends Module {
      * channel, with the given statistics {@code mean} and {@code var} [C] (constants: no gradient flows
      * to them). {@code weight} and {@code bias} may be null.
      */
-    public static Var eval(Var x, Var weight, Var bias, Tensor mean, Tensor var, double eps) {
+    public static Var applyEval(Var x, Var weight, Var bias, Tensor mean, Tensor var, double eps) {
         if (mean == null || var == null) {
-            throw new IllegalArgumentException("BatchNorm.eval: needs the running mean and variance, got "
+            throw new IllegalArgumentException("BatchNorm.applyEval: needs the running mean and variance, got "
                     + (mean == null ? "no mean" : "no variance"));
         }
-        return apply(x, weight, bias, null, null, mean, var, 0, eps);
+        return normalise(x, weight, bias, null, null, mean, var, 0, eps);
     }
 
     /**
@@ -141,7 +141,7 @@ public abstract class BatchNorm extends Module {
      * running update of {@code runningMean}/{@code runningVar} by {@code momentum} when those are
      * non-null); else the fixed statistics.
      */
-    private static Var apply(Var x, Var weight, Var bias, Tensor runningMean, Tensor runningVar, Tensor fixedMean,
+    private static Var normalise(Var x, Var weight, Var bias, Tensor runningMean, Tensor runningVar, Tensor fixedMean,
                              Tensor fixedVar, double momentum, double eps) {
         int[] s = x.shape();
         if (s.length < 2) {
@@ -182,7 +182,7 @@ public abstract class BatchNorm extends Module {
         Var mean = x.mean(true, axes);
         Var centred = x.sub(mean);
         Var var = centred.square().mean(true, axes);
-        Var inv = var.add(eps).pow(-0.5);
+        Var inv = var.add(eps).sqrt().reciprocal(); // not pow(-0.5): pow's gradient reads its exponent back to the host
         Var scale = weight == null ? inv : inv.mul(weight.reshape(perChannel));
         Var y = centred.mul(scale);
         if (bias != null) {

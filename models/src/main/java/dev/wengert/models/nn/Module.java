@@ -177,7 +177,7 @@ public abstract class Module implements AutoCloseable {
         return train(false);
     }
 
-    /** True in training mode (the default): dropout is active. */
+    /** True in training mode (the default): dropout is active, batch normalisation uses and updates batch statistics. */
     public final boolean isTraining() {
         return training;
     }

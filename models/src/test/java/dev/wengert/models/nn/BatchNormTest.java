@@ -341,7 +341,7 @@ class BatchNormTest {
         assertThrows(IllegalArgumentException.class, () -> new BatchNorm1d(2, 0, 0.1, true, true, DType.FLOAT32, Device.CPU));
         assertThrows(IllegalArgumentException.class, () -> new BatchNorm1d(2, DType.INT64, Device.CPU));
         IllegalArgumentException weight = assertThrows(IllegalArgumentException.class,
-                () -> BatchNorm.train(Var.constant(randn(1, 4, 3)), Var.constant(randn(2, 2)), null, null, null, 0.1, 1e-5));
+                () -> BatchNorm.apply(Var.constant(randn(1, 4, 3)), Var.constant(randn(2, 2)), null, null, null, 0.1, 1e-5));
         assertTrue(weight.getMessage().contains("weight") && weight.getMessage().contains("must be [3]"), weight.getMessage());
     }
 
@@ -367,19 +367,19 @@ class BatchNormTest {
         Supplier<Tensor> mean = () -> Tensor.of(new double[] {0.3, -0.2, 0.1});
         Supplier<Tensor> var = () -> Tensor.of(new double[] {0.5, 2, 1.5});
         return Stream.of(
-                new Case("train [N, C]", in -> BatchNorm.train(in[0], in[1], in[2], null, null, 0.1, 1e-5),
+                new Case("train [N, C]", in -> BatchNorm.apply(in[0], in[1], in[2], null, null, 0.1, 1e-5),
                         () -> new Tensor[] {randn(1, 5, 3), randn(2, 3), randn(3, 3)}),
-                new Case("train [N, C, L]", in -> BatchNorm.train(in[0], in[1], in[2], null, null, 0.1, 1e-5),
+                new Case("train [N, C, L]", in -> BatchNorm.apply(in[0], in[1], in[2], null, null, 0.1, 1e-5),
                         () -> new Tensor[] {randn(4, 2, 3, 4), randn(5, 3), randn(6, 3)}),
-                new Case("train [N, C, H, W]", in -> BatchNorm.train(in[0], in[1], in[2], null, null, 0.1, 1e-5),
+                new Case("train [N, C, H, W]", in -> BatchNorm.apply(in[0], in[1], in[2], null, null, 0.1, 1e-5),
                         () -> new Tensor[] {randn(7, 2, 3, 2, 3), randn(8, 3), randn(9, 3)}),
-                new Case("train, not affine", in -> BatchNorm.train(in[0], null, null, null, null, 0.1, 1e-3),
+                new Case("train, not affine", in -> BatchNorm.apply(in[0], null, null, null, null, 0.1, 1e-3),
                         () -> new Tensor[] {randn(10, 3, 3, 2, 2)}),
-                new Case("train, batch of 2", in -> BatchNorm.train(in[0], in[1], in[2], null, null, 0.1, 1e-5),
+                new Case("train, batch of 2", in -> BatchNorm.apply(in[0], in[1], in[2], null, null, 0.1, 1e-5),
                         () -> new Tensor[] {randn(11, 2, 3), randn(12, 3), randn(13, 3)}),
-                new Case("eval [N, C, H, W]", in -> BatchNorm.eval(in[0], in[1], in[2], mean.get(), var.get(), 1e-5),
+                new Case("eval [N, C, H, W]", in -> BatchNorm.applyEval(in[0], in[1], in[2], mean.get(), var.get(), 1e-5),
                         () -> new Tensor[] {randn(14, 2, 3, 2, 2), randn(15, 3), randn(16, 3)}),
-                new Case("eval, not affine", in -> BatchNorm.eval(in[0], null, null, mean.get(), var.get(), 1e-5),
+                new Case("eval, not affine", in -> BatchNorm.applyEval(in[0], null, null, mean.get(), var.get(), 1e-5),
                         () -> new Tensor[] {randn(17, 4, 3)}),
                 new Case("module in training mode, composed with tanh", in -> SHARED.forward(in[0]).tanh(),
                         () -> new Tensor[] {randn(18, 2, 3, 2, 2)}));

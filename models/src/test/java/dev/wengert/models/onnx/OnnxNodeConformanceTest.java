@@ -980,8 +980,8 @@ class OnnxNodeConformanceTest {
 
         /**
          * ONNX BatchNormalization (opset 15): inference, y = scale (x - mean) / sqrt(var + epsilon) + B, is
-         * BatchNorm.eval; training_mode = 1 normalises with the batch's mean and biased variance and returns
-         * running_mean = momentum mean + (1 - momentum) batch mean, which is BatchNorm.train with PyTorch's
+         * BatchNorm.applyEval; training_mode = 1 normalises with the batch's mean and biased variance and returns
+         * running_mean = momentum mean + (1 - momentum) batch mean, which is BatchNorm.apply with PyTorch's
          * momentum = 1 - ONNX's. ONNX's running_var takes the biased batch variance, PyTorch's (and Wengert's)
          * the unbiased one (n / (n - 1) times it, n = values per channel); Wengert's running variance r is
          * converted to ONNX's with the exact identity momentum var + (r - momentum var) (n - 1) / n.
@@ -996,14 +996,14 @@ class OnnxNodeConformanceTest {
             Var bias = v(in(2));
             double eps = floatAttr("epsilon", 1e-5f);
             double momentum = floatAttr("momentum", 0.9f);
-            via = "BatchNorm.eval (inference: the given mean and var); BatchNorm.train for training_mode = 1 (momentum ="
+            via = "BatchNorm.applyEval (inference: the given mean and var); BatchNorm.apply for training_mode = 1 (momentum ="
                     + " 1 - ONNX's; running_var converted from PyTorch's unbiased convention to ONNX's biased one)";
             if (node.intAttr("training_mode", 0) == 0) {
-                return List.of(BatchNorm.eval(v(x), scale, bias, in(3), in(4), eps).value());
+                return List.of(BatchNorm.applyEval(v(x), scale, bias, in(3), in(4), eps).value());
             }
             Tensor runningMean = in(3).copy();
             Tensor runningVar = in(4).copy();
-            Tensor y = BatchNorm.train(v(x), scale, bias, runningMean, runningVar, 1 - momentum, eps).value();
+            Tensor y = BatchNorm.apply(v(x), scale, bias, runningMean, runningVar, 1 - momentum, eps).value();
             if (node.outputs().size() == 1) {
                 return List.of(y);
             }
