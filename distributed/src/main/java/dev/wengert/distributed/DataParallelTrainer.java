@@ -32,8 +32,11 @@ import java.util.Map;
  * <p>The loss reported, the stop decision ({@link #requestStop} on any rank stops all, after the same step) and
  * the evaluation ({@link #evaluate}: each rank measures its share, the sums are reduced) are the same on every
  * rank, so every rank's listener sees the same figures; the caller decides which rank writes (rank 0: see
- * {@link Communicator#isRoot}). Layers with per-batch statistics (batch norm: Wengert has none yet) would use
- * each rank's own share, as PyTorch does without SyncBatchNorm; dropout masks are drawn per rank.
+ * {@link Communicator#isRoot}). Batch normalisation (BatchNorm1d/2d) normalises with each rank's own share, as
+ * PyTorch does without SyncBatchNorm, and each rank updates its own running statistics (module buffers, which
+ * {@link #broadcastParameters} does not send: PyTorch's DDP with {@code broadcast_buffers=False}); the rank that
+ * writes the checkpoint saves its own. A BatchNorm1d over [N, C] refuses an empty share's one-row stand-in in
+ * training mode (one value per channel). Dropout masks are drawn per rank.
  */
 public final class DataParallelTrainer {
     /** Default bucket size: 1 MiB of gradients, a few buckets for the zoo's MLP (PyTorch's default is 25 MiB). */

@@ -1,6 +1,7 @@
 package dev.wengert.models.nn;
 
 import dev.wengert.autograd.Var;
+import dev.wengert.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -13,11 +14,14 @@ import java.util.TreeSet;
  *
  * <p>Parameters are {@link Var#param leaf variables} whose tensors belong to no scope
  * ({@code keepForever()}); the module owns them and {@link #close()} frees them and their
- * gradients. Subclasses register parameters with {@link #register} and children with
- * {@link #child}; names follow PyTorch's {@code state_dict} ({@code "0.weight"}, {@code "2.bias"}).
+ * gradients. Subclasses register parameters with {@link #register}, buffers (persistent state that is
+ * not trained, such as batch normalisation's running statistics) with {@link #registerBuffer} and
+ * children with {@link #child}; names follow PyTorch's {@code state_dict} ({@code "0.weight"},
+ * {@code "2.bias"}, {@code "1.running_mean"}).
  */
 public abstract class Module implements AutoCloseable {
     private final Map<String, Var> ownParameters = new LinkedHashMap<>();
+    private final Map<String, Tensor> ownBuffers = new LinkedHashMap<>();
     private final Map<String, Module> children = new LinkedHashMap<>();
     private boolean training = true;
 
@@ -29,18 +33,39 @@ public abstract class Module implements AutoCloseable {
         if (!parameter.requiresGrad()) {
             throw new IllegalArgumentException("register: parameter '" + name + "' does not require grad; create it with Var.param");
         }
-        if (ownParameters.putIfAbsent(name, parameter) != null || children.containsKey(name)) {
+        if (isUsed(name)) {
             throw new IllegalArgumentException("register: the name '" + name + "' is already used");
         }
+        ownParameters.put(name, parameter);
         parameter.named(name);
         return parameter;
     }
 
+    /**
+     * Registers a buffer under {@code name}: a tensor that is part of the module's state (saved in
+     * checkpoints, restored on resume, closed by {@link #close()}) but is not a parameter (no gradient, not
+     * updated by optimizers). Takes ownership: the tensor is detached from its scope ({@code keepForever}).
+     * The module updates it in place ({@link Tensor#assign}), so holders of the tensor see the new values.
+     * Returns it.
+     */
+    protected final Tensor registerBuffer(String name, Tensor buffer) {
+        if (isUsed(name)) {
+            throw new IllegalArgumentException("registerBuffer: the name '" + name + "' is already used");
+        }
+        ownBuffers.put(name, buffer.keepForever());
+        return buffer;
+    }
+
+    private boolean isUsed(String name) {
+        return ownParameters.containsKey(name) || ownBuffers.containsKey(name) || children.containsKey(name);
+    }
+
     /** Registers a sub-module under {@code name}; returns it. */
     protected final <M extends Module> M child(String name, M module) {
-        if (children.putIfAbsent(name, module) != null || ownParameters.containsKey(name)) {
+        if (isUsed(name)) {
             throw new IllegalArgumentException("child: the name '" + name + "' is already used");
         }
+        children.put(name, module);
         return module;
     }
 
@@ -54,6 +79,22 @@ public abstract class Module implements AutoCloseable {
     private void collect(String prefix, Map<String, Var> out) {
         ownParameters.forEach((n, p) -> out.put(prefix + n, p));
         children.forEach((n, m) -> m.collect(prefix + n + ".", out));
+    }
+
+    /**
+     * Every buffer by its dotted name, in registration order ({@code "1.running_mean"},
+     * {@code "1.running_var"}, {@code "1.num_batches_tracked"}, ...); empty when no module has state
+     * besides its parameters. The tensors themselves, not copies: {@link Tensor#assign} restores them.
+     */
+    public final Map<String, Tensor> namedBuffers() {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        collectBuffers("", out);
+        return Collections.unmodifiableMap(out);
+    }
+
+    private void collectBuffers(String prefix, Map<String, Tensor> out) {
+        ownBuffers.forEach((n, b) -> out.put(prefix + n, b));
+        children.forEach((n, m) -> m.collectBuffers(prefix + n + ".", out));
     }
 
     /** Every parameter, in the order of {@link #namedParameters()}. */
@@ -136,7 +177,7 @@ public abstract class Module implements AutoCloseable {
         return train(false);
     }
 
-    /** True in training mode (the default): dropout is active. */
+    /** True in training mode (the default): dropout is active, batch normalisation uses and updates batch statistics. */
     public final boolean isTraining() {
         return training;
     }
@@ -146,13 +187,17 @@ public abstract class Module implements AutoCloseable {
         parameters().forEach(Var::zeroGrad);
     }
 
-    /** Frees the parameters and their gradients (modifies: closes every parameter tensor). Idempotent. */
+    /**
+     * Frees the parameters, their gradients and the buffers (modifies: closes every parameter and buffer
+     * tensor). Idempotent.
+     */
     @Override
     public void close() {
         for (Var p : parameters()) {
             p.zeroGrad();
             p.value().close();
         }
+        namedBuffers().values().forEach(Tensor::close);
     }
 
     /** The class name and its children, one per line, e.g. {@code Linear(784 -> 10)}. */

@@ -30,7 +30,8 @@ import java.util.regex.Pattern;
  * over the target, so a crash leaves the previous file), holding everything a run needs to continue as if
  * it had never stopped:
  * <ul>
- * <li>the model's parameters under their names ({@code 0.weight}, ...), in their dtype;
+ * <li>the model's parameters and buffers under their names ({@code 0.weight}, {@code 1.running_mean}, ...),
+ *     in their dtype;
  * <li>the optimizer's state under {@code optimizer.<parameter>.<kind>} (momentum buffers, Adam's moments)
  *     and its step count;
  * <li>metadata: the {@link ModelSpec} (when the zoo describes the model), the epochs finished (the
@@ -179,8 +180,8 @@ public final class TrainingCheckpoint {
     public static void save(Path file, Module model, Optimizer optimizer, ModelSpec spec, DataSpec data, Progress progress,
                             Map<String, String> extra) throws IOException {
         Map<String, SafeTensors.Entry> tensors = new LinkedHashMap<>();
-        for (Map.Entry<String, Var> e : model.namedParameters().entrySet()) {
-            tensors.put(e.getKey(), entry(e.getValue().value()));
+        for (Map.Entry<String, Tensor> e : state(model).entrySet()) {
+            tensors.put(e.getKey(), entry(e.getValue()));
         }
         Map<String, String> names = stateNames(model, optimizer);
         optimizer.state().forEach((key, t) -> tensors.put(names.get(key), entry(t)));
@@ -208,6 +209,14 @@ public final class TrainingCheckpoint {
             extra.forEach(meta::putIfAbsent);
         }
         SafeTensors.write(file, tensors, meta);
+    }
+
+    /** The model's state_dict: its parameters' tensors, then its buffers, by name. */
+    private static Map<String, Tensor> state(Module model) {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        model.namedParameters().forEach((n, p) -> out.put(n, p.value()));
+        out.putAll(model.namedBuffers());
+        return out;
     }
 
     private static SafeTensors.Entry entry(Tensor t) {
@@ -283,7 +292,7 @@ public final class TrainingCheckpoint {
 
         /**
          * Puts the checkpoint into a freshly built model and optimizer (built as the run built them: same
-         * architecture, same optimizer kind and settings): copies the parameters and the optimizer's
+         * architecture, same optimizer kind and settings): copies the parameters, the buffers and the optimizer's
          * state, and sets the step count and the model's random state. Modifies both; everything is checked
          * before anything is modified.
          *
@@ -298,12 +307,14 @@ public final class TrainingCheckpoint {
             }
             Map<String, SafeTensors.Entry> params = new LinkedHashMap<>(contents.tensors());
             params.keySet().removeIf(n -> n.startsWith(Checkpoint.OPTIMIZER_PREFIX));
-            Map<String, Var> mine = model.namedParameters();
+            Map<String, Tensor> mine = state(model);
             if (!mine.keySet().equals(params.keySet())) {
-                throw new IllegalArgumentException(prefix + "its parameters " + new TreeSet<>(params.keySet())
+                throw new IllegalArgumentException(prefix + "its parameters and buffers " + new TreeSet<>(params.keySet())
                         + " do not match the model's " + new TreeSet<>(mine.keySet()) + " (another architecture)");
             }
-            mine.forEach((n, p) -> check(prefix, "parameter '" + n + "'", params.get(n), p.value()));
+            Map<String, Var> parameters = model.namedParameters();
+            mine.forEach((n, p) -> check(prefix, (parameters.containsKey(n) ? "parameter '" : "buffer '") + n + "'",
+                    params.get(n), p));
             Map<String, String> names = stateNames(model, optimizer);
             Map<String, SafeTensors.Entry> state = new LinkedHashMap<>(contents.tensors());
             state.keySet().removeIf(n -> !n.startsWith(Checkpoint.OPTIMIZER_PREFIX));
@@ -319,7 +330,7 @@ public final class TrainingCheckpoint {
                         + " (other random layers, e.g. Dropout)");
             }
             try (Scope s = Scope.open()) {
-                mine.forEach((n, p) -> p.value().assign(tensor(params.get(n), p.value().device(), p.value().shape())));
+                mine.forEach((n, p) -> p.assign(tensor(params.get(n), p.device(), p.shape())));
                 Map<String, Tensor> saved = new LinkedHashMap<>();
                 optimizer.state().forEach((k, t) -> saved.put(k, tensor(state.get(names.get(k)), t.device(), t.shape())));
                 optimizer.loadState(saved, optimizerSteps);
@@ -335,12 +346,14 @@ public final class TrainingCheckpoint {
             }
         }
 
+        /** The entry's values on {@code device} in {@code shape} (a scalar's too: {@code of} reads no shape as a vector). */
         private static Tensor tensor(SafeTensors.Entry e, Device device, int[] shape) {
-            return switch (e.dtype()) {
-                case "F32" -> Tensor.on(device).of(e.asFloats(), shape);
-                case "F64" -> Tensor.on(device).of(e.asDoubles(), shape);
-                default -> Tensor.on(device).of(e.asLongs(), shape);
+            Tensor flat = switch (e.dtype()) {
+                case "F32" -> Tensor.on(device).of(e.asFloats());
+                case "F64" -> Tensor.on(device).of(e.asDoubles());
+                default -> Tensor.on(device).of(e.asLongs());
             };
+            return flat.reshape(shape);
         }
     }
 

@@ -2,6 +2,7 @@ package dev.wengert.models.zoo;
 
 import dev.wengert.autograd.Var;
 import dev.wengert.models.io.SafeTensors;
+import dev.wengert.models.nn.Module;
 import dev.wengert.models.nn.Sequential;
 import dev.wengert.tensor.DType;
 import dev.wengert.tensor.Device;
@@ -16,8 +17,10 @@ import java.util.Map;
 import java.util.TreeSet;
 
 /**
- * Saves and loads zoo models as safetensors: one float32 tensor per parameter under its PyTorch-style name
- * ({@code 0.weight}, {@code 0.bias}, ...) and the {@link ModelSpec} plus free-form entries as metadata.
+ * Saves and loads zoo models as safetensors: one float32 tensor per parameter and per buffer under its
+ * PyTorch-style {@code state_dict} name ({@code 0.weight}, {@code 0.bias}, {@code 1.running_mean}, ...; int64
+ * buffers such as {@code num_batches_tracked} as int64) and the {@link ModelSpec} plus free-form entries as
+ * metadata.
  * Reading checks that names and shapes match the model the metadata describes; the safetensors reader
  * refuses corrupt files.
  */
@@ -42,15 +45,16 @@ public final class Checkpoint {
     }
 
     /**
-     * Writes every parameter of {@code model} (built from {@code spec}) and the metadata (spec entries,
+     * Writes every parameter and buffer of {@code model} (built from {@code spec}) and the metadata (spec entries,
      * the format, then {@code extra}) atomically to {@code file}. Does not modify the model.
      */
     public static void save(Path file, Sequential model, ModelSpec spec, Map<String, String> extra) throws IOException {
         Map<String, SafeTensors.Entry> tensors = new LinkedHashMap<>();
-        for (Map.Entry<String, Var> e : model.namedParameters().entrySet()) {
-            Tensor t = e.getValue().value();
+        for (Map.Entry<String, Tensor> e : state(model).entrySet()) {
+            Tensor t = e.getValue();
             long[] shape = Arrays.stream(t.shape()).asLongStream().toArray();
-            tensors.put(e.getKey(), SafeTensors.Entry.ofFloats(shape, t.toFloatArray()));
+            tensors.put(e.getKey(), t.dtype() == DType.INT64 ? SafeTensors.Entry.ofLongs(shape, t.toLongArray())
+                    : SafeTensors.Entry.ofFloats(shape, t.toFloatArray()));
         }
         Map<String, String> meta = new LinkedHashMap<>(spec.toMetadata());
         meta.put(FORMAT_KEY, FORMAT);
@@ -82,21 +86,25 @@ public final class Checkpoint {
             model = spec.build(0, DType.FLOAT32, device);
         }
         try {
-            Map<String, Var> params = model.namedParameters();
+            Map<String, Tensor> params = state(model);
             if (!params.keySet().equals(tensors.keySet())) {
                 throw new IllegalArgumentException(file + ": tensors " + new TreeSet<>(tensors.keySet())
-                        + " do not match the parameters of " + spec + ": " + new TreeSet<>(params.keySet()));
+                        + " do not match the parameters and buffers of " + spec + ": " + new TreeSet<>(params.keySet()));
             }
-            for (Map.Entry<String, Var> e : params.entrySet()) {
+            for (Map.Entry<String, Tensor> e : params.entrySet()) {
                 SafeTensors.Entry entry = tensors.get(e.getKey());
-                Tensor p = e.getValue().value();
+                Tensor p = e.getValue();
+                boolean integer = p.dtype() == DType.INT64;
+                String dtype = integer ? "I64" : "F32";
                 long[] expected = Arrays.stream(p.shape()).asLongStream().toArray();
-                if (!"F32".equals(entry.dtype()) || !Arrays.equals(entry.shape(), expected)) {
+                if (!dtype.equals(entry.dtype()) || !Arrays.equals(entry.shape(), expected)) {
                     throw new IllegalArgumentException(file + ": tensor '" + e.getKey() + "' is " + entry.dtype()
-                            + Arrays.toString(entry.shape()) + ", expected F32" + Arrays.toString(expected));
+                            + Arrays.toString(entry.shape()) + ", expected " + dtype + Arrays.toString(expected));
                 }
                 try (Scope s = Scope.open()) {
-                    p.assign(Tensor.on(device).of(entry.asFloats(), p.shape()));
+                    // reshaped, not given the shape: of(values) with no shape is a vector, and a buffer may be a scalar
+                    p.assign((integer ? Tensor.on(device).of(entry.asLongs()) : Tensor.on(device).of(entry.asFloats()))
+                            .reshape(p.shape()));
                 }
             }
         } catch (RuntimeException e) {
@@ -104,5 +112,13 @@ public final class Checkpoint {
             throw e;
         }
         return new Loaded(model, spec, Collections.unmodifiableMap(meta));
+    }
+
+    /** The model's state_dict: its parameters' tensors, then its buffers, by name. */
+    private static Map<String, Tensor> state(Module model) {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        model.namedParameters().forEach((n, p) -> out.put(n, p.value()));
+        out.putAll(model.namedBuffers());
+        return out;
     }
 }

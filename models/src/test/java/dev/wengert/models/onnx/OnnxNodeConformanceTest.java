@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.wengert.autograd.Var;
 import dev.wengert.models.loss.Losses;
+import dev.wengert.models.nn.BatchNorm;
 import dev.wengert.models.onnx.OnnxProto.Node;
 import dev.wengert.models.onnx.OnnxProto.TensorData;
 import dev.wengert.models.optim.Adam;
@@ -367,6 +368,7 @@ class OnnxNodeConformanceTest {
                 case "SoftmaxCrossEntropyLoss" -> softmaxCrossEntropy();
                 case "Momentum" -> momentum();
                 case "Adam" -> adam();
+                case "BatchNormalization" -> batchNormalization();
                 default -> throw new NotApplicable("op " + node.opType() + " has no mapping");
             };
         }
@@ -974,6 +976,41 @@ class OnnxNodeConformanceTest {
             List<Tensor> out = new ArrayList<>(xs);
             out.addAll(vs);
             return out;
+        }
+
+        /**
+         * ONNX BatchNormalization (opset 15): inference, y = scale (x - mean) / sqrt(var + epsilon) + B, is
+         * BatchNorm.applyEval; training_mode = 1 normalises with the batch's mean and biased variance and returns
+         * running_mean = momentum mean + (1 - momentum) batch mean, which is BatchNorm.apply with PyTorch's
+         * momentum = 1 - ONNX's. ONNX's running_var takes the biased batch variance, PyTorch's (and Wengert's)
+         * the unbiased one (n / (n - 1) times it, n = values per channel); Wengert's running variance r is
+         * converted to ONNX's with the exact identity momentum var + (r - momentum var) (n - 1) / n.
+         */
+        private List<Tensor> batchNormalization() {
+            if (node.intAttr("spatial", 1) != 1) {
+                throw new NotApplicable("spatial = 0 (per-element statistics, opset < 9); Wengert normalises per channel");
+            }
+            Tensor x = in(0);
+            requireFloat(x);
+            Var scale = v(in(1));
+            Var bias = v(in(2));
+            double eps = floatAttr("epsilon", 1e-5f);
+            double momentum = floatAttr("momentum", 0.9f);
+            via = "BatchNorm.applyEval (inference: the given mean and var); BatchNorm.apply for training_mode = 1 (momentum ="
+                    + " 1 - ONNX's; running_var converted from PyTorch's unbiased convention to ONNX's biased one)";
+            if (node.intAttr("training_mode", 0) == 0) {
+                return List.of(BatchNorm.applyEval(v(x), scale, bias, in(3), in(4), eps).value());
+            }
+            Tensor runningMean = in(3).copy();
+            Tensor runningVar = in(4).copy();
+            Tensor y = BatchNorm.apply(v(x), scale, bias, runningMean, runningVar, 1 - momentum, eps).value();
+            if (node.outputs().size() == 1) {
+                return List.of(y);
+            }
+            double n = (double) x.numel() / x.dim(1);
+            Tensor old = in(4).mul(momentum);
+            Tensor onnxVar = runningVar.sub(old).mul((n - 1) / n).add(old);
+            return List.of(y, runningMean, onnxVar);
         }
 
         /**
