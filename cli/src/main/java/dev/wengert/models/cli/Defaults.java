@@ -24,6 +24,19 @@ final class Defaults {
     static final double VAL_FRACTION = 0.1;
     /** Samples per forward pass when only evaluating (evaluate, predict, the test pass of train). */
     static final int EVAL_BATCH_SIZE = 1000;
+    /**
+     * The convnet's own recipe (chosen on the bundled 8,000/2,000 split, see bench/RESULTS.md): Adam, batch
+     * normalisation, dropout before the last layer, a cosine schedule and random shifts of up to 2 pixels.
+     * LeNet-5 defaults to Adam and the rest of the plain recipe (no schedule, no shifts).
+     */
+    static final int EPOCHS_CONVNET = 12;
+    static final boolean BATCH_NORM_CONVNET = true;
+    static final double DROPOUT_CONVNET = 0.25;
+    static final int SHIFT_CONVNET = 2;
+    static final String SCHEDULE_CONVNET = "cosine";
+    /** The largest --shift (pixels). */
+    static final int MAX_SHIFT = 8;
+
     /** Where runs go without --output: runs/<model>-<timestamp>. */
     static final String RUNS_DIR = "runs";
 
@@ -37,6 +50,22 @@ final class Defaults {
     static final double MAX_VAL_FRACTION = 0.9;
 
     private Defaults() {
+    }
+
+    static int epochs(String model) {
+        return model.equals("convnet") ? EPOCHS_CONVNET : EPOCHS;
+    }
+
+    static String optimizer(String model) {
+        return model.equals("lenet5") || model.equals("convnet") ? "adam" : OPTIMIZER;
+    }
+
+    static String schedule(String model) {
+        return model.equals("convnet") ? SCHEDULE_CONVNET : SCHEDULE;
+    }
+
+    static int shift(String model) {
+        return model.equals("convnet") ? SHIFT_CONVNET : 0;
     }
 
     static double lr(String model, String optimizer) {

@@ -22,8 +22,11 @@ final class Resume {
     static final String PREFIX = "option.";
 
     /** The options a resume must keep as they were; --epochs, --device and --data may be given anew. */
-    static final List<String> KEPT = List.of("model", "hidden", "optimizer", "lr", "momentum", "weight_decay", "schedule",
-            "batch_size", "seed", "val_fraction");
+    static final List<String> KEPT = List.of("model", "hidden", "batch_norm", "dropout", "shift", "optimizer", "lr", "momentum",
+            "weight_decay", "schedule", "batch_size", "seed", "val_fraction");
+
+    /** What the options that runs of older versions lack were then (those versions had no such feature). */
+    private static final Map<String, String> ABSENT = Map.of("batch_norm", "false", "dropout", "0.0", "shift", "0");
 
     final Path dir;
     final TrainingCheckpoint.Loaded last;
@@ -40,6 +43,9 @@ final class Resume {
         Map<String, String> m = new LinkedHashMap<>();
         m.put(PREFIX + "model", o.model());
         m.put(PREFIX + "hidden", hidden(o.hidden()));
+        m.put(PREFIX + "batch_norm", Boolean.toString(o.batchNorm()));
+        m.put(PREFIX + "dropout", Double.toString(o.dropout()));
+        m.put(PREFIX + "shift", Integer.toString(o.shift()));
         m.put(PREFIX + "optimizer", o.optimizer());
         m.put(PREFIX + "lr", Double.toString(o.lr()));
         m.put(PREFIX + "momentum", Double.toString(o.momentum()));
@@ -97,7 +103,7 @@ final class Resume {
             }
         });
         for (String key : List.of("model", "hidden", "optimizer", "lr", "momentum", "weight_decay", "schedule", "schedule_epochs",
-                "batch_size", "seed", "val_fraction", "epochs", "data")) {
+                "batch_size", "seed", "val_fraction", "epochs", "data")) {     // batch_norm, dropout, shift: newer, absent means none
             if (!options.containsKey(key)) {
                 throw new RunFolder.Refused("cannot resume from " + file + ": it was not written by 'wengert train' (its metadata lacks "
                         + "the run's option '" + key + "')");
@@ -123,9 +129,10 @@ final class Resume {
         Map<String, String> mine = metadata(now);
         List<String> why = new ArrayList<>();
         for (String key : KEPT) {
-            String was = options.get(key);
+            String was = options.getOrDefault(key, ABSENT.get(key));
             String is = mine.get(PREFIX + key);
-            if (key.equals("hidden") && !why.isEmpty() && why.get(0).startsWith("--model ")) {
+            if ((key.equals("hidden") || key.equals("batch_norm") || key.equals("dropout")) && !why.isEmpty()
+                    && why.get(0).startsWith("--model ")) {
                 continue;       // another model has other layers anyway
             }
             if (!same(key, was, is)) {
@@ -154,7 +161,8 @@ final class Resume {
     }
 
     private static boolean same(String key, String was, String is) {
-        if (key.equals("lr") || key.equals("momentum") || key.equals("weight_decay") || key.equals("val_fraction")) {
+        if (key.equals("lr") || key.equals("momentum") || key.equals("weight_decay") || key.equals("val_fraction")
+                || key.equals("dropout")) {
             try {
                 return Double.parseDouble(was) == Double.parseDouble(is);
             } catch (NumberFormatException e) {
@@ -169,7 +177,8 @@ final class Resume {
             return "none";
         }
         try {
-            if (key.equals("lr") || key.equals("momentum") || key.equals("weight_decay") || key.equals("val_fraction")) {
+            if (key.equals("lr") || key.equals("momentum") || key.equals("weight_decay") || key.equals("val_fraction")
+                    || key.equals("dropout")) {
                 return CommonOptions.Checks.plain(Double.parseDouble(value));
             }
         } catch (NumberFormatException e) {

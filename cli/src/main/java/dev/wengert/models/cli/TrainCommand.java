@@ -6,6 +6,7 @@ import dev.wengert.distributed.MpiCommunicator;
 import dev.wengert.distributed.MpiRun;
 import dev.wengert.models.data.BatchLoader;
 import dev.wengert.models.data.MnistData;
+import dev.wengert.models.data.RandomShift;
 import dev.wengert.models.io.MetricsCsv;
 import dev.wengert.models.io.TensorBoardWriter;
 import dev.wengert.models.nn.Sequential;
@@ -53,7 +54,7 @@ import picocli.CommandLine.Spec;
  * so that a run stopped at any point (Ctrl-C, SIGTERM, a crash) keeps every finished epoch, and
  * {@code --resume DIR} continues it bit for bit. A loss that stops being finite ends the run as diverged.
  */
-@Command(name = "train", header = "Train logistic regression or an MLP on MNIST.", mixinStandardHelpOptions = true, versionProvider = BuildInfo.Provider.class, sortOptions = false,
+@Command(name = "train", header = "Train logistic regression, an MLP or a CNN (LeNet-5, a convnet) on MNIST.", mixinStandardHelpOptions = true, versionProvider = BuildInfo.Provider.class, sortOptions = false,
         description = "Train a classifier on MNIST into a run folder, validating on a held-out share of the training images "
             + "after each epoch and measuring the test images once at the end. Ctrl-C or SIGTERM stops after the current "
             + "step and keeps the last finished epoch (exit code 130 or 143); --resume continues the run. A loss that "
@@ -69,7 +70,11 @@ import picocli.CommandLine.Spec;
             "  metrics.csv        one row per epoch",
             "  training.png       loss and validation accuracy curves",
             "  tensorboard/       the same scalars for tensorboard --logdir",
-            "", "Examples:", "  wengert train --model mlp --epochs 5", "  wengert train --optimizer adam --output runs/adam --force",
+            "", "The convolutional networks (--model lenet5, --model convnet) default to Adam; the convnet also to",
+            "batch normalisation, dropout, a cosine schedule and random shifts of the training images",
+            "(see --batch-norm, --dropout, --shift and the per-model defaults below each option).",
+            "", "Examples:", "  wengert train --model mlp --epochs 5", "  wengert train --model convnet",
+            "  wengert train --model lenet5 --epochs 3 --output runs/lenet5", "  wengert train --optimizer adam --output runs/adam --force",
             "  wengert train --resume runs/adam --epochs 20"})
 final class TrainCommand implements Callable<Integer> {
 
@@ -82,7 +87,7 @@ final class TrainCommand implements Callable<Integer> {
     static final List<String> CSV_COLUMNS = List.of("epoch", "train_loss", "val_loss", "val_accuracy", "lr", "train_seconds",
             "eval_seconds", "wall_seconds", "samples_per_second");
 
-    enum Model { logreg, mlp }
+    enum Model { logreg, mlp, lenet5, convnet }
 
     enum OptimizerName { sgd, adam }
 
@@ -94,8 +99,9 @@ final class TrainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", paramLabel = "logreg|mlp", defaultValue = Defaults.MODEL,
-            description = "model to train (default: ${DEFAULT-VALUE})")
+    @Option(names = "--model", paramLabel = "logreg|mlp|lenet5|convnet", defaultValue = Defaults.MODEL,
+            description = "model to train: logistic regression, an MLP, LeNet-5 (conv 6@5x5, pool, conv 16@5x5, pool,"
+                    + " 120-84-10) or a convnet (conv 32@3x3, pool, conv 64@3x3, pool, 128-10) (default: ${DEFAULT-VALUE})")
     Model model;
 
     @Option(names = "--hidden", paramLabel = "N,N,...", description = "hidden layer sizes of the mlp (default: " + Defaults.HIDDEN + ")")
@@ -104,20 +110,33 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     CommonOptions.DeviceOption device;
 
-    @Option(names = "--epochs", paramLabel = "N", defaultValue = "" + Defaults.EPOCHS,
-            description = "passes over the training set; with --resume the run's total (default: ${DEFAULT-VALUE})")
-    int epochs;
+    @Option(names = "--batch-norm", negatable = true, description = "convnet: batch normalisation after each convolution and"
+            + " after the 128-wide layer (default: on for convnet; --no-batch-norm for none)")
+    Boolean batchNorm;
+
+    @Option(names = "--dropout", paramLabel = "P", description = "convnet: dropout probability before the last layer"
+            + " (default: " + Defaults.DROPOUT_CONVNET + " for convnet; 0 for none)")
+    Double dropout;
+
+    @Option(names = "--shift", paramLabel = "N", description = "augmentation: move each training image by a random offset of up"
+            + " to N pixels along each axis, drawn anew each epoch (default: " + Defaults.SHIFT_CONVNET + " for convnet, 0 otherwise)")
+    Integer shift;
+
+    @Option(names = "--epochs", paramLabel = "N",
+            description = "passes over the training set; with --resume the run's total (default: " + Defaults.EPOCHS_CONVNET
+                    + " for convnet, " + Defaults.EPOCHS + " otherwise)")
+    Integer epochs;
 
     @Option(names = "--batch-size", paramLabel = "N", defaultValue = "" + Defaults.BATCH_SIZE,
             description = "samples per step (default: ${DEFAULT-VALUE})")
     int batchSize;
 
     @Option(names = "--lr", paramLabel = "X", description = "learning rate (default: " + Defaults.LR_LOGREG + " for logreg, "
-            + Defaults.LR_MLP + " for mlp; " + Defaults.LR_ADAM + " with adam)")
+            + Defaults.LR_MLP + " for mlp with sgd; " + Defaults.LR_ADAM + " with adam)")
     Double lr;
 
-    @Option(names = "--optimizer", paramLabel = "sgd|adam", defaultValue = Defaults.OPTIMIZER,
-            description = "optimizer (default: ${DEFAULT-VALUE})")
+    @Option(names = "--optimizer", paramLabel = "sgd|adam",
+            description = "optimizer (default: adam for lenet5 and convnet, " + Defaults.OPTIMIZER + " otherwise)")
     OptimizerName optimizer;
 
     @Option(names = "--momentum", paramLabel = "X", description = "sgd momentum (default: " + Defaults.MOMENTUM_MLP
@@ -128,9 +147,9 @@ final class TrainCommand implements Callable<Integer> {
             description = "L2 penalty for sgd, decoupled (AdamW) for adam (default: ${DEFAULT-VALUE})")
     double weightDecay;
 
-    @Option(names = "--schedule", paramLabel = "none|step|cosine", defaultValue = Defaults.SCHEDULE,
+    @Option(names = "--schedule", paramLabel = "none|step|cosine",
             description = "learning rate over epochs: step divides it by 10 every third of the run, cosine decays it"
-                    + " to 0 (default: ${DEFAULT-VALUE})")
+                    + " to 0 (default: " + Defaults.SCHEDULE_CONVNET + " for convnet, " + Defaults.SCHEDULE + " otherwise)")
     Schedule schedule;
 
     @Option(names = "--seed", paramLabel = "N", defaultValue = "" + Defaults.SEED,
@@ -181,7 +200,7 @@ final class TrainCommand implements Callable<Integer> {
      */
     record Settings(String model, int[] hidden, String device, int epochs, int batchSize, double lr, String optimizer,
             double momentum, double weightDecay, String schedule, long seed, double valFraction, Path data, Path output,
-            boolean force, Path resume, int scheduleEpochs) {
+            boolean force, Path resume, int scheduleEpochs, boolean batchNorm, double dropout, int shift) {
     }
 
     /** The settings of a new run (see {@link #settings(Resume)}). */
@@ -219,6 +238,29 @@ final class TrainCommand implements Callable<Integer> {
         } else if (hidden != null) {
             throw usage("--hidden applies to --model mlp only");
         }
+        boolean convnet = model == Model.convnet;
+        if (!convnet && batchNorm != null && batchNorm) {
+            throw usage("--batch-norm applies to --model convnet only");
+        }
+        if (!convnet && dropout != null && dropout != 0) {
+            throw usage("--dropout applies to --model convnet only");
+        }
+        boolean bn = convnet && (batchNorm == null ? Defaults.BATCH_NORM_CONVNET : batchNorm);
+        double drop = !convnet ? 0 : dropout == null ? Defaults.DROPOUT_CONVNET : dropout;
+        if (!(drop >= 0 && drop < 1)) {
+            throw usage("--dropout must be at least 0 and below 1, got " + CommonOptions.Checks.plain(drop));
+        }
+        int shiftBy = shift == null ? Defaults.shift(m) : shift;
+        CommonOptions.Checks.intIn(spec, "--shift", shiftBy, 0, Defaults.MAX_SHIFT);
+        if (epochs == null) {
+            epochs = Defaults.epochs(m);
+        }
+        if (optimizer == null) {
+            optimizer = OptimizerName.valueOf(Defaults.optimizer(m));
+        }
+        if (schedule == null) {
+            schedule = Schedule.valueOf(Defaults.schedule(m));
+        }
         String dev = device.checked();
         String opt = optimizer.name();
         CommonOptions.Checks.intIn(spec, "--epochs", epochs, 1, Defaults.MAX_EPOCHS);
@@ -244,7 +286,7 @@ final class TrainCommand implements Callable<Integer> {
             throw usage("--resume continues the run in its own folder; leave out --output");
         }
         Settings s = new Settings(m, sizes, dev, epochs, batchSize, rate, opt, mom, weightDecay, schedule.name(), seed, valFraction,
-                data.data, output, force, resume, prior == null ? epochs : prior.scheduleEpochs());
+                data.data, output, force, resume, prior == null ? epochs : prior.scheduleEpochs(), bn, drop, shiftBy);
         if (prior != null) {
             List<String> why = prior.contradictions(s, given("--epochs"));
             if (!why.isEmpty()) {
@@ -300,6 +342,16 @@ final class TrainCommand implements Callable<Integer> {
             }
             if (!given("--data")) {
                 data.data = run.get("data").isEmpty() ? null : Path.of(run.get("data"));
+            }
+            // runs of versions before the convolutional networks lack these: they had none of them
+            if (!given("--batch-norm") && !given("--no-batch-norm")) {
+                batchNorm = Boolean.parseBoolean(run.getOrDefault("batch_norm", "false"));
+            }
+            if (!given("--dropout")) {
+                dropout = Double.valueOf(run.getOrDefault("dropout", "0"));
+            }
+            if (!given("--shift")) {
+                shift = Integer.valueOf(run.getOrDefault("shift", "0"));
             }
         } catch (IllegalArgumentException e) {
             throw usage("cannot resume from " + resume.resolve(RunCheckpoints.LAST) + ": its options are not this version's: "
@@ -398,6 +450,16 @@ final class TrainCommand implements Callable<Integer> {
         }
     }
 
+    /** The model the settings describe, for {@code inputs} features (28 x 28 for MNIST). */
+    static ModelSpec modelSpec(Settings o, int inputs) {
+        return switch (o.model()) {
+            case ModelSpec.MLP -> ModelSpec.mlp(inputs, o.hidden(), 10);
+            case ModelSpec.LENET5 -> ModelSpec.lenet5(inputs, 10);
+            case ModelSpec.CONVNET -> ModelSpec.convnet(inputs, 10, o.batchNorm(), o.dropout());
+            default -> ModelSpec.logreg(inputs, 10);
+        };
+    }
+
     /** The data a run trains, validates and tests on, as loaders on the run's device. */
     private record Loaders(BatchLoader train, BatchLoader validation, BatchLoader test, TrainingCheckpoint.DataSpec spec) {
     }
@@ -439,8 +501,20 @@ final class TrainCommand implements Callable<Integer> {
                 + CommonOptions.Checks.plain(o.valFraction()) + "), training on " + Text.count(parts.train().count(), "image"));
 
         int inputs = mnist.train().rows() * mnist.train().cols();
-        ModelSpec spec = o.model().equals(ModelSpec.MLP) ? ModelSpec.mlp(inputs, o.hidden(), 10) : ModelSpec.logreg(inputs, 10);
+        ModelSpec spec;
+        try {
+            spec = modelSpec(o, inputs);
+        } catch (IllegalArgumentException e) {
+            throw usage("--model " + o.model() + " on " + files.source() + ": " + e.getMessage());
+        }
         BatchLoader train = BatchLoader.of(parts.train(), o.batchSize(), true, o.seed(), dc.device());
+        if (o.shift() > 0) {
+            try {
+                train = train.withShifts(new RandomShift(mnist.train().rows(), mnist.train().cols(), o.shift()));
+            } catch (IllegalArgumentException e) {
+                throw usage("--shift " + o.shift() + ": " + e.getMessage());
+            }
+        }
         BatchLoader val = validating == 0 ? null : BatchLoader.of(parts.validation(), Defaults.EVAL_BATCH_SIZE, false, 0, dc.device());
         BatchLoader test = BatchLoader.of(mnist.test(), Defaults.EVAL_BATCH_SIZE, false, 0, dc.device());
         TrainingCheckpoint.DataSpec dataSpec = TrainingCheckpoint.DataSpec.of(train, val, mnist.train().rows(), mnist.train().cols());
@@ -508,7 +582,8 @@ final class TrainCommand implements Callable<Integer> {
             out.println("model: " + spec + " (" + String.format(Locale.ROOT, "%,d", net.parameterCount()) + " parameters), "
                     + o.optimizer() + " lr " + o.lr() + (o.momentum() > 0 ? " momentum " + o.momentum() : "")
                     + (o.schedule().equals("none") ? "" : ", " + o.schedule() + " schedule over " + Text.count(o.scheduleEpochs(), "epoch"))
-                    + ", batch " + o.batchSize() + ", " + Text.count(o.epochs(), "epoch") + ", seed " + o.seed());
+                    + ", batch " + o.batchSize() + ", " + Text.count(o.epochs(), "epoch") + ", seed " + o.seed()
+                    + (o.shift() > 0 ? ", random shifts of up to " + Text.count(o.shift(), "pixel") : ""));
             if (prior != null) {
                 out.println("resuming after epoch " + start + " of " + o.epochs() + " from " + dir.resolve(RunCheckpoints.LAST));
             }
@@ -831,6 +906,9 @@ final class TrainCommand implements Callable<Integer> {
         Map<String, Object> opts = new LinkedHashMap<>();
         opts.put("model", o.model());
         opts.put("hidden", o.hidden());
+        opts.put("batch_norm", o.batchNorm());
+        opts.put("dropout", o.dropout());
+        opts.put("shift", o.shift());
         opts.put("optimizer", o.optimizer());
         opts.put("lr", o.lr());
         opts.put("momentum", o.momentum());

@@ -60,7 +60,14 @@ class CliTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
-        "--model cnn                     | invalid value for option '--model': expected one of [logreg, mlp]",
+        "--model cnn                     | invalid value for option '--model': expected one of [logreg, mlp, lenet5, convnet]",
+        "--batch-norm                    | --batch-norm applies to --model convnet only",
+        "--model lenet5 --dropout 0.5    | --dropout applies to --model convnet only",
+        "--model convnet --dropout 1     | --dropout must be at least 0 and below 1, got 1",
+        "--model convnet --dropout -0.1  | --dropout must be at least 0 and below 1, got -0.1",
+        "--model convnet --hidden 8      | --hidden applies to --model mlp only",
+        "--shift 9                       | --shift must be between 0 and 8, got 9",
+        "--shift -1                      | --shift must be between 0 and 8, got -1",
         "--epochs 0                      | --epochs must be between 1 and 100000, got 0",
         "--epochs ten                    | invalid value for option '--epochs': 'ten' is not an int",
         "--epochs 99999999999            | invalid value for option '--epochs'",
@@ -157,7 +164,7 @@ class CliTest {
         }
         Outcome helpTrain = run("help", "train");
         assertEquals(0, helpTrain.code());
-        assertTrue(helpTrain.out().startsWith("Train logistic regression or an MLP on MNIST.\nUsage: wengert train"), helpTrain.out());
+        assertTrue(helpTrain.out().startsWith("Train logistic regression, an MLP or a CNN (LeNet-5, a convnet) on MNIST.\nUsage: wengert train"), helpTrain.out());
     }
 
     @Test
@@ -178,9 +185,11 @@ class CliTest {
     @Test
     void trainHelpShowsEachDefaultOnceAndTheDeviceNames() {
         String help = run("train", "--help").out().replaceAll("\\s+", " ");
-        assertTrue(help.contains("passes over the training set; with --resume the run's total (default: 10)"), help);
+        assertTrue(help.contains("passes over the training set; with --resume the run's total (default: 12 for convnet, 10 otherwise)"), help);
         assertTrue(help.contains("samples per step (default: 64)"), help);
-        assertTrue(help.contains("(default: 0.5 for logreg, 0.05 for mlp; 0.001 with adam)"), help);
+        assertTrue(help.contains("(default: 0.5 for logreg, 0.05 for mlp with sgd; 0.001 with adam)"), help);
+        assertTrue(help.contains("optimizer (default: adam for lenet5 and convnet, sgd otherwise)"), help);
+        assertTrue(help.contains("(default: 2 for convnet, 0 otherwise)"), help);
         assertTrue(help.contains("cuda:N"), help);
         assertFalse(help.contains("10 for logreg"), "one default for --epochs, not one per model: " + help);
         assertFalse(help.contains("epochs)"), help);
@@ -189,7 +198,7 @@ class CliTest {
         while (defaults.find()) {
             n++;
         }
-        assertEquals(15, n, "each option names its default once: " + help);
+        assertEquals(18, n, "each option names its default once: " + help);
         assertTrue(help.contains("0 for no validation and no best (default: 0.1)"), help);
         assertTrue(help.contains("--resume=DIR continue the run in folder DIR where its last epoch ended"), help);
         assertTrue(help.contains("last.safetensors the run so far"), help);
