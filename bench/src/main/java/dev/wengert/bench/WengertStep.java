@@ -15,7 +15,7 @@ import java.util.Arrays;
 
 /**
  * Wengert's step exactly as a user of the zoo writes it: the zoo's model (Linear layers computing
- * x @ W^T + b, ReLU), {@link Losses#crossEntropy}, backward(), and the zoo's {@link Sgd}, inside a
+ * x @ W^T + b, ReLU; for a CNN workload the zoo's lenet5 or plain convnet), {@link Losses#crossEntropy}, backward(), and the zoo's {@link Sgd}, inside a
  * {@link Scope} per step so nothing accumulates.
  */
 final class WengertStep implements TrainingStep {
@@ -28,12 +28,16 @@ final class WengertStep implements TrainingStep {
     WengertStep(Workload wl, float lr, Device device) {
         this.device = device;
         int[] n = wl.widths();
-        ModelSpec spec = n.length == 2 ? ModelSpec.logreg(n[0], n[1])
-                : ModelSpec.mlp(n[0], Arrays.copyOfRange(n, 1, n.length - 1), n[n.length - 1]);
+        ModelSpec spec = switch (wl.model()) {
+            case Workload.LENET5 -> ModelSpec.lenet5(wl.inputs(), wl.classes());
+            case Workload.CONVNET -> ModelSpec.convnet(wl.inputs(), wl.classes(), false, 0);
+            default -> n.length == 2 ? ModelSpec.logreg(n[0], n[1])
+                    : ModelSpec.mlp(n[0], Arrays.copyOfRange(n, 1, n.length - 1), n[n.length - 1]);
+        };
         model = spec.build(1, DType.FLOAT32, device);
         sgd = new Sgd(model.parameters(), lr);
         TensorFactory on = Tensor.on(device);
-        x = on.of(wl.inputData(1), wl.batch(), n[0]).keepForever();
+        x = on.of(wl.inputData(1), wl.batch(), wl.inputs()).keepForever();
         labels = on.of(wl.labels(1)).keepForever();
         Backends.of(device).resetPeak();
     }
