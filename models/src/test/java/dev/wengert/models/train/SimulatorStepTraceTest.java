@@ -99,6 +99,11 @@ class SimulatorStepTraceTest {
         SimulatorTrace.Counts c = perStep(ModelSpec.logreg(784, 10), 0.5, 6);
         logregStep = c;
         assertEquals(2, c.gemms(), "forward x W^T and the weight gradient (the input needs none)");
+        assertEquals(0, c.copiesOnDevice(), "gradients are adopted, not copied into .grad");
+        Map<String, Long> k = SimulatorTrace.kernelCounts();
+        assertEquals(Map.of("bias_act_f32", 3L, "softmax_xent_mean_f32", 3L, "bias_act_bwd_f32", 3L),
+                forwardLossBackward(k), "forward, loss and backward: bias, mean cross-entropy with its gradient, bias gradient");
+        assertTrue(3 + c.gemms() <= 5, "forward + loss + backward: at most 5 launches");
         assertTrue(c.hostSyncs() >= 1, "the loss is read back every step");
     }
 
@@ -107,6 +112,32 @@ class SimulatorStepTraceTest {
     void mlpSoakAndStep() throws IOException {
         SimulatorTrace.Counts c = perStep(ModelSpec.mlp(784, new int[] {64, 32}, 10), 0.05, 300); // narrow: the soak counts steps, not FLOPs
         assertEquals(8, c.gemms(), "3 forward GEMMs, 3 weight gradients, 2 input gradients");
+        assertEquals(0, c.copiesOnDevice(), "gradients are adopted, not copied into .grad");
+    }
+
+    /** The MLP at its real size, 784-1024-1024-10: forward, loss and backward in at most 16 launches, no device copy. */
+    @Test
+    @Order(2)
+    void mlpStepAtRealSize() throws IOException {
+        SimulatorTrace.Counts c = perStep(ModelSpec.mlp(784, new int[] {1024, 1024}, 10), 0.05, 4);
+        assertEquals(8, c.gemms(), "3 forward GEMMs, 3 weight gradients, 2 input gradients");
+        assertEquals(0, c.copiesOnDevice(), "gradients are adopted, not copied into .grad");
+        Map<String, Long> k = forwardLossBackward(SimulatorTrace.kernelCounts());
+        assertEquals(Map.of("bias_act_f32", 3L, "softmax_xent_mean_f32", 1L, "bias_act_bwd_f32", 3L), k,
+                "per layer one bias(+relu) kernel and one kernel for its activation's and bias's gradients; one for the loss");
+        long launches = k.values().stream().mapToLong(Long::longValue).sum() + c.gemms();
+        System.out.printf("SimulatorStepTraceTest: mlp 784-1024-1024-10, forward + loss + backward: %d launches (%s + %d GEMMs)%n",
+                launches, k, c.gemms());
+        assertTrue(launches <= 16, "forward + loss + backward: at most 16 launches, got " + launches);
+    }
+
+    /** The kernels of forward, loss and backward (the fused ones) among a step's, by name. */
+    private static Map<String, Long> forwardLossBackward(Map<String, Long> kernels) {
+        Map<String, Long> k = new java.util.TreeMap<>();
+        for (String name : List.of("bias_act_f32", "softmax_xent_mean_f32", "bias_act_bwd_f32")) {
+            k.put(name, kernels.getOrDefault(name, 0L));
+        }
+        return k;
     }
 
     /** Counts between consecutive listener calls of fit, every {@code interval} steps: windows 3 and 4 (from the 3rd call). */

@@ -474,6 +474,9 @@ public final class CudaBackend implements Backend {
     private static final FusedKernels FUSED = FusedKernels.NONE
             .with(FusedKernel.SOFTMAX_XENT_FWD, CudaFused::softmaxCrossEntropy)
             .with(FusedKernel.SOFTMAX_XENT_BWD, CudaFused::softmaxCrossEntropyBackward)
+            .with(FusedKernel.SOFTMAX_XENT_MEAN, CudaFused::softmaxCrossEntropyMean)
+            .with(FusedKernel.BIAS_ACT, CudaFused::biasActivation)
+            .with(FusedKernel.BIAS_ACT_BACKWARD, CudaFused::biasActivationBackward)
             .with(FusedKernel.SGD_MOMENTUM, CudaFused::sgdMomentum)
             .with(FusedKernel.ADAM, CudaFused::adam);
 
