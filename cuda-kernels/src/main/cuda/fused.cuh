@@ -69,21 +69,6 @@ __device__ void bias_act_bwd_t(const T* dy, const T* y, T* dz, T* db, i64 rows, 
     }
 }
 
-// Sum and maximum over a warp, every lane getting the same value (butterfly: both partners add the same pair).
-template <typename T>
-__device__ inline T warp_sum_all(T v) {
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-    return v;
-}
-
-template <typename T>
-__device__ inline T warp_max_all(T v) {
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1) v = max_nan(v, __shfl_xor_sync(0xffffffffu, v, o));
-    return v;
-}
-
 // Mean softmax cross-entropy and its gradient in one pass. Block b takes rows [b * rowsPerBlock, ...), its warps
 // take every (blockDim.x / 32)-th row of them, a row's lanes its classes: per row the loss
 // (max - logits[label]) + log(sum exp(logits - max)) and grad[r, :] = (softmax - oneHot(label)) * invRows.
@@ -101,12 +86,8 @@ __device__ void softmax_xent_mean_t(const T* logits, const i64* labels, T* parti
         T acc = 0;
         for (i64 r = lo + warp; r < hi; r += warps) {
             const T* row = logits + r * classes;
-            T m = lowest<T>();
-            for (int j = lane; j < classes; j += 32) m = max_nan(m, row[j]);
-            m = warp_max_all(m);
-            T s = 0;
-            for (int j = lane; j < classes; j += 32) s += f_exp(row[j] - m);
-            T logsum = f_log(warp_sum_all(s));
+            T m, logsum;
+            warp_row_max_logsum(row, (i64)classes, &m, &logsum);
             i64 y = labels[r];
             bool bad = y < 0 || y >= classes;
             if (bad && lane == 0) report(err, ERR_LABEL, y, r, classes);
@@ -165,6 +146,44 @@ __device__ void softmax_xent_bwd_t(const T* logits, const i64* labels, const T* 
     }
 }
 
+// softmax_xent_fwd_t with one warp per row, for short rows (classes up to about a thousand).
+template <typename T>
+__device__ void softmax_xent_fwd_warp_t(const T* logits, const i64* labels, T* loss, i64 rows, int classes, Err* err) {
+    for (i64 r = WARP_ROW_FIRST; r < rows; r += WARP_ROW_STEP) {
+        const T* row = logits + r * classes;
+        T m, logsum;
+        warp_row_max_logsum(row, (i64)classes, &m, &logsum);
+        if ((threadIdx.x & 31) == 0) {
+            i64 y = labels[r];
+            if (y < 0 || y >= classes) {
+                report(err, ERR_LABEL, y, r, classes);
+                loss[r] = (T)NAN;
+            } else {
+                loss[r] = (m - row[y]) + logsum;
+            }
+        }
+    }
+}
+
+// softmax_xent_bwd_t with one warp per row.
+template <typename T>
+__device__ void softmax_xent_bwd_warp_t(const T* logits, const i64* labels, const T* gradLoss, int gradStride, double scale,
+                                        T* grad, i64 rows, int classes, Err* err) {
+    int lane = threadIdx.x & 31;
+    for (i64 r = WARP_ROW_FIRST; r < rows; r += WARP_ROW_STEP) {
+        const T* row = logits + r * classes;
+        T m, logsum;
+        warp_row_max_logsum(row, (i64)classes, &m, &logsum);
+        T g = gradLoss[(i64)gradStride * r] * (T)scale;
+        i64 y = labels[r];
+        bool bad = y < 0 || y >= classes;
+        if (bad && lane == 0) report(err, ERR_LABEL, y, r, classes);
+        for (int j = lane; j < classes; j += 32) {
+            grad[r * classes + j] = bad ? (T)NAN : (f_exp((row[j] - m) - logsum) - (j == y ? (T)1 : (T)0)) * g;
+        }
+    }
+}
+
 // PyTorch SGD (dampening 0): g += wd * p (only when wd != 0, so that a non-finite p does not poison g);
 // v = mu * v + g; p -= lr * (nesterov ? g + mu * v : v).
 template <typename T>
@@ -216,6 +235,15 @@ __device__ void adam_t(T* p, const T* grad, T* m, T* v, double lr, double b1, do
     extern "C" __global__ void softmax_xent_mean_##S(const T* logits, const i64* labels, T* partial, T* grad, i64 rows, \
                                                      int classes, i64 rowsPerBlock, double invRows, Err* err) { \
         softmax_xent_mean_t(logits, labels, partial, grad, rows, classes, rowsPerBlock, invRows, err);        \
+    }                                                                                                         \
+    extern "C" __global__ void softmax_xent_fwd_warp_##S(const T* logits, const i64* labels, T* loss, i64 rows, int classes, \
+                                                         Err* err) {                                          \
+        softmax_xent_fwd_warp_t(logits, labels, loss, rows, classes, err);                                    \
+    }                                                                                                         \
+    extern "C" __global__ void softmax_xent_bwd_warp_##S(const T* logits, const i64* labels, const T* gradLoss, \
+                                                         int gradStride, double scale, T* grad, i64 rows, int classes, \
+                                                         Err* err) {                                          \
+        softmax_xent_bwd_warp_t(logits, labels, gradLoss, gradStride, scale, grad, rows, classes, err);       \
     }                                                                                                         \
     extern "C" __global__ void sgd_momentum_##S(T* p, const T* grad, T* vel, double lr, double mu, double wd, int nesterov, i64 n) { \
         sgd_momentum_t(p, grad, vel, lr, mu, wd, nesterov, n);                                                \

@@ -110,9 +110,13 @@ public final class CudaFused {
         require(Arrays.equals(loss.shape(), new int[] {ls[0]}) && loss.dtype() == logits.dtype(), "softmaxCrossEntropy",
                 "loss must be " + logits.dtype() + Shape.str(new int[] {ls[0]}) + ", got " + loss.describe());
         be.errors().expect();
-        be.kernels().launchRows("softmax_xent_fwd_" + OpCodes.suffix(logits.dtype()), ls[0], new Args()
-                .ptr(CudaBackend.ptr(logits)).ptr(CudaBackend.ptr(labels)).ptr(CudaBackend.ptr(loss)).i64(ls[0]).i32(ls[1])
-                .ptr(be.errors().ptr()));
+        Args args = new Args().ptr(CudaBackend.ptr(logits)).ptr(CudaBackend.ptr(labels)).ptr(CudaBackend.ptr(loss)).i64(ls[0])
+                .i32(ls[1]).ptr(be.errors().ptr());
+        if (ls[1] <= Kernels.WARP_ROW_MAX) {   // short rows: a warp per row, not a mostly idle block
+            be.kernels().launchWarpRows("softmax_xent_fwd_warp_" + OpCodes.suffix(logits.dtype()), ls[0], args);
+        } else {
+            be.kernels().launchRows("softmax_xent_fwd_" + OpCodes.suffix(logits.dtype()), ls[0], args);
+        }
     }
 
     /**
@@ -130,9 +134,13 @@ public final class CudaFused {
                 "gradLoss must be a scalar or [rows] and grad like logits " + logits.describe() + "; got "
                         + gradLoss.describe() + ", " + grad.describe());
         be.errors().expect(); // a label outside [0, classes) is reported by the kernel, as in the forward
-        be.kernels().launchRows("softmax_xent_bwd_" + OpCodes.suffix(logits.dtype()), ls[0], new Args()
-                .ptr(CudaBackend.ptr(logits)).ptr(CudaBackend.ptr(labels)).ptr(CudaBackend.ptr(gradLoss)).i32(scalar ? 0 : 1)
-                .f64(scale).ptr(CudaBackend.ptr(grad)).i64(ls[0]).i32(ls[1]).ptr(be.errors().ptr()));
+        Args args = new Args().ptr(CudaBackend.ptr(logits)).ptr(CudaBackend.ptr(labels)).ptr(CudaBackend.ptr(gradLoss))
+                .i32(scalar ? 0 : 1).f64(scale).ptr(CudaBackend.ptr(grad)).i64(ls[0]).i32(ls[1]).ptr(be.errors().ptr());
+        if (ls[1] <= Kernels.WARP_ROW_MAX) {
+            be.kernels().launchWarpRows("softmax_xent_bwd_warp_" + OpCodes.suffix(logits.dtype()), ls[0], args);
+        } else {
+            be.kernels().launchRows("softmax_xent_bwd_" + OpCodes.suffix(logits.dtype()), ls[0], args);
+        }
     }
 
     private static void checkLabels(String op, Tensor logits, Tensor labels) {
