@@ -35,19 +35,29 @@ final class SoftmaxCrossEntropy {
     /**
      * The mean over rows of {@link #loss}, a scalar, and (stored in {@code stash}) its gradient (softmax(logits) -
      * oneHot(labels)) / rows, computed in the same pass: the backend's {@link FusedKernel#SOFTMAX_XENT_MEAN} (one
-     * launch on CUDA), or the per-row kernels (or their composed versions) where it has none.
+     * launch on CUDA), or the per-row kernels (or their composed versions) where it has none. Without the backend
+     * kernel and with a stash that does not want the gradient (an unrecorded loss), only the loss is computed.
      */
     static Tensor mean(Tensor logits, Tensor labels, Var.Stash stash) {
         check("softmaxCrossEntropyMean", logits, labels);
         Tensor loss = Tensor.on(logits.device()).empty(logits.dtype());
-        Tensor grad = Tensor.on(logits.device()).empty(logits.dtype(), logits.shape());
         Optional<FusedKernel.SoftmaxXentMean> fused = logits.backend().fused(FusedKernel.SOFTMAX_XENT_MEAN);
+        if (!fused.isPresent() && !stash.wanted()) {
+            try (Tensor perRow = loss(logits, labels); Tensor m = perRow.mean()) {
+                return loss.assign(m);
+            }
+        }
+        Tensor grad = Tensor.on(logits.device()).empty(logits.dtype(), logits.shape());
         if (fused.isPresent()) {
             fused.get().run(logits, labels, loss, grad);
         } else {
             composedMean(logits, labels, loss, grad);
         }
-        stash.hold(loss, grad);
+        if (stash.wanted()) {
+            stash.hold(loss, grad);
+        } else {
+            grad.close();
+        }
         return loss;
     }
 

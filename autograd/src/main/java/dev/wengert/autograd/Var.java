@@ -858,7 +858,9 @@ public final class Var {
      * when the upstream gradient is backward()'s seed 1 and one scaling otherwise. Not differentiable in the labels.
      */
     public Var softmaxCrossEntropyMean(Tensor labels) {
-        return Prim.SOFTMAX_CROSS_ENTROPY_MEAN.apply(new LabelsMean(labels, new Stash()), this);
+        // only a recorded loss has a backward to keep the gradient for (evaluation under noGrad computes the loss alone)
+        Stash stash = Grad.isEnabled() && requiresGrad ? new Stash() : Stash.unused();
+        return Prim.SOFTMAX_CROSS_ENTROPY_MEAN.apply(new LabelsMean(labels, stash), this);
     }
 
     /**
@@ -1362,15 +1364,34 @@ public final class Var {
      * scope has not closed); a backward that finds none computes the gradient again. Create one per application.
      */
     public static final class Stash {
+        private final boolean wanted;
         private Tensor output;
         private Tensor value;
 
+        /** A stash the forward fills. */
         public Stash() {
+            this(true);
+        }
+
+        private Stash(boolean wanted) {
+            this.wanted = wanted;
+        }
+
+        /** A stash that asks for nothing: the forward may skip the by-product (a loss that is not recorded). */
+        public static Stash unused() {
+            return new Stash(false);
+        }
+
+        /** Whether the forward should compute the by-product. */
+        boolean wanted() {
+            return wanted;
         }
 
         void hold(Tensor output, Tensor value) {
-            this.output = output;
-            this.value = value;
+            if (wanted) {
+                this.output = output;
+                this.value = value;
+            }
         }
 
         /** The by-product computed with {@code output} (never written by its users), or null. */

@@ -103,5 +103,8 @@ class GradientAdoptionTest {
         Var e = Var.param(value);
         Var loss = e.softmaxCrossEntropyMean(labels);
         assertEquals(e.softmaxCrossEntropy(labels).mean().item(), loss.item(), 1e-15);
+        try (Grad.Mode off = Grad.noGrad()) {
+            assertEquals(loss.item(), e.softmaxCrossEntropyMean(labels).item(), 0, "an unrecorded loss, computed without its gradient");
+        }
     }
 }
