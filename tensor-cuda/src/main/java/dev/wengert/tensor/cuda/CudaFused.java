@@ -71,7 +71,7 @@ public final class CudaFused {
 
     /**
      * loss (modified, a scalar) = the mean over rows of the softmax cross-entropy, and grad (modified, like logits) =
-     * (softmax - oneHot(labels)) / rows, in one launch for up to {@link #XENT_MEAN_ONE_BLOCK_ROWS} rows (one block:
+     * (softmax - oneHot(labels)) / rows, in one launch for up to 4096 rows (one block:
      * warps over rows, a fixed-order sum); beyond, one block per that many rows writes a partial mean into scratch and
      * a row reduction adds them (two launches). The mean of no rows is NaN.
      */
