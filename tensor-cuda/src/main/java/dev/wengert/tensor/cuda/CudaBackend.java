@@ -474,6 +474,10 @@ public final class CudaBackend implements Backend {
     public void argmax(Tensor x, int axis, Tensor out) {
         makeCurrent();
         long[] oli = outerLenInner(x.shape(), axis);
+        if (oli[2] == 1 && oli[1] > 1) {   // contiguous rows: a warp per row scans it in parallel
+            kernels.launchWarpRows(k("argmax_warp_rows", x.dtype()), oli[0], new Args().ptr(ptr(x)).ptr(ptr(out)).i64(oli[0]).i64(oli[1]));
+            return;
+        }
         kernels.launch(k("argmax", x.dtype()), oli[0] * oli[2],
                 new Args().ptr(ptr(x)).ptr(ptr(out)).i64(oli[0]).i64(oli[1]).i64(oli[2]));
     }
@@ -482,7 +486,10 @@ public final class CudaBackend implements Backend {
     public void logSoftmax(Tensor x, int axis, Tensor out) {
         makeCurrent();
         long[] oli = outerLenInner(x.shape(), axis);
-        if (oli[2] == 1) {
+        if (oli[2] == 1 && oli[1] <= Kernels.WARP_ROW_MAX) {
+            kernels.launchWarpRows(k("log_softmax_warp_rows", x.dtype()), oli[0],
+                    new Args().ptr(ptr(x)).ptr(ptr(out)).i64(oli[0]).i64(oli[1]));
+        } else if (oli[2] == 1) {
             kernels.launchRows(k("log_softmax_rows", x.dtype()), oli[0],
                     new Args().ptr(ptr(x)).ptr(ptr(out)).i64(oli[0]).i64(oli[1]));
         } else {
@@ -631,6 +638,9 @@ public final class CudaBackend implements Backend {
     private static final FusedKernels FUSED = FusedKernels.NONE
             .with(FusedKernel.SOFTMAX_XENT_FWD, CudaFused::softmaxCrossEntropy)
             .with(FusedKernel.SOFTMAX_XENT_BWD, CudaFused::softmaxCrossEntropyBackward)
+            .with(FusedKernel.SOFTMAX_XENT_MEAN, CudaFused::softmaxCrossEntropyMean)
+            .with(FusedKernel.BIAS_ACT, CudaFused::biasActivation)
+            .with(FusedKernel.BIAS_ACT_BACKWARD, CudaFused::biasActivationBackward)
             .with(FusedKernel.SGD_MOMENTUM, CudaFused::sgdMomentum)
             .with(FusedKernel.ADAM, CudaFused::adam)
             .with(FusedKernel.OPTIMIZER_SCALARS, CudaFused::optimizerScalars)
