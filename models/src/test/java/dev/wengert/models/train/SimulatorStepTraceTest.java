@@ -51,6 +51,7 @@ class SimulatorStepTraceTest {
 
     /** Counts of step {@code measured} (1-based) after {@code warm} steps, and asserts the next step counts the same. */
     private static SimulatorTrace.Counts perStep(ModelSpec spec, double lr, int steps) throws IOException {
+        dev.wengert.tensor.Backends.of(CudaTestDevice.DEVICE).releaseCache(); // cold, whatever ran before in this JVM
         BatchLoader train = BatchLoader.of(MnistData.embedded().train(), 64, true, 42, CudaTestDevice.DEVICE);
         Sequential model;
         try (Scope s = Scope.open()) {
@@ -183,7 +184,8 @@ class SimulatorStepTraceTest {
         }
         try (model; Sgd opt = new Sgd(model.parameters(), lr)) {
             List<SimulatorTrace.Counts> windows = new ArrayList<>();
-            Trainer t = new Trainer(model, opt, null, new Trainer.Listener() {
+            Trainer[] t = new Trainer[1];
+            t[0] = new Trainer(model, opt, null, new Trainer.Listener() {
                 @Override
                 public int stepInterval() {
                     return interval;
@@ -191,17 +193,50 @@ class SimulatorStepTraceTest {
 
                 @Override
                 public void step(int epoch, int step, int steps, double loss, long samples, long elapsedNanos) {
-                    if (step / interval <= 5) {
-                        windows.add(SimulatorTrace.read());
-                        SimulatorTrace.reset();
+                    windows.add(SimulatorTrace.read());
+                    SimulatorTrace.reset();
+                    if (windows.size() == 5) {
+                        t[0].requestStop();    // the rest of the epoch would count the same
                     }
                 }
             });
-            t.fit(train, null, 0, 1);
+            t[0].fit(train, null, 0, 1);
             opt.zeroGrad();
             assertEquals(windows.get(3), windows.get(4), "every window of " + interval + " steps costs the same");
             return new SimulatorTrace.Counts[] {windows.get(3), windows.get(4)};
         }
+    }
+
+    /**
+     * Issue 15's budget for a `wengert train` step (Trainer.fit, batch 64, plain SGD, from the third step on,
+     * a step that reports nothing): at most 7 launches (kernels + GEMMs) for logreg and 18 for the
+     * 784-1024-1024-10 MLP, no device-to-device copy, no host synchronisation, no driver allocation; the
+     * next batch's two uploads are asynchronous copies.
+     */
+    @Test
+    @Order(5)
+    void aTrainStepMeetsTheLaunchBudget() throws IOException {
+        Map<ModelSpec, Integer> budget = new java.util.LinkedHashMap<>();
+        budget.put(ModelSpec.logreg(784, 10), 7);
+        budget.put(ModelSpec.mlp(784, new int[] {1024, 1024}, 10), 18);
+        budget.forEach((spec, most) -> {
+            try {
+                SimulatorTrace.Counts one = fitWindows(spec, 0.05, 1)[0];
+                SimulatorTrace.Counts step = fitWindows(spec, 0.05, 2)[0].minus(one);
+                System.out.printf("SimulatorStepTraceTest: %s, one fit step (batch 64, SGD): %d launches (%d kernels, %d GEMMs), %d H2D,"
+                        + " %d D2H, %d D2D, %d memsets, %d host syncs, %d driver allocations; kernels %s%n", spec, step.launches(),
+                        step.kernels(), step.gemms(), step.copiesToDevice(), step.copiesToHost(), step.copiesOnDevice(), step.memsets(),
+                        step.hostSyncs(), step.allocations(), SimulatorTrace.kernelCounts());
+                assertTrue(step.launches() <= most, spec + ": at most " + most + " launches, got " + step);
+                assertEquals(0, step.copiesOnDevice() + step.memsets(), spec + ": no device-to-device copy");
+                assertEquals(0, step.hostSyncs(), spec + ": no host synchronisation");
+                assertEquals(0, step.copiesToHost(), spec + ": nothing read back");
+                assertEquals(2, step.copiesToDevice(), spec + ": the next batch, uploaded asynchronously");
+                assertEquals(0, step.allocations(), spec + ": no driver allocation");
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
     }
 
     /**
