@@ -1,5 +1,6 @@
 package dev.wengert.autograd;
 
+import static dev.wengert.autograd.Torch.Group.CONVOLUTION;
 import static dev.wengert.autograd.Torch.Group.ELEMENTWISE;
 import static dev.wengert.autograd.Torch.Group.INDEXING;
 import static dev.wengert.autograd.Torch.Group.LINEAR_ALGEBRA;
@@ -592,4 +593,36 @@ public final class Prim<A> {
             .forward((in, a) -> in[0].scatterAdd(a.axis(), a.index(), in[1])).linear()
             .vjp((g, o, in, a) -> new Var[] {g, Rules.need(in, 1) ? g.gather(a.axis(), a.index()) : null})
             .print(Printer.call("scatterAdd", Prim::indexing)).build();
+
+    // ---------------------------------------------------------------- convolution (three bilinear primitives, each the others' adjoint)
+    @Torch(value = "torch.nn.functional.conv2d (without bias)", group = CONVOLUTION, grad = "bilinear: the input's gradient is conv2dInputGrad(g, w), the weight's conv2dWeightGrad(x, g), primitives whose own rules are again the three, so every order is exact",
+            differs = "no bias (add it: Conv2d does); padding is a number per side, no 'same'/'valid' strings, no padding modes; im2col + GEMM on every backend")
+    public static final Prim<Var.Conv> CONV2D = define("conv2d", 2, Var.Conv.class)
+            .forward((in, a) -> in[0].conv2d(in[1], a.window(), a.groups())).vjp(Rules::conv2dVjp).bilinear()
+            .print(Printer.call("conv2d", Prim::conv)).build();
+    /** The adjoint of CONV2D in its input: (output gradient, weight) -> input gradient (a transposed convolution). */
+    @Torch(value = "torch.nn.grad.conv2d_input", group = CONVOLUTION, method = "-", grad = "bilinear: conv2d(h, w) for the output gradient, conv2dWeightGrad(h, g) for the weight")
+    public static final Prim<Var.ConvInput> CONV2D_INPUT_GRAD = define("conv2dInputGrad", 2, Var.ConvInput.class)
+            .forward((in, a) -> in[0].conv2dInputGrad(in[1], a.conv().window(), a.conv().groups(), a.height(), a.width()))
+            .vjp(Rules::conv2dInputGradVjp).bilinear()
+            .print(Printer.call("conv2dInputGrad", (a, o) -> conv(a.conv(), o) + ", input=" + a.height() + "x" + a.width())).build();
+    /** The adjoint of CONV2D in its weight: (input, output gradient) -> weight gradient. */
+    @Torch(value = "torch.nn.grad.conv2d_weight", group = CONVOLUTION, method = "-", grad = "bilinear: conv2dInputGrad(g, k) for the input, conv2d(x, k) for the output gradient")
+    public static final Prim<Var.Conv> CONV2D_WEIGHT_GRAD = define("conv2dWeightGrad", 2, Var.Conv.class)
+            .forward((in, a) -> in[0].conv2dWeightGrad(in[1], a.window(), a.groups())).vjp(Rules::conv2dWeightGradVjp).bilinear()
+            .print(Printer.call("conv2dWeightGrad", Prim::conv)).build();
+    @Torch(value = "torch.nn.functional.unfold", group = CONVOLUTION, grad = "linear: fold (col2im) of the gradient", differs = "NCHW input only")
+    public static final Prim<Var.Window> UNFOLD = define("unfold", 1, Var.Window.class)
+            .forward((in, a) -> in[0].unfold(a.window(), 0)).linear()
+            .vjp((g, o, in, a) -> new Var[] {g.fold(a.window(), in[0].shape()[2], in[0].shape()[3])})
+            .print(Printer.call("unfold", (a, o) -> a.window().toString())).build();
+    @Torch(value = "torch.nn.functional.fold", group = CONVOLUTION, grad = "linear: unfold (im2col) of the gradient", differs = "output size as (height, width) arguments")
+    public static final Prim<Var.Fold> FOLD = define("fold", 1, Var.Fold.class)
+            .forward((in, a) -> in[0].fold(a.window(), a.height(), a.width())).linear()
+            .vjp((g, o, in, a) -> new Var[] {g.unfold(a.window())})
+            .print(Printer.call("fold", (a, o) -> a.window() + ", output=" + a.height() + "x" + a.width())).build();
+
+    private static String conv(Var.Conv c, Var out) {
+        return c.window() + (c.groups() == 1 ? "" : ", groups=" + c.groups());
+    }
 }

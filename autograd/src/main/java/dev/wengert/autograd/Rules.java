@@ -613,4 +613,35 @@ public final class Rules {
     private static Var sumBatch(Var grad, Var input) {
         return grad.shape().length > input.shape().length ? grad.sum(false, 0) : grad;
     }
+
+    // ------------------------------------------------------------------ convolution: y = conv(x, w)
+
+    /** dx = conv2dInputGrad(g, w) (the input's size from x: a strided output does not determine it), dw = conv2dWeightGrad(x, g). */
+    static Var[] conv2dVjp(Var g, Var out, Var[] in, Var.Conv a) {
+        int[] xs = in[0].shape();
+        Var dx = need(in, 0) ? Prim.CONV2D_INPUT_GRAD.apply(new Var.ConvInput(a, xs[2], xs[3]), g, in[1]) : null;
+        Var dw = need(in, 1) ? Prim.CONV2D_WEIGHT_GRAD.apply(a, in[0], g) : null;
+        return new Var[] {dx, dw};
+    }
+
+    /**
+     * z = conv2dInputGrad(g, w) with adjoint h (input-shaped): since {@code <z, h> = <g, conv(h, w)> = <w, conv2dWeightGrad(h, g)>},
+     * dg = conv2d(h, w) and dw = conv2dWeightGrad(h, g).
+     */
+    static Var[] conv2dInputGradVjp(Var h, Var out, Var[] in, Var.ConvInput a) {
+        Var dg = need(in, 0) ? Prim.CONV2D.apply(a.conv(), h, in[1]) : null;
+        Var dw = need(in, 1) ? Prim.CONV2D_WEIGHT_GRAD.apply(a.conv(), h, in[0]) : null;
+        return new Var[] {dg, dw};
+    }
+
+    /**
+     * z = conv2dWeightGrad(x, g) with adjoint k (weight-shaped): since {@code <z, k> = <conv(x, k), g> = <x, conv2dInputGrad(g, k)>},
+     * dx = conv2dInputGrad(g, k) and dg = conv2d(x, k).
+     */
+    static Var[] conv2dWeightGradVjp(Var k, Var out, Var[] in, Var.Conv a) {
+        int[] xs = in[0].shape();
+        Var dx = need(in, 0) ? Prim.CONV2D_INPUT_GRAD.apply(new Var.ConvInput(a, xs[2], xs[3]), in[1], k) : null;
+        Var dg = need(in, 1) ? Prim.CONV2D.apply(a, in[0], k) : null;
+        return new Var[] {dx, dg};
+    }
 }

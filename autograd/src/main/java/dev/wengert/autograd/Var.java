@@ -13,6 +13,7 @@ import dev.wengert.tensor.DType;
 import dev.wengert.tensor.PadMode;
 import dev.wengert.tensor.Shape;
 import dev.wengert.tensor.Tensor;
+import dev.wengert.tensor.Window2d;
 import dev.wengert.tensor.UnaryOp;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -800,6 +801,79 @@ public final class Var {
         return Arrays.equals(v.shape(), shape) ? v : v.reshape(shape);
     }
 
+    // ------------------------------------------------------------------ convolution and pooling
+
+    /**
+     * 2-D convolution of this [N, C, H, W] with weight [Cout, C/groups, kh, kw] (torch.nn.functional.conv2d
+     * without bias); the window's kernel must be the weight's. See {@link Prim#CONV2D}.
+     */
+    public Var conv2d(Var weight, Window2d window, int groups) {
+        return Prim.CONV2D.apply(new Conv(window, groups), this, weight);
+    }
+
+    /** conv2d with a square kernel taken from the weight, the given stride and padding, dilation 1 and one group. */
+    public Var conv2d(Var weight, int stride, int padding) {
+        int[] ws = weight.shape();
+        if (ws.length != 4) {
+            throw new IllegalArgumentException("conv2d: weight must be 4-D [Cout, C, kh, kw], got " + weight.value().describe());
+        }
+        return conv2d(weight, new Window2d(ws[2], ws[3], stride, stride, padding, padding, 1, 1), 1);
+    }
+
+    /** torch.nn.functional.unfold (im2col, zero padding): [N, C*kh*kw, OH*OW]. */
+    public Var unfold(Window2d window) {
+        return Prim.UNFOLD.apply(new Window(window), this);
+    }
+
+    /** torch.nn.functional.fold (col2im): columns [N, C*kh*kw, OH*OW] summed into [N, C, height, width]. */
+    public Var fold(Window2d window, int height, int width) {
+        return Prim.FOLD.apply(new Fold(window, height, width), this);
+    }
+
+    /**
+     * Max pooling (torch.nn.functional.max_pool2d): the maximum is found on the tensors
+     * ({@link Tensor#maxPool2dWithIndices}) and gathered, so the gradient goes to the first maximum of each window
+     * (a scatter-add at its index: overlapping windows accumulate), as PyTorch.
+     */
+    @Torch(value = "torch.nn.functional.max_pool2d", group = Torch.Group.CONVOLUTION, grad = "to the first maximum of each window (PyTorch's index); overlapping windows add up; NaN propagates",
+            differs = "no ceil_mode; padding at most half the kernel, as PyTorch")
+    public Var maxPool2d(Window2d window) {
+        int[] s = shape();
+        Tensor[] pooled = value.maxPool2dWithIndices(window);
+        pooled[0].close();
+        int[] os = pooled[1].shape();
+        Tensor index = pooled[1].reshape(s[0], s[1], os[2] * os[3]);
+        pooled[1].close();
+        return reshape(s[0], s[1], s[2] * s[3]).gather(2, index).reshape(os);
+    }
+
+    /** Max pooling with a square kernel, stride and padding. */
+    public Var maxPool2d(int kernel, int stride, int padding) {
+        return maxPool2d(Window2d.of(kernel, stride, padding));
+    }
+
+    /** Average pooling (torch.nn.functional.avg_pool2d with count_include_pad=True): the mean of the unfolded windows. */
+    @Torch(value = "torch.nn.functional.avg_pool2d", group = Torch.Group.CONVOLUTION, grad = "composed (unfold, mean): each window's gradient shared equally, padding counted",
+            differs = "count_include_pad=True only (PyTorch's default), no ceil_mode or divisor_override")
+    public Var avgPool2d(Window2d window) {
+        int[] s = shape();
+        int oh = window.outH(s[2]);
+        int ow = window.outW(s[3]);
+        if (2 * window.padH() > window.kernelH() || 2 * window.padW() > window.kernelW()) {
+            throw new IllegalArgumentException("avgPool2d: padding must be at most half the kernel size (as PyTorch), got " + window);
+        }
+        return unfold(window).reshape(s[0], s[1], window.kernelSize(), oh * ow).mean(false, 2).reshape(s[0], s[1], oh, ow);
+    }
+
+    /** Global average pooling (torch.nn.AdaptiveAvgPool2d(1)): the mean over height and width, [N, C, 1, 1]. */
+    @Torch(value = "torch.nn.functional.adaptive_avg_pool2d(x, 1)", group = Torch.Group.CONVOLUTION, grad = "composed (mean)")
+    public Var globalAvgPool2d() {
+        if (value.rank() != 4) {
+            throw new IllegalArgumentException("globalAvgPool2d: input must be 4-D [N, C, H, W], got " + value.describe());
+        }
+        return mean(true, 2, 3);
+    }
+
     /** Sum of all elements. */
     public Var sum() {
         return sum(false);
@@ -1459,5 +1533,27 @@ public final class Var {
                 default -> throw new IllegalArgumentException("gelu: approximate must be \"none\" or \"tanh\", got \"" + approximate + "\"");
             };
         }
+    }
+
+    /** Attributes of CONV2D and CONV2D_WEIGHT_GRAD: the window (kernel, stride, padding, dilation) and the group count. */
+    public record Conv(Window2d window, int groups) {
+        public Conv {
+            java.util.Objects.requireNonNull(window, "conv2d: window");
+            if (groups < 1) {
+                throw new IllegalArgumentException("conv2d: groups must be at least 1, got " + groups);
+            }
+        }
+    }
+
+    /** Attributes of CONV2D_INPUT_GRAD: the convolution and the input's height and width (a strided output does not fix them). */
+    public record ConvInput(Conv conv, int height, int width) {
+    }
+
+    /** Attributes of UNFOLD: the window. */
+    public record Window(Window2d window) {
+    }
+
+    /** Attributes of FOLD: the window and the output's height and width. */
+    public record Fold(Window2d window, int height, int width) {
     }
 }

@@ -12,6 +12,7 @@ import dev.wengert.tensor.PadMode;
 import dev.wengert.tensor.ScopePerTest;
 import dev.wengert.tensor.Tensor;
 import dev.wengert.tensor.TensorFactory;
+import dev.wengert.tensor.Window2d;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -117,6 +118,7 @@ class GradientTableTest {
         List<Spec> t = new ArrayList<>();
         coreRows(t);
         issue16Rows(t);
+        convolutionRows(t);
         return t.stream();
     }
 
@@ -298,6 +300,37 @@ class GradientTableTest {
         t.add(new Spec(null, "sort-descending", v -> v[0].sort(1, true).values(), new int[][] {{n, m}}, -1, 1));
         t.add(new Spec(null, "topk", v -> v[0].topk(0, 2, true).values(), new int[][] {{n, 1, m}}, -1, 1));
         t.add(new Spec(null, "topk-smallest", v -> v[0].topk(-1, 1, false).values(), new int[][] {{n, m}}, -1, 1));
+    }
+
+    /** Issue 17: the convolution's three primitives (each option: stride, padding, dilation, groups), unfold/fold, pooling. */
+    private static void convolutionRows(List<Spec> t) {
+        Window2d same = Window2d.of(3, 1, 1);
+        Window2d odd = new Window2d(3, 2, 2, 1, 1, 0, 2, 1);   // non-square, strided, dilated, padded on one axis
+        Var.Conv plain = new Var.Conv(same, 1);
+        Var.Conv grouped = new Var.Conv(odd, 2);
+        t.add(new Spec(Prim.CONV2D, "conv2d", v -> v[0].conv2d(v[1], same, 1), new int[][] {{2, 3, 5, 4}, {2, 3, 3, 3}}, -1, 1));
+        t.add(new Spec(Prim.CONV2D, "conv2d-strided-dilated-groups", v -> v[0].conv2d(v[1], odd, 2),
+                new int[][] {{1, 4, 7, 6}, {4, 2, 3, 2}}, -1, 1));
+        t.add(new Spec(Prim.CONV2D, "conv2d-stride2-no-padding", v -> v[0].conv2d(v[1], 2, 0), new int[][] {{2, 2, 6, 5}, {3, 2, 2, 2}}, -1, 1));
+        // the adjoints as functions of their own: (output gradient, weight) and (input, output gradient)
+        t.add(new Spec(Prim.CONV2D_INPUT_GRAD, "conv2dInputGrad", v -> Prim.CONV2D_INPUT_GRAD.apply(new Var.ConvInput(plain, 5, 4), v[0], v[1]),
+                new int[][] {{2, 2, 5, 4}, {2, 3, 3, 3}}, -1, 1));
+        t.add(new Spec(Prim.CONV2D_INPUT_GRAD, "conv2dInputGrad-strided-groups",
+                v -> Prim.CONV2D_INPUT_GRAD.apply(new Var.ConvInput(grouped, 7, 6), v[0], v[1]), new int[][] {{1, 4, 3, 5}, {4, 2, 3, 2}}, -1, 1));
+        t.add(new Spec(Prim.CONV2D_WEIGHT_GRAD, "conv2dWeightGrad", v -> Prim.CONV2D_WEIGHT_GRAD.apply(plain, v[0], v[1]),
+                new int[][] {{2, 3, 5, 4}, {2, 2, 5, 4}}, -1, 1));
+        t.add(new Spec(Prim.CONV2D_WEIGHT_GRAD, "conv2dWeightGrad-strided-groups", v -> Prim.CONV2D_WEIGHT_GRAD.apply(grouped, v[0], v[1]),
+                new int[][] {{1, 4, 7, 6}, {1, 4, 3, 5}}, -1, 1));
+        t.add(new Spec(Prim.UNFOLD, "unfold", v -> v[0].unfold(odd), new int[][] {{2, 2, 7, 6}}, -1, 1));
+        t.add(new Spec(Prim.FOLD, "fold", v -> v[0].fold(odd, 7, 6), new int[][] {{2, 12, 15}}, -1, 1));
+        // pooling (random inputs: no ties) and a conv net's layer composed end to end
+        t.add(new Spec(null, "maxPool2d", v -> v[0].maxPool2d(2, 2, 0), new int[][] {{2, 3, 4, 6}}, -1, 1));
+        t.add(new Spec(null, "maxPool2d-overlapping-padded", v -> v[0].maxPool2d(3, 2, 1), new int[][] {{1, 2, 5, 5}}, -1, 1));
+        t.add(new Spec(null, "maxPool2d-dilated", v -> v[0].maxPool2d(new Window2d(2, 2, 1, 1, 0, 0, 2, 2)), new int[][] {{1, 2, 5, 5}}, -1, 1));
+        t.add(new Spec(null, "avgPool2d", v -> v[0].avgPool2d(Window2d.of(3, 2, 1)), new int[][] {{2, 2, 5, 4}}, -1, 1));
+        t.add(new Spec(null, "globalAvgPool2d", v -> v[0].globalAvgPool2d(), new int[][] {{2, 3, 3, 2}}, -1, 1));
+        t.add(new Spec(null, "conv-relu-pool", v -> v[0].conv2d(v[1], 1, 1).tanh().maxPool2d(2, 2, 0),
+                new int[][] {{2, 2, 4, 4}, {3, 2, 3, 3}}, -1, 1));
     }
 
     private static Var reversedConcat(int axis, Var[] parts) {
