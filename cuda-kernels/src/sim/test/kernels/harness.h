@@ -97,6 +97,13 @@ static inline int launch_rows(const char* name, long rows, Args& a) {
     long blocks = rows < MAX_BLOCKS * 4 ? rows : MAX_BLOCKS * 4;
     return launch_dims(name, (unsigned)blocks, 1, 1, 256, 1, a);
 }
+// Kernels.launchWarpRows: one warp per row, 8 rows per block, capped at 4 * maxBlocks.
+static inline int launch_warp_rows(const char* name, long rows, Args& a) {
+    if (rows <= 0) return 0;
+    long blocks = (rows + 7) / 8;
+    if (blocks > MAX_BLOCKS * 4) blocks = MAX_BLOCKS * 4;
+    return launch_dims(name, (unsigned)blocks, 1, 1, 256, 1, a);
+}
 
 // Host buffer with a chosen misalignment (bytes past a 16-byte boundary) and NaN-poisoned slack.
 template <typename T>

@@ -46,7 +46,8 @@ public @interface Torch {
         SHAPE("Shape and movement"),
         INDEXING("Indexing"),
         SORTING("Sorting"),
-        SOFTMAX_AND_LOSSES("Softmax and losses");
+        SOFTMAX_AND_LOSSES("Softmax and losses"),
+        CONVOLUTION("Convolution and pooling");
 
         private final String title;
 

@@ -1,5 +1,6 @@
 package dev.wengert.autograd;
 
+import dev.wengert.tensor.Activation;
 import dev.wengert.tensor.BinaryOp;
 import static dev.wengert.autograd.Torch.Group.ELEMENTWISE;
 import static dev.wengert.autograd.Torch.Group.INDEXING;
@@ -12,6 +13,7 @@ import dev.wengert.tensor.DType;
 import dev.wengert.tensor.PadMode;
 import dev.wengert.tensor.Shape;
 import dev.wengert.tensor.Tensor;
+import dev.wengert.tensor.Window2d;
 import dev.wengert.tensor.UnaryOp;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -251,12 +253,29 @@ public final class Var {
                 + "Grad.noGrad()");
     }
 
-    /** Adds an adjoint contribution to the stored gradient. */
-    void accumulate(Var g, boolean createGraph) {
+    /**
+     * Adds an adjoint contribution to the stored gradient.
+     *
+     * <p><b>Adopted, not copied.</b> The first contribution of a pass without createGraph becomes the gradient: a
+     * copy of it, or, when {@code owned}, the contribution's tensor itself, moved into the parameter's scope with no
+     * device copy. The reverse sweep says {@code owned} only for a contribution that nothing else can see: computed
+     * by a built-in primitive's rule in this pass (its memory allocated while the rule ran, shared with no view, and
+     * given to no other input of the node: {@code add}'s rule passes one tensor to both inputs, so neither adopts it),
+     * with no {@link Backward.Listener} watching (a listener may keep the contributions it is shown). Everything else
+     * (the seed, an adjoint passed through unchanged, a value a forward pass stashed, a user primitive's result) is
+     * copied, as before. Later contributions and later passes add in place into the adopted tensor, so
+     * {@link #grad()}, {@link #zeroGrad()} (which frees it), accumulation across backward calls, createGraph,
+     * {@link #retainGrad()} (a non-leaf's gradient is always copied) and the threads rule are unchanged. What it
+     * implies: a gradient's memory is whatever its first contribution was allocated in, so after
+     * {@code zeroGrad()} the next pass's gradient may live at another address; a captured CUDA graph that replays a
+     * step needs the gradients kept (not zeroed) across steps, or its own persistent buffers.
+     */
+    void accumulate(Var g, boolean createGraph, boolean owned) {
         if (createGraph) {
             grad = grad == null ? g : grad.add(g);
         } else if (grad == null || grad.node != null || grad.value.isClosed()) {
-            grad = constant(g.value.copy().keepWith(value)); // freed with the parameter, or by zeroGrad()
+            Tensor adopted = owned ? g.value : g.value.copy();
+            grad = constant(adopted.keepWith(value)); // freed with the parameter, or by zeroGrad()
         } else {
             grad.value.applyInPlace(dev.wengert.tensor.BinaryOp.ADD, g.value);
         }
@@ -782,6 +801,79 @@ public final class Var {
         return Arrays.equals(v.shape(), shape) ? v : v.reshape(shape);
     }
 
+    // ------------------------------------------------------------------ convolution and pooling
+
+    /**
+     * 2-D convolution of this [N, C, H, W] with weight [Cout, C/groups, kh, kw] (torch.nn.functional.conv2d
+     * without bias); the window's kernel must be the weight's. See {@link Prim#CONV2D}.
+     */
+    public Var conv2d(Var weight, Window2d window, int groups) {
+        return Prim.CONV2D.apply(new Conv(window, groups), this, weight);
+    }
+
+    /** conv2d with a square kernel taken from the weight, the given stride and padding, dilation 1 and one group. */
+    public Var conv2d(Var weight, int stride, int padding) {
+        int[] ws = weight.shape();
+        if (ws.length != 4) {
+            throw new IllegalArgumentException("conv2d: weight must be 4-D [Cout, C, kh, kw], got " + weight.value().describe());
+        }
+        return conv2d(weight, new Window2d(ws[2], ws[3], stride, stride, padding, padding, 1, 1), 1);
+    }
+
+    /** torch.nn.functional.unfold (im2col, zero padding): [N, C*kh*kw, OH*OW]. */
+    public Var unfold(Window2d window) {
+        return Prim.UNFOLD.apply(new Window(window), this);
+    }
+
+    /** torch.nn.functional.fold (col2im): columns [N, C*kh*kw, OH*OW] summed into [N, C, height, width]. */
+    public Var fold(Window2d window, int height, int width) {
+        return Prim.FOLD.apply(new Fold(window, height, width), this);
+    }
+
+    /**
+     * Max pooling (torch.nn.functional.max_pool2d): the maximum is found on the tensors
+     * ({@link Tensor#maxPool2dWithIndices}) and gathered, so the gradient goes to the first maximum of each window
+     * (a scatter-add at its index: overlapping windows accumulate), as PyTorch.
+     */
+    @Torch(value = "torch.nn.functional.max_pool2d", group = Torch.Group.CONVOLUTION, grad = "to the first maximum of each window (PyTorch's index); overlapping windows add up; NaN propagates",
+            differs = "no ceil_mode; padding at most half the kernel, as PyTorch")
+    public Var maxPool2d(Window2d window) {
+        int[] s = shape();
+        Tensor[] pooled = value.maxPool2dWithIndices(window);
+        pooled[0].close();
+        int[] os = pooled[1].shape();
+        Tensor index = pooled[1].reshape(s[0], s[1], os[2] * os[3]);
+        pooled[1].close();
+        return reshape(s[0], s[1], s[2] * s[3]).gather(2, index).reshape(os);
+    }
+
+    /** Max pooling with a square kernel, stride and padding. */
+    public Var maxPool2d(int kernel, int stride, int padding) {
+        return maxPool2d(Window2d.of(kernel, stride, padding));
+    }
+
+    /** Average pooling (torch.nn.functional.avg_pool2d with count_include_pad=True): the mean of the unfolded windows. */
+    @Torch(value = "torch.nn.functional.avg_pool2d", group = Torch.Group.CONVOLUTION, grad = "composed (unfold, mean): each window's gradient shared equally, padding counted",
+            differs = "count_include_pad=True only (PyTorch's default), no ceil_mode or divisor_override")
+    public Var avgPool2d(Window2d window) {
+        int[] s = shape();
+        int oh = window.outH(s[2]);
+        int ow = window.outW(s[3]);
+        if (2 * window.padH() > window.kernelH() || 2 * window.padW() > window.kernelW()) {
+            throw new IllegalArgumentException("avgPool2d: padding must be at most half the kernel size (as PyTorch), got " + window);
+        }
+        return unfold(window).reshape(s[0], s[1], window.kernelSize(), oh * ow).mean(false, 2).reshape(s[0], s[1], oh, ow);
+    }
+
+    /** Global average pooling (torch.nn.AdaptiveAvgPool2d(1)): the mean over height and width, [N, C, 1, 1]. */
+    @Torch(value = "torch.nn.functional.adaptive_avg_pool2d(x, 1)", group = Torch.Group.CONVOLUTION, grad = "composed (mean)")
+    public Var globalAvgPool2d() {
+        if (value.rank() != 4) {
+            throw new IllegalArgumentException("globalAvgPool2d: input must be 4-D [N, C, H, W], got " + value.describe());
+        }
+        return mean(true, 2, 3);
+    }
+
     /** Sum of all elements. */
     public Var sum() {
         return sum(false);
@@ -831,6 +923,41 @@ public final class Var {
      */
     public Var softmaxCrossEntropy(Tensor labels) {
         return Prim.SOFTMAX_CROSS_ENTROPY.apply(new Labels(labels), this);
+    }
+
+    /**
+     * The mean over rows of {@link #softmaxCrossEntropy}: a scalar, torch's cross_entropy with its default mean
+     * reduction. One primitive whose forward also computes its gradient (softmax - oneHot) / rows in the same pass
+     * (one launch on CUDA for up to a few thousand rows) and keeps it for the backward, which then costs nothing
+     * when the upstream gradient is backward()'s seed 1 and one scaling otherwise. Not differentiable in the labels.
+     */
+    public Var softmaxCrossEntropyMean(Tensor labels) {
+        // only a recorded loss has a backward to keep the gradient for (evaluation under noGrad computes the loss alone)
+        Stash stash = Grad.isEnabled() && requiresGrad ? new Stash() : Stash.unused();
+        return Prim.SOFTMAX_CROSS_ENTROPY_MEAN.apply(new LabelsMean(labels, stash), this);
+    }
+
+    /**
+     * A fused linear layer, act(this W^T + b), for this [rows, in], {@code weight} [out, in] (PyTorch's layout)
+     * and {@code bias} [out]: one primitive (a GEMM and one bias-and-activation kernel on CUDA; its first-order
+     * backward is one kernel for the activation's and the bias's gradients, then one GEMM per weight and input
+     * gradient). An input of another rank is reshaped to [-1, in] around the primitive (a vector gives [out]).
+     */
+    public Var linear(Var weight, Var bias, Activation activation) {
+        java.util.Objects.requireNonNull(activation, "activation");
+        int[] s = shape();
+        if (s.length == 2) {
+            return Prim.LINEAR.apply(new LinearActivation(activation), this, weight, bias);
+        }
+        if (s.length == 0 || weight.shape().length != 2) {
+            throw new IllegalArgumentException("linear: input " + value.describe() + " must have at least one dimension "
+                    + "(features last) and the weight " + weight.value().describe() + " two ([out, in])");
+        }
+        int in = s[s.length - 1];
+        int[] outShape = s.clone();
+        outShape[s.length - 1] = weight.shape()[0];
+        Var y = Prim.LINEAR.apply(new LinearActivation(activation), reshape(-1, in), weight, bias);
+        return y.reshape(outShape);
     }
 
     /** Softmax, composed as exp(logSoftmax). */
@@ -1294,6 +1421,66 @@ public final class Var {
     public record Labels(Tensor labels) {
     }
 
+    /**
+     * Attributes of SOFTMAX_CROSS_ENTROPY_MEAN: the int64 class labels (not differentiable) and the {@link Stash}
+     * where the forward leaves the gradient it computed with the loss.
+     */
+    public record LabelsMean(Tensor labels, Stash stash) {
+        public LabelsMean {
+            java.util.Objects.requireNonNull(labels, "labels");
+            java.util.Objects.requireNonNull(stash, "stash");
+        }
+    }
+
+    /**
+     * Where a primitive's forward leaves a by-product for its backward (the mean cross-entropy's gradient): it
+     * belongs to the one output it was computed with, and is used only for that output, while it is open (its
+     * scope has not closed); a backward that finds none computes the gradient again. Create one per application.
+     */
+    public static final class Stash {
+        private final boolean wanted;
+        private Tensor output;
+        private Tensor value;
+
+        /** A stash the forward fills. */
+        public Stash() {
+            this(true);
+        }
+
+        private Stash(boolean wanted) {
+            this.wanted = wanted;
+        }
+
+        /** A stash that asks for nothing: the forward may skip the by-product (a loss that is not recorded). */
+        public static Stash unused() {
+            return new Stash(false);
+        }
+
+        /** Whether the forward should compute the by-product. */
+        boolean wanted() {
+            return wanted;
+        }
+
+        void hold(Tensor output, Tensor value) {
+            if (wanted) {
+                this.output = output;
+                this.value = value;
+            }
+        }
+
+        /** The by-product computed with {@code output} (never written by its users), or null. */
+        Tensor valueFor(Tensor output) {
+            return output == this.output && value != null && !value.isClosed() ? value : null;
+        }
+    }
+
+    /** Attributes of LINEAR: the activation applied after the bias. */
+    public record LinearActivation(Activation activation) {
+        public LinearActivation {
+            java.util.Objects.requireNonNull(activation, "activation");
+        }
+    }
+
     /** Attributes of CAST: the source and target dtypes (the gradient goes back to the source's). */
     public record Cast(DType from, DType to) {
     }
@@ -1346,5 +1533,27 @@ public final class Var {
                 default -> throw new IllegalArgumentException("gelu: approximate must be \"none\" or \"tanh\", got \"" + approximate + "\"");
             };
         }
+    }
+
+    /** Attributes of CONV2D and CONV2D_WEIGHT_GRAD: the window (kernel, stride, padding, dilation) and the group count. */
+    public record Conv(Window2d window, int groups) {
+        public Conv {
+            java.util.Objects.requireNonNull(window, "conv2d: window");
+            if (groups < 1) {
+                throw new IllegalArgumentException("conv2d: groups must be at least 1, got " + groups);
+            }
+        }
+    }
+
+    /** Attributes of CONV2D_INPUT_GRAD: the convolution and the input's height and width (a strided output does not fix them). */
+    public record ConvInput(Conv conv, int height, int width) {
+    }
+
+    /** Attributes of UNFOLD: the window. */
+    public record Window(Window2d window) {
+    }
+
+    /** Attributes of FOLD: the window and the output's height and width. */
+    public record Fold(Window2d window, int height, int width) {
     }
 }

@@ -120,6 +120,29 @@ public interface Backend {
     /** out[..., c] = (index[...] == c) for an int64 index; out has one more trailing dimension. */
     void oneHot(Tensor index, Tensor out);
 
+    /**
+     * im2col (torch.nn.functional.unfold): x [N, C, H, W] to out [N, C*kh*kw, OH*OW] with
+     * out[n, (c*kh + i)*kw + j, oh*OW + ow] = x[n, c, oh*strideH - padH + i*dilationH, ow*strideW - padW + j*dilationW],
+     * or {@code padValue} where that position is outside x. The convolutions' and pooling's one gather; float dtypes.
+     */
+    void im2col(Tensor x, Window2d window, double padValue, Tensor out);
+
+    /**
+     * col2im (torch.nn.functional.fold), the adjoint of {@link #im2col} with zero padding: out [N, C, H, W] is
+     * overwritten with, for each element, the sum of the entries of cols [N, C*kh*kw, OH*OW] that im2col reads
+     * from it (padding positions are dropped). Float dtypes.
+     */
+    void col2im(Tensor cols, Window2d window, Tensor out);
+
+    /**
+     * Max pooling, as torch.nn.functional.max_pool2d(return_indices=True): out [N, C, OH, OW] is the maximum of
+     * each window of x [N, C, H, W] (padding never wins), and indices (int64, out's shape) the position h*W + w of
+     * that maximum within its channel. PyTorch's loop exactly: start at the window's first in-range position with
+     * -inf, take an element when it is greater or NaN, so ties go to the first maximum in window order (kernel
+     * rows, then columns) and a NaN propagates (the last NaN). The gradient is a scatter-add at the indices.
+     */
+    void maxPool2d(Tensor x, Window2d window, Tensor out, Tensor indices);
+
     /** out = x converted to out's dtype (float to int truncates toward zero). */
     void cast(Tensor x, Tensor out);
 

@@ -40,6 +40,35 @@ public final class FusedKernel<F> {
         void run(Tensor logits, Tensor labels, Tensor gradLoss, double scale, Tensor grad);
     }
 
+    /** {@link #SOFTMAX_XENT_MEAN}'s signature. */
+    @FunctionalInterface
+    public interface SoftmaxXentMean {
+        /**
+         * loss (modified, a scalar []) = the mean over rows of logsumexp(logits[r, :]) - logits[r, labels[r]], and
+         * grad (modified, shaped like logits) = (softmax(logits) - oneHot(labels)) / rows, its gradient, in one
+         * pass. The mean of no rows is NaN. Labels as in {@link SoftmaxXentForward}.
+         */
+        void run(Tensor logits, Tensor labels, Tensor loss, Tensor grad);
+    }
+
+    /** {@link #BIAS_ACT}'s signature. */
+    @FunctionalInterface
+    public interface BiasActivation {
+        /** out (modified, may be z) = act(z + bias) for z [rows, cols] and bias [cols]. */
+        void run(Tensor z, Tensor bias, Activation act, Tensor out);
+    }
+
+    /** {@link #BIAS_ACT_BACKWARD}'s signature. */
+    @FunctionalInterface
+    public interface BiasActivationBackward {
+        /**
+         * For y = act(z + bias) [rows, cols] and its upstream gradient dy: dz (modified, unless null) = dy act'(y),
+         * and db (modified, [cols]) = the column sums of dz, each summed in a fixed order (the same bits on every
+         * run). dz may be dy; it may be null only for {@link Activation#NONE}, where dz is dy itself.
+         */
+        void run(Tensor dy, Tensor y, Activation act, Tensor dz, Tensor db);
+    }
+
     /** {@link #SGD_MOMENTUM}'s signature. */
     @FunctionalInterface
     public interface SgdMomentum {
@@ -125,6 +154,14 @@ public final class FusedKernel<F> {
     /** The cross-entropy primitive's backward pass (autograd's softmaxCrossEntropyGrad). */
     public static final FusedKernel<SoftmaxXentBackward> SOFTMAX_XENT_BWD =
             new FusedKernel<>("softmax_xent_bwd", SoftmaxXentBackward.class);
+    /** The mean cross-entropy primitive's forward, which leaves its gradient for the backward (autograd's softmaxCrossEntropyMean). */
+    public static final FusedKernel<SoftmaxXentMean> SOFTMAX_XENT_MEAN =
+            new FusedKernel<>("softmax_xent_mean", SoftmaxXentMean.class);
+    /** The linear primitive's bias and activation after its GEMM (autograd's Var.linear). */
+    public static final FusedKernel<BiasActivation> BIAS_ACT = new FusedKernel<>("bias_act", BiasActivation.class);
+    /** The linear primitive's first-order backward before its GEMMs: dz and the bias gradient in one pass. */
+    public static final FusedKernel<BiasActivationBackward> BIAS_ACT_BACKWARD =
+            new FusedKernel<>("bias_act_backward", BiasActivationBackward.class);
     /** Sgd's update with a velocity (models' optim.Sgd). */
     public static final FusedKernel<SgdMomentum> SGD_MOMENTUM = new FusedKernel<>("sgd_momentum", SgdMomentum.class);
     /** Adam's and AdamW's update (models' optim.Adam). */

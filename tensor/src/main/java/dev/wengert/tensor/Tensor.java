@@ -311,6 +311,25 @@ public final class Tensor implements AutoCloseable {
         }
     }
 
+    /**
+     * A mark of the allocations so far, for {@link #ownsMemoryAllocatedSince}: take it before running code whose
+     * results you may adopt.
+     */
+    public static long allocationMark() {
+        return Storage.latestSerial();
+    }
+
+    /**
+     * True when this tensor is open, its memory was allocated after {@code mark} ({@link #allocationMark()}) and no
+     * other open tensor (a view such as a reshape) shares that memory. Autograd uses it to adopt a gradient that a
+     * derivative rule has just computed instead of copying it: memory allocated during the rule and seen by no
+     * other tensor cannot be an input, an output or a value kept elsewhere (the caller still has to check that it
+     * kept no second reference to this very tensor object).
+     */
+    public boolean ownsMemoryAllocatedSince(long mark) {
+        return !closed && storage.serial() > mark && !storage.isShared();
+    }
+
     /** @throws IllegalStateException naming {@code op} when this tensor was closed */
     public void ensureOpen(String op) {
         if (closed) {
@@ -712,6 +731,67 @@ public final class Tensor implements AutoCloseable {
         try (Tensor b = t.broadcastTo(plan[1])) {
             return b.reshape(plan[0]);
         }
+    }
+
+    // ------------------------------------------------------------------ convolution and pooling (Convolutions)
+
+    /**
+     * torch.nn.functional.unfold (im2col) of an NCHW tensor: [N, C*kh*kw, OH*OW], positions outside the input
+     * read {@code padValue} (0 for a convolution, -inf for max pooling).
+     */
+    public Tensor unfold(Window2d window, double padValue) {
+        return Convolutions.unfold(this, window, padValue);
+    }
+
+    /** torch.nn.functional.fold (col2im) of columns [N, C*kh*kw, OH*OW] into [N, C, height, width], overlaps summed. */
+    public Tensor fold(Window2d window, int height, int width) {
+        return Convolutions.fold(this, window, height, width);
+    }
+
+    /**
+     * 2-D convolution (cross-correlation, torch.nn.functional.conv2d without bias) of this [N, C, H, W] with
+     * weight [Cout, C/groups, kh, kw]; the window's kernel must match the weight. Result [N, Cout, OH, OW].
+     */
+    public Tensor conv2d(Tensor weight, Window2d window, int groups) {
+        return Convolutions.conv2d(this, weight, window, groups);
+    }
+
+    /**
+     * The adjoint of {@link #conv2d} in its input: this is the output gradient [N, Cout, OH, OW]; the result is
+     * the input's gradient [N, C, height, width] (torch.nn.grad.conv2d_input; a transposed convolution).
+     */
+    public Tensor conv2dInputGrad(Tensor weight, Window2d window, int groups, int height, int width) {
+        return Convolutions.inputGrad(this, weight, window, groups, height, width);
+    }
+
+    /**
+     * The adjoint of {@link #conv2d} in its weight: this is the input [N, C, H, W], gradOut the output
+     * gradient [N, Cout, OH, OW]; the result is the weight's gradient [Cout, C/groups, kh, kw]
+     * (torch.nn.grad.conv2d_weight).
+     */
+    public Tensor conv2dWeightGrad(Tensor gradOut, Window2d window, int groups) {
+        return Convolutions.weightGrad(this, gradOut, window, groups, gradOut.rank() == 4 ? gradOut.shape[1] : -1);
+    }
+
+    /**
+     * Max pooling with indices (torch.nn.functional.max_pool2d(return_indices=True)): {values [N, C, OH, OW],
+     * int64 indices h*W + w within each channel}; ties go to the first maximum, NaN propagates
+     * ({@link Backend#maxPool2d}). The caller closes both.
+     */
+    public Tensor[] maxPool2dWithIndices(Window2d window) {
+        return Convolutions.maxPool2d(this, window);
+    }
+
+    /** Max pooling (torch.nn.functional.max_pool2d) of an NCHW tensor. */
+    public Tensor maxPool2d(Window2d window) {
+        Tensor[] r = Convolutions.maxPool2d(this, window);
+        r[1].close();
+        return r[0];
+    }
+
+    /** Average pooling (torch.nn.functional.avg_pool2d, count_include_pad=True) of an NCHW tensor. */
+    public Tensor avgPool2d(Window2d window) {
+        return Convolutions.avgPool2d(this, window);
     }
 
     // ------------------------------------------------------------------ reductions

@@ -1207,4 +1207,157 @@ public abstract class BackendContractTest {
         w.close();
         whole.assertNoLeak("closing the kept tensor frees its buffer");
     }
+
+    // ------------------------------------------------------------------ sliding windows: unfold, fold, conv2d, pooling
+
+    /** Windows covering stride, padding, dilation, non-square kernels and outputs whose rows are not a multiple of 32. */
+    static Stream<Arguments> windows() {
+        return Stream.of(
+                Arguments.of(new int[] {2, 3, 7, 9}, new Window2d(3, 3, 1, 1, 1, 1, 1, 1), 1, DType.FLOAT64),
+                Arguments.of(new int[] {2, 4, 8, 6}, new Window2d(3, 2, 2, 1, 1, 0, 1, 2), 2, DType.FLOAT64),
+                Arguments.of(new int[] {1, 6, 9, 10}, new Window2d(2, 3, 2, 3, 1, 1, 2, 1), 3, DType.FLOAT32),
+                Arguments.of(new int[] {3, 2, 5, 5}, new Window2d(5, 5, 1, 1, 2, 2, 1, 1), 1, DType.FLOAT32),
+                Arguments.of(new int[] {1, 1, 1, 1}, new Window2d(1, 1, 1, 1, 0, 0, 1, 1), 1, DType.FLOAT64),
+                Arguments.of(new int[] {2, 3, 37, 35}, new Window2d(3, 3, 1, 1, 1, 1, 1, 1), 1, DType.FLOAT32));
+    }
+
+    @ParameterizedTest
+    @MethodSource("windows")
+    void unfoldAndFoldMatchTheDefinition(int[] shape, Window2d w, int groups, DType dtype) {
+        Tensor x = random(dtype, -2, 2, shape);
+        assertClose(ConvRef.unfold(Ref.of(x), w, 0), x.unfold(w, 0), tol(dtype));
+        assertArrayEquals(ConvRef.unfold(Ref.of(x), w, Double.NEGATIVE_INFINITY).v, x.unfold(w, Double.NEGATIVE_INFINITY).toDoubleArray(), 0);
+        // fold is unfold's adjoint: <unfold(x), c> = <x, fold(c)> for any c
+        Tensor cols = x.unfold(w, 0);
+        Tensor c = random(dtype, -1, 1, cols.shape());
+        Tensor folded = c.fold(w, shape[2], shape[3]);
+        assertArrayEquals(shape, folded.shape());
+        double lhs = ConvRef.dot(cols.toDoubleArray(), c.toDoubleArray());
+        double rhs = ConvRef.dot(x.toDoubleArray(), folded.toDoubleArray());
+        assertEquals(lhs, rhs, 1e-4 * Math.max(1, Math.abs(lhs)) * (dtype == DType.FLOAT32 ? 10 : 1e-6));
+    }
+
+    @ParameterizedTest
+    @MethodSource("windows")
+    void conv2dAndItsAdjointsMatchTheDefinition(int[] shape, Window2d w, int groups, DType dtype) {
+        int cout = 2 * groups;
+        Tensor x = random(dtype, -1, 1, shape);
+        Tensor weight = random(dtype, -1, 1, cout, shape[1] / groups, w.kernelH(), w.kernelW());
+        Tensor y = x.conv2d(weight, w, groups);
+        double tol = dtype == DType.FLOAT32 ? 1e-5 : 1e-12;
+        assertClose(ConvRef.conv2d(Ref.of(x), Ref.of(weight), w, groups), y, tol);
+        // the adjoints: <conv(x, w), g> = <x, inputGrad(g, w)> = <w, weightGrad(x, g)>
+        Tensor g = random(dtype, -1, 1, y.shape());
+        Tensor dx = g.conv2dInputGrad(weight, w, groups, shape[2], shape[3]);
+        Tensor dw = x.conv2dWeightGrad(g, w, groups);
+        assertArrayEquals(x.shape(), dx.shape());
+        assertArrayEquals(weight.shape(), dw.shape());
+        double ref = ConvRef.dot(ConvRef.conv2d(Ref.of(x), Ref.of(weight), w, groups).v, g.toDoubleArray());
+        double scale = Math.max(1, Math.abs(ref)) * (dtype == DType.FLOAT32 ? 1e-4 : 1e-10);
+        assertEquals(ref, ConvRef.dot(x.toDoubleArray(), dx.toDoubleArray()), scale, "input adjoint");
+        assertEquals(ref, ConvRef.dot(weight.toDoubleArray(), dw.toDoubleArray()), scale, "weight adjoint");
+        // and element by element: the input gradient is the definition's sum over the windows that read each element
+        Ref gr = Ref.of(g);
+        double[] dxRef = new double[x.numel()];
+        double[] dwRef = new double[weight.numel()];
+        adjointsByDefinition(Ref.of(x), Ref.of(weight), gr, w, groups, dxRef, dwRef);
+        assertClose(new Ref(dxRef, x.shape()), dx, tol * 10);
+        assertClose(new Ref(dwRef, weight.shape()), dw, tol * 10);
+    }
+
+    /** dx and dw of sum(conv(x, w) * g), accumulated term by term from the convolution's definition. */
+    private static void adjointsByDefinition(Ref x, Ref w, Ref g, Window2d win, int groups, double[] dx, double[] dw) {
+        int n = x.shape[0], c = x.shape[1], h = x.shape[2], wd = x.shape[3];
+        int cout = w.shape[0], cg = c / groups, og = cout / groups, oh = g.shape[2], ow = g.shape[3];
+        for (int b = 0; b < n; b++) {
+            for (int o = 0; o < cout; o++) {
+                for (int oy = 0; oy < oh; oy++) {
+                    for (int ox = 0; ox < ow; ox++) {
+                        double gv = g.v[((b * cout + o) * oh + oy) * ow + ox];
+                        for (int ci = 0; ci < cg; ci++) {
+                            for (int i = 0; i < win.kernelH(); i++) {
+                                for (int j = 0; j < win.kernelW(); j++) {
+                                    int iy = oy * win.strideH() - win.padH() + i * win.dilationH();
+                                    int ix = ox * win.strideW() - win.padW() + j * win.dilationW();
+                                    if (iy < 0 || iy >= h || ix < 0 || ix >= wd) {
+                                        continue;
+                                    }
+                                    int xi = ((b * c + (o / og) * cg + ci) * h + iy) * wd + ix;
+                                    int wi = ((o * cg + ci) * win.kernelH() + i) * win.kernelW() + j;
+                                    dx[xi] += gv * w.v[wi];
+                                    dw[wi] += gv * x.v[xi];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("windows")
+    void poolingMatchesTheDefinition(int[] shape, Window2d w, int groups, DType dtype) {
+        Window2d pool = 2 * w.padH() > w.kernelH() || 2 * w.padW() > w.kernelW()
+                ? new Window2d(w.kernelH(), w.kernelW(), w.strideH(), w.strideW(), 0, 0, w.dilationH(), w.dilationW()) : w;
+        Tensor x = random(dtype, -3, 3, shape).apply(UnaryOp.ROUND);   // small integers: many ties
+        Ref[] ref = ConvRef.maxPool2d(Ref.of(x), pool);
+        Tensor[] got = x.maxPool2dWithIndices(pool);
+        assertClose(ref[0], got[0], 0);
+        assertClose(ref[1], got[1], 0);
+        assertEquals(DType.INT64, got[1].dtype());
+        assertClose(ConvRef.avgPool2d(Ref.of(x), pool), x.avgPool2d(pool), tol(dtype));
+    }
+
+    @Test
+    void maxPoolTiesNaNAndInfinityAsPyTorch() {
+        for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            double nan = Double.NaN;
+            double inf = Double.POSITIVE_INFINITY;
+            Tensor x = on().of(new double[] {
+                1, 1, -inf, -inf,
+                1, 0, -inf, -inf,
+                2, nan, 5, inf,
+                nan, 2, inf, 5}, 1, 1, 4, 4).cast(dtype);
+            Tensor[] r = x.maxPool2dWithIndices(Window2d.of(2, 2, 0));
+            double[] v = r[0].toDoubleArray();
+            assertEquals(1, v[0]);
+            assertEquals(-inf, v[1], "an all -inf window is -inf");
+            assertTrue(Double.isNaN(v[2]), "NaN propagates");
+            assertEquals(inf, v[3]);
+            // first maximum for ties, the start of the window for all -inf, the last NaN, the first +inf
+            assertArrayEquals(new long[] {0, 2, 12, 11}, r[1].toLongArray());
+            // padding never wins, even over -inf
+            Tensor neg = on().full(-inf, dtype, 1, 1, 2, 2);
+            Tensor[] p = neg.maxPool2dWithIndices(Window2d.of(2, 1, 1));
+            assertArrayEquals(new long[] {0, 0, 1, 0, 0, 1, 2, 2, 3}, p[1].toLongArray());
+        }
+    }
+
+    @Test
+    void slidingWindowEdgeCasesAndRefusals() {
+        Tensor empty = on().zeros(DType.FLOAT32, 0, 3, 5, 5);
+        Tensor w = on().ones(DType.FLOAT32, 4, 3, 3, 3);
+        assertArrayEquals(new int[] {0, 4, 5, 5}, empty.conv2d(w, Window2d.of(3, 1, 1), 1).shape());
+        Tensor small = on().ones(DType.FLOAT32, 1, 3, 2, 2);
+        Tensor none = small.conv2d(w, Window2d.of(3, 1, 0), 1);   // the window does not fit: no output positions
+        assertArrayEquals(new int[] {1, 4, 0, 0}, none.shape());
+        assertArrayEquals(new float[108], small.conv2dWeightGrad(none, Window2d.of(3, 1, 0), 1).toFloatArray(), 0);
+        assertArrayEquals(new int[] {1, 3, 2, 2}, none.conv2dInputGrad(w, Window2d.of(3, 1, 0), 1, 2, 2).shape());
+        assertArrayEquals(new float[12], none.conv2dInputGrad(w, Window2d.of(3, 1, 0), 1, 2, 2).toFloatArray());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> on().ones(DType.FLOAT32, 1, 2, 5, 5).conv2d(w, Window2d.of(3, 1, 1), 1));
+        assertTrue(e.getMessage().contains("input channels"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> on().ones(DType.FLOAT32, 3, 5, 5).conv2d(w, Window2d.of(3, 1, 1), 1));
+        assertTrue(e.getMessage().contains("4-D"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> small.conv2d(w, Window2d.of(2, 1, 1), 1));
+        assertTrue(e.getMessage().contains("weight must be"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> small.conv2d(w.cast(DType.FLOAT64), Window2d.of(3, 1, 1), 1));
+        e = assertThrows(IllegalArgumentException.class, () -> on().ones(DType.FLOAT32, 1, 4, 5, 5).conv2d(w, Window2d.of(3, 1, 1), 3));
+        assertTrue(e.getMessage().contains("groups=3"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> small.maxPool2d(Window2d.of(2, 1, 2)));
+        assertTrue(e.getMessage().contains("half the kernel"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Window2d.of(0, 1, 0));
+        assertThrows(IllegalArgumentException.class, () -> on().ones(DType.INT64, 1, 1, 2, 2).unfold(Window2d.of(1, 1, 0), 0));
+    }
 }

@@ -33,6 +33,15 @@ public interface Init {
     /** Kaiming/He normal for ReLU: N(0, 2 / fanIn). */
     Init KAIMING_NORMAL = (in, out, seed, dt, dev, shape) -> Tensor.on(dev).normal(0, Math.sqrt(2.0 / in), seed, dt, shape);
 
+    /**
+     * PyTorch's default for Linear and Conv2d weights, kaiming_uniform(a = sqrt(5)): U(-b, b) with
+     * b = gain * sqrt(3 / fanIn), gain = sqrt(2 / (1 + a^2)), which is b = 1 / sqrt(fanIn).
+     */
+    Init PYTORCH_DEFAULT = (in, out, seed, dt, dev, shape) -> {
+        double b = 1 / Math.sqrt(in);
+        return Tensor.on(dev).uniform(-b, b, seed, dt, shape);
+    };
+
     /** All zeros (biases). */
     Init ZEROS = (in, out, seed, dt, dev, shape) -> Tensor.on(dev).zeros(dt, shape);
 }

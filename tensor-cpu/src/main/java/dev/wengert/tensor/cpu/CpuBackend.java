@@ -304,6 +304,21 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void im2col(Tensor x, dev.wengert.tensor.Window2d window, double padValue, Tensor out) {
+        CpuConv.im2col(x, window, padValue, out);
+    }
+
+    @Override
+    public void col2im(Tensor cols, dev.wengert.tensor.Window2d window, Tensor out) {
+        CpuConv.col2im(cols, window, out);
+    }
+
+    @Override
+    public void maxPool2d(Tensor x, dev.wengert.tensor.Window2d window, Tensor out, Tensor indices) {
+        CpuConv.maxPool2d(x, window, out, indices);
+    }
+
+    @Override
     public void gather(Tensor x, int axis, Tensor index, Tensor out) {
         Buf xb = buf(x);
         Buf ob = buf(out);

@@ -25,6 +25,7 @@ import dev.wengert.tensor.ReduceOp;
 import dev.wengert.tensor.Shape;
 import dev.wengert.tensor.Storage;
 import dev.wengert.tensor.Tensor;
+import dev.wengert.tensor.Window2d;
 import dev.wengert.tensor.UnaryOp;
 import dev.wengert.tensor.spi.Tensors;
 import java.util.Arrays;
@@ -474,6 +475,10 @@ public final class CudaBackend implements Backend {
     public void argmax(Tensor x, int axis, Tensor out) {
         makeCurrent();
         long[] oli = outerLenInner(x.shape(), axis);
+        if (oli[2] == 1 && oli[1] > 1) {   // contiguous rows: a warp per row scans it in parallel
+            kernels.launchWarpRows(k("argmax_warp_rows", x.dtype()), oli[0], new Args().ptr(ptr(x)).ptr(ptr(out)).i64(oli[0]).i64(oli[1]));
+            return;
+        }
         kernels.launch(k("argmax", x.dtype()), oli[0] * oli[2],
                 new Args().ptr(ptr(x)).ptr(ptr(out)).i64(oli[0]).i64(oli[1]).i64(oli[2]));
     }
@@ -482,7 +487,10 @@ public final class CudaBackend implements Backend {
     public void logSoftmax(Tensor x, int axis, Tensor out) {
         makeCurrent();
         long[] oli = outerLenInner(x.shape(), axis);
-        if (oli[2] == 1) {
+        if (oli[2] == 1 && oli[1] <= Kernels.WARP_ROW_MAX) {
+            kernels.launchWarpRows(k("log_softmax_warp_rows", x.dtype()), oli[0],
+                    new Args().ptr(ptr(x)).ptr(ptr(out)).i64(oli[0]).i64(oli[1]));
+        } else if (oli[2] == 1) {
             kernels.launchRows(k("log_softmax_rows", x.dtype()), oli[0],
                     new Args().ptr(ptr(x)).ptr(ptr(out)).i64(oli[0]).i64(oli[1]));
         } else {
@@ -589,6 +597,40 @@ public final class CudaBackend implements Backend {
         copyStrided("broadcastTo", x, 0, Strides.broadcastStrides(x.shape(), os), out, 0, Strides.strides(os), os);
     }
 
+    // ------------------------------------------------------------------ sliding windows (conv.cuh)
+
+    @Override
+    public void im2col(Tensor x, Window2d window, double padValue, Tensor out) {
+        makeCurrent();
+        kernels.launch(k("im2col", x.dtype()), out.numel(),
+                new Args().ptr(ptr(x)).ptr(ptr(out)).struct(win(x.shape(), window)).f64(padValue));
+    }
+
+    @Override
+    public void col2im(Tensor cols, Window2d window, Tensor out) {
+        makeCurrent();
+        kernels.launch(k("col2im", out.dtype()), out.numel(),
+                new Args().ptr(ptr(cols)).ptr(ptr(out)).struct(win(out.shape(), window)));
+    }
+
+    @Override
+    public void maxPool2d(Tensor x, Window2d window, Tensor out, Tensor indices) {
+        makeCurrent();
+        kernels.launch(k("max_pool2d", x.dtype()), out.numel(),
+                new Args().ptr(ptr(x)).ptr(ptr(out)).ptr(ptr(indices)).struct(win(x.shape(), window)));
+    }
+
+    /** conv.cuh's Win struct (16 ints, two per little-endian word) for an NCHW image and a window. */
+    private static long[] win(int[] image, Window2d w) {
+        int[] v = {image[0], image[1], image[2], image[3], w.outH(image[2]), w.outW(image[3]), w.kernelH(), w.kernelW(),
+            w.strideH(), w.strideW(), w.padH(), w.padW(), w.dilationH(), w.dilationW(), 0, 0};
+        long[] words = new long[8];
+        for (int i = 0; i < 8; i++) {
+            words[i] = (v[2 * i] & 0xffffffffL) | ((long) v[2 * i + 1] << 32);
+        }
+        return words;
+    }
+
     // ------------------------------------------------------------------ indexing
 
     @Override
@@ -631,6 +673,9 @@ public final class CudaBackend implements Backend {
     private static final FusedKernels FUSED = FusedKernels.NONE
             .with(FusedKernel.SOFTMAX_XENT_FWD, CudaFused::softmaxCrossEntropy)
             .with(FusedKernel.SOFTMAX_XENT_BWD, CudaFused::softmaxCrossEntropyBackward)
+            .with(FusedKernel.SOFTMAX_XENT_MEAN, CudaFused::softmaxCrossEntropyMean)
+            .with(FusedKernel.BIAS_ACT, CudaFused::biasActivation)
+            .with(FusedKernel.BIAS_ACT_BACKWARD, CudaFused::biasActivationBackward)
             .with(FusedKernel.SGD_MOMENTUM, CudaFused::sgdMomentum)
             .with(FusedKernel.ADAM, CudaFused::adam)
             .with(FusedKernel.OPTIMIZER_SCALARS, CudaFused::optimizerScalars)

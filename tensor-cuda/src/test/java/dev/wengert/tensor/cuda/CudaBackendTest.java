@@ -200,9 +200,10 @@ class CudaBackendTest extends BackendContractTest {
     /** CUDA registers a kernel for every fused kernel key: its users never fall back to a composed version. */
     @Test
     void registersEveryFusedKernel() {
-        assertEquals(List.of(FusedKernel.SOFTMAX_XENT_FWD, FusedKernel.SOFTMAX_XENT_BWD, FusedKernel.SGD_MOMENTUM,
-                FusedKernel.ADAM, FusedKernel.OPTIMIZER_SCALARS, FusedKernel.SGD_ALL, FusedKernel.ADAM_ALL,
-                FusedKernel.LOSS_WATCH), List.copyOf(Backends.of(DEVICE).fusedKernels().keys()));
+        assertEquals(List.of(FusedKernel.SOFTMAX_XENT_FWD, FusedKernel.SOFTMAX_XENT_BWD, FusedKernel.SOFTMAX_XENT_MEAN,
+                FusedKernel.BIAS_ACT, FusedKernel.BIAS_ACT_BACKWARD, FusedKernel.SGD_MOMENTUM, FusedKernel.ADAM,
+                FusedKernel.OPTIMIZER_SCALARS, FusedKernel.SGD_ALL, FusedKernel.ADAM_ALL, FusedKernel.LOSS_WATCH),
+                List.copyOf(Backends.of(DEVICE).fusedKernels().keys()));
     }
 
     @Test
@@ -212,9 +213,9 @@ class CudaBackendTest extends BackendContractTest {
             Tensor x = on().uniform(-2, 2, 1, dt, 37, 19);
             Tensor bias = on().uniform(-1, 1, 2, dt, 19);
             Tensor out = Tensors.empty(x.backend(), dt, 37, 19);
-            CudaFused.biasActivation(x, bias, CudaFused.Activation.RELU, out);
+            CudaFused.biasActivation(x, bias, dev.wengert.tensor.Activation.RELU, out);
             close(Ref.of(x.add(bias).relu()), out, tol);
-            CudaFused.biasActivation(x, bias, CudaFused.Activation.SIGMOID, out);
+            CudaFused.biasActivation(x, bias, dev.wengert.tensor.Activation.SIGMOID, out);
             close(Ref.of(x.add(bias).apply(UnaryOp.SIGMOID)), out, tol);
 
             Tensor labels = on().of(new long[37]).add(on().arange(37, DType.INT64)).apply(dev.wengert.tensor.BinaryOp.MINIMUM,
