@@ -6,3 +6,4 @@
 #include "movement.cuh"
 #include "fused.cuh"
 #include "optim.cuh"
+#include "random.cuh"
