@@ -141,4 +141,5 @@ static inline bool close(T got, double want, double tol) {
 void run_kernel_tests();   // test_kernels.cpp
 void run_planted_tests();  // test_planted.cpp
 void run_optim_tests();    // test_optim.cpp
+void run_random_tests();   // test_random.cpp
 void run_timing();         // test_kernels.cpp

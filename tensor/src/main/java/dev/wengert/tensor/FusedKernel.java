@@ -145,6 +145,24 @@ public final class FusedKernel<F> {
         void add(Tensor sum, Tensor finiteSteps, Tensor current, Tensor loss, double weight);
     }
 
+    /** {@link #DROPOUT_MASK}'s signature. */
+    @FunctionalInterface
+    public interface DropoutMask {
+        /**
+         * A dropout mask from random state kept in device memory, for a captured CUDA graph's replays to draw
+         * new masks: with {@code state} = {seed, calls, ticket} (an int64 tensor of {@link #DROPOUT_STATE_SIZE}
+         * elements on mask's device; ticket 0 between draws) this draw is number calls + 1, and mask (modified,
+         * float) [i] = u_i >= p ? 1/(1-p) : 0 in mask's dtype, u_i = (dtype) {@link CounterRandom#uniform}(seed
+         * + 0x9E3779B97F4A7C15 * (calls + 1), i): the numbers {@code rand(seed + 0x9E3779B97F4A7C15 * (calls + 1),
+         * dtype, shape)} draws, so the masks are those of a composed draw. Then calls (state modified) is one more,
+         * once per call, also for an empty mask. p is in (0, 1).
+         */
+        void draw(Tensor state, double p, Tensor mask);
+    }
+
+    /** Elements of {@link DropoutMask}'s state tensor: {seed, calls, ticket}. */
+    public static final int DROPOUT_STATE_SIZE = 3;
+
     /** Elements of {@link OptimizerScalars}' tensor. */
     public static final int OPTIMIZER_SCALARS_SIZE = 4;
 
@@ -175,6 +193,9 @@ public final class FusedKernel<F> {
     public static final FusedKernel<AdamAll> ADAM_ALL = new FusedKernel<>("adam_all", AdamAll.class);
     /** The trainer's loss watch (models' train.Trainer.fit), one launch per step on CUDA. */
     public static final FusedKernel<LossWatch> LOSS_WATCH = new FusedKernel<>("loss_watch", LossWatch.class);
+
+    /** Dropout's mask with its seed and draw count in device memory (models' nn.Dropout, on a device). */
+    public static final FusedKernel<DropoutMask> DROPOUT_MASK = new FusedKernel<>("dropout_mask", DropoutMask.class);
 
     private final String name;
     private final Class<F> type;

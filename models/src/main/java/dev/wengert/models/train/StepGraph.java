@@ -7,7 +7,6 @@ import dev.wengert.tensor.CapturedWork;
 import dev.wengert.tensor.GraphCaptureException;
 import dev.wengert.tensor.Scope;
 import dev.wengert.tensor.Tensor;
-import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -21,11 +20,14 @@ import java.util.function.Function;
  * work per step. Replays of the same kernels on the same addresses with the same arguments give the
  * eager steps' results bit for bit; what changes between steps lives in device memory (parameters and
  * optimizer state updated in place, the learning rate and Adam's step count in the optimizer's device
- * scalars, the loss watch's sums).
+ * scalars, the loss watch's sums, and the random state of a model that draws on the device,
+ * {@link Module#drawsOnDevice()}: a {@link dev.wengert.models.nn.Dropout} created for its CUDA device reads
+ * its mask number from a device counter that each draw advances, so every replay draws the next mask, the
+ * one the eager step would have drawn, and {@link Module#randomState()} stays exact for checkpoints).
  *
  * <p>Eager instead, with a {@link Trainer.Listener#notice} saying why (once): a backend that cannot
- * capture (the CPU), a model that draws random numbers on the host (dropout's seeds would be frozen into
- * the graph), or a capture that fails ({@link GraphCaptureException}: a read or synchronisation inside
+ * capture (the CPU), a model that draws random numbers from a counter on the host (a Dropout created
+ * without its device: its seeds would be frozen into the graph), or a capture that fails ({@link GraphCaptureException}: a read or synchronisation inside
  * the step). A batch of another size (the short last one) runs eagerly without a notice. Modifies the
  * optimizer's host step count: it counts each replay (the capture's own host-side step is not one).
  */
@@ -79,10 +81,10 @@ final class StepGraph implements AutoCloseable {
     }
 
     private boolean capture(BatchLoader.Batch batch, Trainer.LossWatch watch) {
-        Map<String, Long> random = model.randomState();
-        if (!random.isEmpty()) {
-            return turnOff("the model draws random numbers on the host (" + String.join(", ", random.keySet())
-                    + "): a graph would replay the same dropout masks every step");
+        if (!model.drawsOnDevice()) {
+            return turnOff("the model draws random numbers on the host (" + String.join(", ", model.randomState().keySet())
+                    + "): a graph would replay the same dropout masks every step (create Dropout with its device,"
+                    + " new Dropout(p, seed, device), to draw them on the device)");
         }
         features = batch.features().copy().keepForever();
         labels = batch.labels().copy().keepForever();

@@ -135,8 +135,8 @@ public final class Trainer {
     /**
      * With {@code on}, {@link #fit} captures its training step as a CUDA graph after two eager steps and
      * replays it for every full batch: one launch per step instead of one per kernel, and the same results
-     * bit for bit. Where a step cannot be captured (the CPU backend, dropout, a read of a value inside the
-     * step) fit runs eagerly and tells the listener why ({@link Listener#notice}). Off by default. Returns
+     * bit for bit. Where a step cannot be captured (the CPU backend, dropout drawing from a counter on the
+     * host, a read of a value inside the step) fit runs eagerly and tells the listener why ({@link Listener#notice}). Off by default. Returns
      * this.
      */
     public Trainer cudaGraphs(boolean on) {

@@ -669,7 +669,7 @@ public final class CudaBackend implements Backend {
 
     // ------------------------------------------------------------------ memory
 
-    /** The kernels of fused.cuh and optim.cuh ({@link CudaFused}). */
+    /** The kernels of fused.cuh, optim.cuh and random.cuh ({@link CudaFused}). */
     private static final FusedKernels FUSED = FusedKernels.NONE
             .with(FusedKernel.SOFTMAX_XENT_FWD, CudaFused::softmaxCrossEntropy)
             .with(FusedKernel.SOFTMAX_XENT_BWD, CudaFused::softmaxCrossEntropyBackward)
@@ -681,7 +681,8 @@ public final class CudaBackend implements Backend {
             .with(FusedKernel.OPTIMIZER_SCALARS, CudaFused::optimizerScalars)
             .with(FusedKernel.SGD_ALL, CudaFused::sgdAll)
             .with(FusedKernel.ADAM_ALL, CudaFused::adamAll)
-            .with(FusedKernel.LOSS_WATCH, CudaFused::lossWatch);
+            .with(FusedKernel.LOSS_WATCH, CudaFused::lossWatch)
+            .with(FusedKernel.DROPOUT_MASK, CudaFused::dropoutMask);
 
     @Override
     public FusedKernels fusedKernels() {

@@ -12,7 +12,7 @@ import java.util.List;
 
 /**
  * The fused kernels the models need (fused.cuh; optim.cuh for the whole-step optimizer updates and the
- * loss watch), on tensors of a {@link CudaBackend}: each replaces a chain of primitives and is tested
+ * loss watch; random.cuh for dropout masks drawn from device-side state), on tensors of a {@link CudaBackend}: each replaces a chain of primitives and is tested
  * against that chain. Arguments are not modified unless their description says "modified". {@link
  * CudaBackend} registers them as its implementations of {@link dev.wengert.tensor.FusedKernel}'s keys.
  * {@link Activation}s are passed as their ordinal (ACT_* in fused.cuh).
@@ -261,6 +261,26 @@ public final class CudaFused {
         }
         be.kernels().launch("loss_watch_" + OpCodes.suffix(loss.dtype()), 1, 1, 1, 1, 1, new Args().ptr(CudaBackend.ptr(sum))
                 .ptr(CudaBackend.ptr(finiteSteps)).ptr(CudaBackend.ptr(current)).ptr(CudaBackend.ptr(loss)).f64(weight));
+    }
+
+    /**
+     * mask (modified, float) = a dropout mask, 0 with probability p and 1/(1-p) otherwise, drawn from
+     * {@code state} (int64 [{@link FusedKernel#DROPOUT_STATE_SIZE}] = {seed, calls, ticket}, modified: calls
+     * += 1) in one launch and without a host synchronisation (random.cuh's dropout_mask; see
+     * {@link FusedKernel.DropoutMask}). At least one block runs, so an empty mask advances calls too. p and
+     * 1/(1-p) travel by value (they never change); the draw number is read on the device, so a captured
+     * graph's replays draw new masks.
+     */
+    public static void dropoutMask(Tensor state, double p, Tensor mask) {
+        CudaBackend be = backendOf("dropoutMask", mask);
+        state.ensureOpen("dropoutMask");
+        require(mask.dtype().isFloating() && state.dtype() == DType.INT64 && state.numel() == FusedKernel.DROPOUT_STATE_SIZE
+                && state.device().equals(mask.device()), "dropoutMask", "needs a float mask and the int64["
+                + FusedKernel.DROPOUT_STATE_SIZE + "] state {seed, calls, ticket} on its device; got " + mask.describe()
+                + " and " + state.describe());
+        require(p > 0 && p < 1, "dropoutMask", "p must be in (0, 1), got " + p + " (p = 0 draws no mask)");
+        be.kernels().launch("dropout_mask_" + OpCodes.suffix(mask.dtype()), Math.max(1, mask.numel()), new Args()
+                .ptr(CudaBackend.ptr(mask)).ptr(CudaBackend.ptr(state)).f64(p).f64(1 / (1 - p)).i64(mask.numel()));
     }
 
     /**
