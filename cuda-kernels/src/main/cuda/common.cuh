@@ -119,6 +119,39 @@ __device__ inline T block_reduce(T v, T identity, F combine) {
     return shared[0];
 }
 
+// Sum and maximum over a warp, every lane getting the same value (butterfly: both partners combine the same pair,
+// so the bits do not depend on the lane).
+template <typename T>
+__device__ inline T warp_sum_all(T v) {
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+template <typename T>
+__device__ inline T warp_max_all(T v) {
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v = max_nan(v, __shfl_xor_sync(0xffffffffu, v, o));
+    return v;
+}
+
+// row_max_logsum by one warp (a short row: one warp per row instead of a mostly idle block); every lane gets both.
+template <typename T>
+__device__ inline void warp_row_max_logsum(const T* row, i64 len, T* m_out, T* logsum_out) {
+    int lane = threadIdx.x & 31;
+    T m = lowest<T>();
+    for (i64 j = lane; j < len; j += 32) m = max_nan(m, row[j]);
+    m = warp_max_all(m);
+    T s = 0;
+    for (i64 j = lane; j < len; j += 32) s += f_exp(row[j] - m);
+    *m_out = m;
+    *logsum_out = f_log(warp_sum_all(s));
+}
+
+// Rows handled one per warp: for (i64 r = WARP_ROW_FIRST; r < rows; r += WARP_ROW_STEP). Uniform per warp.
+#define WARP_ROW_FIRST ((i64)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5))
+#define WARP_ROW_STEP ((i64)gridDim.x * (blockDim.x >> 5))
+
 // Over one row of len elements, by the whole block (blockDim.x == BLOCK): the maximum m and
 // log(sum(exp(row - m))). Callers form log-softmax as (x - m) - logsum, never x - (m + logsum), which
 // would lose |m| * eps (e.g. 0.0007 for float32 logits near 1e5).

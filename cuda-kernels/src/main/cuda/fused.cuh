@@ -1,4 +1,5 @@
-// Fused kernels for the models: bias + activation, softmax-cross-entropy forward and backward,
+// Fused kernels for the models: bias + activation and its backward (with the bias gradient), softmax-cross-entropy
+// forward and backward, the mean cross-entropy with its gradient in one pass,
 // SGD-momentum and Adam updates (PyTorch semantics). Each replaces 3-10 separate elementwise launches.
 #pragma once
 #include "common.cuh"
@@ -23,6 +24,87 @@ __device__ inline T activate(int act, T v) {
 template <typename T>
 __device__ void bias_act_t(const T* x, const T* bias, T* out, i64 rows, i64 cols, int act) {
     GRID_STRIDE(i, rows * cols) out[i] = activate(act, x[i] + bias[i % cols]);
+}
+
+// d act(z) / dz from the output y = act(z): relu 1 where y > 0 (relu'(0) = 0), tanh 1 - y^2, sigmoid y (1 - y), none 1.
+template <typename T>
+__device__ inline T activation_grad(int act, T y) {
+    switch (act) {
+        case ACT_RELU: return y > 0 ? (T)1 : (T)0;
+        case ACT_TANH: return (T)1 - y * y;
+        case ACT_SIGMOID: return y * ((T)1 - y);
+        default: return (T)1;
+    }
+}
+
+// The first-order backward of y = act(x W^T + b) up to the GEMMs, in one pass: dz[r, c] = dy[r, c] act'(y[r, c])
+// (written only when writeDz; with ACT_NONE dz is dy itself and the caller passes writeDz = 0) and
+// db[c] = sum over r of dz[r, c]. Block (32, BIAS_ACT_BWD_ROWS): threadIdx.x picks a column of a 32-column
+// tile, threadIdx.y a residue class of rows, summed in row order; the BIAS_ACT_BWD_ROWS partial sums of a
+// column are then added in threadIdx.y order. No atomics: the order of every sum is fixed by the geometry, so
+// the bits do not depend on scheduling. dz may alias dy.
+#define BIAS_ACT_BWD_ROWS 8
+template <typename T>
+__device__ void bias_act_bwd_t(const T* dy, const T* y, T* dz, T* db, i64 rows, i64 cols, int act, int writeDz) {
+    __shared__ T part[BIAS_ACT_BWD_ROWS][33];
+    for (i64 tile = blockIdx.x; tile * 32 < cols; tile += gridDim.x) {
+        i64 c = tile * 32 + threadIdx.x;
+        T acc = 0;
+        if (c < cols) {
+            for (i64 r = threadIdx.y; r < rows; r += blockDim.y) {
+                i64 i = r * cols + c;
+                T g = act == ACT_NONE ? dy[i] : dy[i] * activation_grad(act, y[i]);
+                if (writeDz) dz[i] = g;
+                acc += g;
+            }
+        }
+        __syncthreads();  // part may still be read for the previous tile
+        part[threadIdx.y][threadIdx.x] = acc;
+        __syncthreads();
+        if (threadIdx.y == 0 && c < cols) {
+            T s = part[0][threadIdx.x];
+            for (int k = 1; k < (int)blockDim.y; k++) s += part[k][threadIdx.x];
+            db[c] = s;
+        }
+    }
+}
+
+// Mean softmax cross-entropy and its gradient in one pass. Block b takes rows [b * rowsPerBlock, ...), its warps
+// take every (blockDim.x / 32)-th row of them, a row's lanes its classes: per row the loss
+// (max - logits[label]) + log(sum exp(logits - max)) and grad[r, :] = (softmax - oneHot(label)) * invRows.
+// A warp adds its rows' losses in row order, thread 0 the warps' sums in warp order, then
+// partial[b] = sum / rows: with one block (rows up to a few thousand) partial[0] is the mean loss; with more the
+// caller adds the partial sums (in a fixed order). A label outside [0, classes) is reported; its row's loss and
+// gradient are NaN.
+template <typename T>
+__device__ void softmax_xent_mean_t(const T* logits, const i64* labels, T* partial, T* grad, i64 rows, int classes,
+                                    i64 rowsPerBlock, double invRows, Err* err) {
+    __shared__ T warpSums[32];
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = (int)(blockDim.x >> 5);
+    for (i64 b = blockIdx.x; b * rowsPerBlock < rows || (b == 0 && rows == 0); b += gridDim.x) {
+        i64 lo = b * rowsPerBlock, hi = min(rows, lo + rowsPerBlock);
+        T acc = 0;
+        for (i64 r = lo + warp; r < hi; r += warps) {
+            const T* row = logits + r * classes;
+            T m, logsum;
+            warp_row_max_logsum(row, (i64)classes, &m, &logsum);
+            i64 y = labels[r];
+            bool bad = y < 0 || y >= classes;
+            if (bad && lane == 0) report(err, ERR_LABEL, y, r, classes);
+            acc += bad ? (T)NAN : (m - row[y]) + logsum;
+            for (int j = lane; j < classes; j += 32) {
+                grad[r * classes + j] = bad ? (T)NAN : (f_exp((row[j] - m) - logsum) - (j == y ? (T)1 : (T)0)) * (T)invRows;
+            }
+        }
+        __syncthreads();  // warpSums may still be read for the previous group of rows
+        if (lane == 0) warpSums[warp] = acc;
+        __syncthreads();
+        if (threadIdx.x == 0) {
+            T s = warpSums[0];
+            for (int w = 1; w < warps; w++) s += warpSums[w];
+            partial[b] = rows == 0 ? (T)NAN : s / (T)rows;  // the mean of no rows is NaN, as PyTorch
+        }
+    }
 }
 
 // loss[r] = logsumexp(logits[r, :]) - logits[r, label[r]], as (max - logits[r, label]) + log(sum); one block per row.
@@ -59,6 +141,44 @@ __device__ void softmax_xent_bwd_t(const T* logits, const i64* labels, const T* 
         bool bad = y < 0 || y >= classes;
         if (bad && threadIdx.x == 0) report(err, ERR_LABEL, y, r, classes);
         for (int j = threadIdx.x; j < classes; j += blockDim.x) {
+            grad[r * classes + j] = bad ? (T)NAN : (f_exp((row[j] - m) - logsum) - (j == y ? (T)1 : (T)0)) * g;
+        }
+    }
+}
+
+// softmax_xent_fwd_t with one warp per row, for short rows (classes up to about a thousand).
+template <typename T>
+__device__ void softmax_xent_fwd_warp_t(const T* logits, const i64* labels, T* loss, i64 rows, int classes, Err* err) {
+    for (i64 r = WARP_ROW_FIRST; r < rows; r += WARP_ROW_STEP) {
+        const T* row = logits + r * classes;
+        T m, logsum;
+        warp_row_max_logsum(row, (i64)classes, &m, &logsum);
+        if ((threadIdx.x & 31) == 0) {
+            i64 y = labels[r];
+            if (y < 0 || y >= classes) {
+                report(err, ERR_LABEL, y, r, classes);
+                loss[r] = (T)NAN;
+            } else {
+                loss[r] = (m - row[y]) + logsum;
+            }
+        }
+    }
+}
+
+// softmax_xent_bwd_t with one warp per row.
+template <typename T>
+__device__ void softmax_xent_bwd_warp_t(const T* logits, const i64* labels, const T* gradLoss, int gradStride, double scale,
+                                        T* grad, i64 rows, int classes, Err* err) {
+    int lane = threadIdx.x & 31;
+    for (i64 r = WARP_ROW_FIRST; r < rows; r += WARP_ROW_STEP) {
+        const T* row = logits + r * classes;
+        T m, logsum;
+        warp_row_max_logsum(row, (i64)classes, &m, &logsum);
+        T g = gradLoss[(i64)gradStride * r] * (T)scale;
+        i64 y = labels[r];
+        bool bad = y < 0 || y >= classes;
+        if (bad && lane == 0) report(err, ERR_LABEL, y, r, classes);
+        for (int j = lane; j < classes; j += 32) {
             grad[r * classes + j] = bad ? (T)NAN : (f_exp((row[j] - m) - logsum) - (j == y ? (T)1 : (T)0)) * g;
         }
     }
@@ -108,6 +228,22 @@ __device__ void adam_t(T* p, const T* grad, T* m, T* v, double lr, double b1, do
     extern "C" __global__ void softmax_xent_bwd_##S(const T* logits, const i64* labels, const T* gradLoss, int gradStride, \
                                                     double scale, T* grad, i64 rows, int classes, Err* err) { \
         softmax_xent_bwd_t(logits, labels, gradLoss, gradStride, scale, grad, rows, classes, err);            \
+    }                                                                                                         \
+    extern "C" __global__ void bias_act_bwd_##S(const T* dy, const T* y, T* dz, T* db, i64 rows, i64 cols, int act, int writeDz) { \
+        bias_act_bwd_t(dy, y, dz, db, rows, cols, act, writeDz);                                              \
+    }                                                                                                         \
+    extern "C" __global__ void softmax_xent_mean_##S(const T* logits, const i64* labels, T* partial, T* grad, i64 rows, \
+                                                     int classes, i64 rowsPerBlock, double invRows, Err* err) { \
+        softmax_xent_mean_t(logits, labels, partial, grad, rows, classes, rowsPerBlock, invRows, err);        \
+    }                                                                                                         \
+    extern "C" __global__ void softmax_xent_fwd_warp_##S(const T* logits, const i64* labels, T* loss, i64 rows, int classes, \
+                                                         Err* err) {                                          \
+        softmax_xent_fwd_warp_t(logits, labels, loss, rows, classes, err);                                    \
+    }                                                                                                         \
+    extern "C" __global__ void softmax_xent_bwd_warp_##S(const T* logits, const i64* labels, const T* gradLoss, \
+                                                         int gradStride, double scale, T* grad, i64 rows, int classes, \
+                                                         Err* err) {                                          \
+        softmax_xent_bwd_warp_t(logits, labels, gradLoss, gradStride, scale, grad, rows, classes, err);       \
     }                                                                                                         \
     extern "C" __global__ void sgd_momentum_##S(T* p, const T* grad, T* vel, double lr, double mu, double wd, int nesterov, i64 n) { \
         sgd_momentum_t(p, grad, vel, lr, mu, wd, nesterov, n);                                                \

@@ -7,3 +7,4 @@
 #include "fused.cuh"
 #include "optim.cuh"
 #include "conv.cuh"
+#include "random.cuh"

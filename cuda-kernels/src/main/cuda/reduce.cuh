@@ -61,6 +61,58 @@ __device__ void argmax_t(const T* x, i64* out, i64 outer, i64 len, i64 inner) {
     }
 }
 
+// Whether candidate (v, j) beats (bv, best) for argmax: a NaN beats every number, a larger value a smaller one,
+// and among equals (or two NaNs) the smaller index wins (the first maximum). best < 0 is no candidate yet.
+template <typename T>
+__device__ inline bool argmax_better(T v, i64 j, T bv, i64 best) {
+    if (best < 0) return j >= 0;
+    if (j < 0) return false;
+    bool vn = v != v, bn = bv != bv;
+    if (vn || bn) return vn && (!bn || j < best);
+    return v > bv || (v == bv && j < best);
+}
+
+// argmax along contiguous rows [rows, len], one warp per row: lanes scan a stride each, then a butterfly picks the
+// first maximum (the same answer as argmax_t, in parallel over the row).
+template <typename T>
+__device__ void argmax_warp_rows_t(const T* x, i64* out, i64 rows, i64 len) {
+    int lane = threadIdx.x & 31;
+    for (i64 r = WARP_ROW_FIRST; r < rows; r += WARP_ROW_STEP) {
+        const T* row = x + r * len;
+        T bv = lowest<T>();
+        i64 best = -1;
+        for (i64 j = lane; j < len; j += 32) {
+            T v = row[j];
+            if (argmax_better(v, j, bv, best)) {
+                bv = v;
+                best = j;
+            }
+        }
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1) {
+            T ov = __shfl_xor_sync(0xffffffffu, bv, o);
+            i64 oj = __shfl_xor_sync(0xffffffffu, best, o);
+            if (argmax_better(ov, oj, bv, best)) {
+                bv = ov;
+                best = oj;
+            }
+        }
+        if (lane == 0) out[r] = best < 0 ? 0 : best;
+    }
+}
+
+// log-softmax of contiguous short rows: one warp per row.
+template <typename T>
+__device__ void log_softmax_warp_rows_t(const T* x, T* out, i64 rows, i64 len) {
+    int lane = threadIdx.x & 31;
+    for (i64 r = WARP_ROW_FIRST; r < rows; r += WARP_ROW_STEP) {
+        const T* row = x + r * len;
+        T m, logsum;
+        warp_row_max_logsum(row, len, &m, &logsum);
+        for (i64 j = lane; j < len; j += 32) out[r * len + j] = (row[j] - m) - logsum;
+    }
+}
+
 // log-softmax of contiguous rows: one block per row, three passes over the row (max, sum, write).
 template <typename T>
 __device__ void log_softmax_rows_t(const T* x, T* out, i64 rows, i64 len) {
@@ -96,6 +148,9 @@ __device__ void log_softmax_oli_t(const T* x, T* out, i64 outer, i64 len, i64 in
     }                                                                                                         \
     extern "C" __global__ void argmax_##S(const T* x, i64* out, i64 outer, i64 len, i64 inner) {              \
         argmax_t(x, out, outer, len, inner);                                                                  \
+    }                                                                                                         \
+    extern "C" __global__ void argmax_warp_rows_##S(const T* x, i64* out, i64 rows, i64 len) {                \
+        argmax_warp_rows_t(x, out, rows, len);                                                                \
     }
 
 REDUCE_ENTRIES(float, f32)
@@ -108,6 +163,9 @@ REDUCE_ENTRIES(i64, i64)
     }                                                                                                         \
     extern "C" __global__ void log_softmax_oli_##S(const T* x, T* out, i64 outer, i64 len, i64 inner) {       \
         log_softmax_oli_t(x, out, outer, len, inner);                                                         \
+    }                                                                                                         \
+    extern "C" __global__ void log_softmax_warp_rows_##S(const T* x, T* out, i64 rows, i64 len) {             \
+        log_softmax_warp_rows_t(x, out, rows, len);                                                           \
     }
 
 SOFTMAX_ENTRIES(float, f32)

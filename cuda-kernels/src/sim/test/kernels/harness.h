@@ -97,6 +97,13 @@ static inline int launch_rows(const char* name, long rows, Args& a) {
     long blocks = rows < MAX_BLOCKS * 4 ? rows : MAX_BLOCKS * 4;
     return launch_dims(name, (unsigned)blocks, 1, 1, 256, 1, a);
 }
+// Kernels.launchWarpRows: one warp per row, 8 rows per block, capped at 4 * maxBlocks.
+static inline int launch_warp_rows(const char* name, long rows, Args& a) {
+    if (rows <= 0) return 0;
+    long blocks = (rows + 7) / 8;
+    if (blocks > MAX_BLOCKS * 4) blocks = MAX_BLOCKS * 4;
+    return launch_dims(name, (unsigned)blocks, 1, 1, 256, 1, a);
+}
 
 // Host buffer with a chosen misalignment (bytes past a 16-byte boundary) and NaN-poisoned slack.
 template <typename T>
@@ -134,4 +141,5 @@ static inline bool close(T got, double want, double tol) {
 void run_kernel_tests();   // test_kernels.cpp
 void run_planted_tests();  // test_planted.cpp
 void run_optim_tests();    // test_optim.cpp
+void run_random_tests();   // test_random.cpp
 void run_timing();         // test_kernels.cpp

@@ -36,6 +36,7 @@ extern "C" __attribute__((visibility("default"))) int wsim_kernel_tests_main(int
         run_kernel_tests();
         run_planted_tests();
         run_optim_tests();
+        run_random_tests();
         double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         printf("[%s] %d passed, %d failed (%.2f s)\n", g_order, g_pass - p0, g_fail - f0, s);
     }

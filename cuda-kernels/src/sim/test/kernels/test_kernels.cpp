@@ -519,6 +519,33 @@ void test_reduce_oli_argmax() {
             }
         CHECK(rc == 0 && bad < 0, "argmax_%s [%ld,%ld,%ld]: bad %ld", sfx<T>(), s.o, s.l, s.i, bad);
     }
+    // argmax_warp_rows: the same answers along contiguous rows (ties, a NaN, two NaNs, -inf rows, a row of 1).
+    for (long len : {1L, 2L, 31L, 33L, 1000L})
+        for (long rows : {1L, 9L, 300L}) {
+            std::vector<T> x(rows * len);
+            for (size_t k = 0; k < x.size(); k++) x[k] = (T)(long)(urand() * 10);
+            if constexpr (!std::is_same<T, i64>::value) {
+                if (len > 3) x[3] = (T)NAN;                                   // row 0: a NaN wins
+                if (len > 40 && rows > 1) x[len + 40] = (T)NAN, x[len + 35] = (T)NAN;  // row 1: the first NaN
+                if (rows > 2) for (long j = 0; j < len; j++) x[2 * len + j] = (T)-INFINITY;  // row 2: index 0
+            }
+            std::vector<i64> out(rows, -7);
+            Args a;
+            a.ptr(x.data()).ptr(out.data()).i64(rows).i64(len);
+            int rc = launch_warp_rows(kn("argmax_warp_rows", sfx<T>()).c_str(), rows, a);
+            long bad = -1;
+            for (long r = 0; r < rows; r++) {
+                long best = 0;
+                T bv = x[r * len];
+                for (long j = 1; j < len && bv == bv; j++) {
+                    T v = x[r * len + j];
+                    if (v > bv || v != v) bv = v, best = j;
+                }
+                if (out[r] != best && bad < 0) bad = r;
+            }
+            CHECK(rc == 0 && bad < 0, "argmax_warp_rows_%s rows %ld len %ld: bad row %ld (got %lld)", sfx<T>(), rows, len, bad,
+                  bad >= 0 ? (long long)out[bad] : 0LL);
+        }
 }
 
 // Reference log-softmax of one row (double), as the kernel computes it.
@@ -547,13 +574,15 @@ void fill_softmax_rows(std::vector<T>& x, long rows, long len) {
 template <typename T>
 void test_log_softmax() {
     double tol = sizeof(T) == 4 ? 3e-5 : 1e-12;
+    for (int warp = 0; warp < 2; warp++)
     for (long len : {1L, 31L, 33L, 257L, 1000L})
         for (long rows : {1L, 5L, 300L}) {
             std::vector<T> x(rows * len), out(rows * len, (T)77);
             fill_softmax_rows(x, rows, len);
             Args a;
             a.ptr(x.data()).ptr(out.data()).i64(rows).i64(len);
-            int rc = launch_rows(kn("log_softmax_rows", sfx<T>()).c_str(), rows, a);
+            int rc = warp ? launch_warp_rows(kn("log_softmax_warp_rows", sfx<T>()).c_str(), rows, a)
+                          : launch_rows(kn("log_softmax_rows", sfx<T>()).c_str(), rows, a);
             long bad = -1;
             std::vector<double> ref;
             for (long r = 0; r < rows; r++) {
@@ -561,8 +590,8 @@ void test_log_softmax() {
                 for (long j = 0; j < len; j++)
                     if (!close(out[r * len + j], ref[j], tol) && bad < 0) bad = r * len + j;
             }
-            CHECK(rc == 0 && bad < 0, "log_softmax_rows_%s rows %ld len %ld: bad %ld (got %g want row ref)", sfx<T>(), rows, len,
-                  bad, bad >= 0 ? (double)out[bad] : 0.0);
+            CHECK(rc == 0 && bad < 0, "log_softmax_%s_%s rows %ld len %ld: bad %ld (got %g want row ref)", warp ? "warp_rows" : "rows",
+                  sfx<T>(), rows, len, bad, bad >= 0 ? (double)out[bad] : 0.0);
         }
     // log_softmax_oli over [outer, len, inner]
     for (long len : {1L, 33L}) {
@@ -590,8 +619,13 @@ void test_log_softmax() {
 template <typename T>
 void test_softmax_xent() {
     double tol = sizeof(T) == 4 ? 3e-5 : 1e-12;
+    for (int warp = 0; warp < 2; warp++)
     for (long classes : {1L, 31L, 33L, 257L, 1000L})
         for (long rows : {1L, 5L, 300L}) {
+            auto launch = [&](const char* base, long n, Args& args) {
+                return warp ? launch_warp_rows(kn((std::string(base) + "_warp").c_str(), sfx<T>()).c_str(), n, args)
+                            : launch_rows(kn(base, sfx<T>()).c_str(), n, args);
+            };
             std::vector<T> x(rows * classes), loss(rows, (T)77), grad(rows * classes, (T)77), gl(rows);
             fill_softmax_rows(x, rows, classes);
             std::vector<i64> labels(rows);
@@ -599,7 +633,7 @@ void test_softmax_xent() {
             Err err = {0, 0, 0, 0, 0};
             Args a;
             a.ptr(x.data()).ptr(labels.data()).ptr(loss.data()).i64(rows).i32((int)classes).ptr(&err);
-            int rc = launch_rows(kn("softmax_xent_fwd", sfx<T>()).c_str(), rows, a);
+            int rc = launch("softmax_xent_fwd", rows, a);
             long bad = -1;
             for (long r = 0; r < rows; r++) {
                 std::vector<double> ref;
@@ -608,15 +642,15 @@ void test_softmax_xent() {
                 double want = lse - (double)x[r * classes + labels[r]];
                 if (!close(loss[r], want, tol) && bad < 0) bad = r;
             }
-            CHECK(rc == 0 && bad < 0 && err.code == 0, "softmax_xent_fwd_%s rows %ld classes %ld: bad row %ld err %d", sfx<T>(),
-                  rows, classes, bad, err.code);
+            CHECK(rc == 0 && bad < 0 && err.code == 0, "softmax_xent_fwd%s_%s rows %ld classes %ld: bad row %ld err %d",
+                  warp ? "_warp" : "", sfx<T>(), rows, classes, bad, err.code);
             for (int gradStride = 0; gradStride < 2; gradStride++) {
                 double scale = gradStride ? 1.0 : 1.0 / rows;
                 Args b;
                 Err berr = {0, 0, 0, 0, 0};
                 b.ptr(x.data()).ptr(labels.data()).ptr(gl.data()).i32(gradStride).f64(scale).ptr(grad.data()).i64(rows).i32((int)classes)
                     .ptr(&berr);
-                rc = launch_rows(kn("softmax_xent_bwd", sfx<T>()).c_str(), rows, b);
+                rc = launch("softmax_xent_bwd", rows, b);
                 bad = -1;
                 for (long r = 0; r < rows; r++) {
                     std::vector<double> ref;
@@ -628,8 +662,8 @@ void test_softmax_xent() {
                         if (!close(grad[r * classes + j], want, tol) && bad < 0) bad = r * classes + j;
                     }
                 }
-                CHECK(rc == 0 && bad < 0 && berr.code == 0, "softmax_xent_bwd_%s rows %ld classes %ld stride %d: bad %ld err %d",
-                      sfx<T>(), rows, classes, gradStride, bad, berr.code);
+                CHECK(rc == 0 && bad < 0 && berr.code == 0, "softmax_xent_bwd%s_%s rows %ld classes %ld stride %d: bad %ld err %d",
+                      warp ? "_warp" : "", sfx<T>(), rows, classes, gradStride, bad, berr.code);
             }
         }
     // An out-of-range label: ERR_LABEL, loss NaN.
@@ -655,6 +689,100 @@ void test_softmax_xent() {
 }
 
 // log-softmax and cross-entropy near 1e5 keep (x - max) - log(sum) exact: x - (max + log(sum)) lost |max| * eps.
+// bias_act_bwd: dz = dy act'(y), db = column sums of dz (fixed order: 8 row classes, then their sums in order),
+// against a double reference; rows not a multiple of 8 or 32, columns past one 32-wide tile, empty rows, NaN in
+// one column (only its db is NaN), dz not written when writeDz is 0, and dz written into dy itself.
+template <typename T>
+void test_bias_act_bwd() {
+    double tol = sizeof(T) == 4 ? 2e-5 : 1e-12;
+    for (int act = 0; act < 4; act++)
+        for (long rows : {0L, 1L, 33L, 300L})
+            for (long cols : {1L, 31L, 33L, 70L}) {
+                std::vector<T> dy(rows * cols), y(rows * cols), dz(rows * cols, (T)77), db(cols, (T)77);
+                for (auto& v : dy) v = (T)(urand() * 2 - 1);
+                for (auto& v : y) v = act == 1 ? (T)(urand() * 2 - 1) : (T)urand();
+                if (rows > 2 && cols > 2) dy[2 * cols + 1] = (T)NAN;
+                int writeDz = act == 0 ? 0 : 1;
+                Args a;
+                a.ptr(dy.data()).ptr(y.data()).ptr(dz.data()).ptr(db.data()).i64(rows).i64(cols).i32(act).i32(writeDz);
+                long tiles = (cols + 31) / 32;
+                int rc = launch_dims(kn("bias_act_bwd", sfx<T>()).c_str(), (unsigned)tiles, 1, 1, 32, 8, a);
+                long bad = -1, badDb = -1;
+                for (long c = 0; c < cols; c++) {
+                    double sum = 0, abs = 0;
+                    for (long r = 0; r < rows; r++) {
+                        long i = r * cols + c;
+                        double yv = (double)y[i];
+                        double d = act == 1 ? (yv > 0 ? 1 : 0) : act == 2 ? 1 - yv * yv : act == 3 ? yv * (1 - yv) : 1;
+                        double g = (double)dy[i] * d;
+                        sum += g, abs += fabs(g);
+                        if (writeDz ? !close(dz[i], g, tol) : !same(dz[i], (T)77)) bad = bad < 0 ? i : bad;
+                    }
+                    bool ok = sum != sum ? db[c] != db[c] : fabs((double)db[c] - sum) <= tol * (1 + abs);
+                    if (!ok && badDb < 0) badDb = c;
+                }
+                CHECK(rc == 0 && bad < 0 && badDb < 0, "bias_act_bwd_%s act %d rows %ld cols %ld: bad dz %ld, bad db %ld", sfx<T>(),
+                      act, rows, cols, bad, badDb);
+                if (writeDz) {  // in place: dz = dy
+                    std::vector<T> inplace(dy), db2(cols, (T)77);
+                    Args b;
+                    b.ptr(inplace.data()).ptr(y.data()).ptr(inplace.data()).ptr(db2.data()).i64(rows).i64(cols).i32(act).i32(1);
+                    rc = launch_dims(kn("bias_act_bwd", sfx<T>()).c_str(), (unsigned)tiles, 1, 1, 32, 8, b);
+                    bool same_bits = rc == 0 && memcmp(db2.data(), db.data(), cols * sizeof(T)) == 0
+                                     && memcmp(inplace.data(), dz.data(), rows * cols * sizeof(T)) == 0;
+                    CHECK(same_bits, "bias_act_bwd_%s act %d rows %ld cols %ld: in place gives other bits", sfx<T>(), act, rows, cols);
+                }
+            }
+}
+
+// softmax_xent_mean: one block (partial[0] is the mean) or several (partial sums of 1/rows-scaled blocks), and the
+// gradient (softmax - oneHot) / rows, against a double reference; a bad label is reported and gives NaN.
+template <typename T>
+void test_softmax_xent_mean() {
+    double tol = sizeof(T) == 4 ? 3e-5 : 1e-12;
+    for (long classes : {1L, 10L, 33L, 257L})
+        for (long rows : {1L, 5L, 37L, 300L})
+            for (long perBlock : {4096L, 16L}) {
+                std::vector<T> x(rows * classes), grad(rows * classes, (T)77);
+                for (auto& v : x) v = (T)(urand() * 20 - 10);
+                if (rows >= 2) for (long j = 0; j < classes; j++) x[classes + j] = (T)(urand() * 2000 - 1000);  // large logits
+                std::vector<i64> labels(rows);
+                for (long r = 0; r < rows; r++) labels[r] = (i64)(urand() * classes);
+                long blocks = (rows + perBlock - 1) / perBlock;
+                std::vector<T> partial(blocks, (T)77);
+                Err err = {0, 0, 0, 0, 0};
+                Args a;
+                a.ptr(x.data()).ptr(labels.data()).ptr(partial.data()).ptr(grad.data()).i64(rows).i32((int)classes).i64(perBlock)
+                    .f64(1.0 / rows).ptr(&err);
+                int rc = launch_dims(kn("softmax_xent_mean", sfx<T>()).c_str(), (unsigned)blocks, 1, 1, 256, 1, a);
+                double loss = 0, want = 0;
+                for (long b = 0; b < blocks; b++) loss += (double)partial[b];
+                long bad = -1;
+                for (long r = 0; r < rows; r++) {
+                    std::vector<double> ref;
+                    double lse;
+                    ref_log_softmax(&x[r * classes], classes, ref, &lse);
+                    want += lse - (double)x[r * classes + labels[r]];
+                    for (long j = 0; j < classes; j++) {
+                        double g = (exp((double)x[r * classes + j] - lse) - (j == labels[r] ? 1.0 : 0.0)) / rows;
+                        if (!close(grad[r * classes + j], g, tol) && bad < 0) bad = r * classes + j;
+                    }
+                }
+                want /= rows;
+                CHECK(rc == 0 && bad < 0 && err.code == 0 && fabs(loss - want) <= tol * (1 + fabs(want)),
+                      "softmax_xent_mean_%s rows %ld classes %ld per block %ld: loss %g want %g, bad grad %ld err %d", sfx<T>(), rows,
+                      classes, perBlock, loss, want, bad, err.code);
+            }
+    std::vector<T> x(3 * 4, (T)0.5), grad(12), partial(1);
+    std::vector<i64> labels = {0, 4, 3};
+    Err err = {0, 0, 0, 0, 0};
+    Args a;
+    a.ptr(x.data()).ptr(labels.data()).ptr(partial.data()).ptr(grad.data()).i64(3).i32(4).i64(4096).f64(1.0 / 3).ptr(&err);
+    int rc = launch_dims(kn("softmax_xent_mean", sfx<T>()).c_str(), 1, 1, 1, 256, 1, a);
+    CHECK(rc == 0 && err.code == 6 && err.a == 4 && err.b == 1 && partial[0] != partial[0] && grad[4] != grad[4] && grad[0] == grad[0],
+          "softmax_xent_mean_%s bad label: err %d (%lld,%lld) loss %g", sfx<T>(), err.code, err.a, err.b, (double)partial[0]);
+}
+
 void test_softmax_precision() {
     std::vector<float> xf = {1e5f, 1e5f - 1}, of(2);
     Args a;
@@ -944,6 +1072,10 @@ void run_kernel_tests() {
     test_softmax_xent<float>();
     test_softmax_xent<double>();
     test_softmax_precision();
+    test_bias_act_bwd<float>();
+    test_bias_act_bwd<double>();
+    test_softmax_xent_mean<float>();
+    test_softmax_xent_mean<double>();
     test_signed_zero<float>();
     test_signed_zero<double>();
     test_fused_updates<float>();

@@ -72,8 +72,11 @@ public final class Backward {
         /** A non-leaf's adjoint, complete: every consumer of {@code v} was created later and swept before. */
         void interior(Var v, Var adjoint);
 
-        /** One contribution to a leaf's adjoint. */
-        void leafContribution(Var leaf, Var contribution);
+        /**
+         * One contribution to a leaf's adjoint; {@code owned} when nothing else can see its tensor (see
+         * {@link Var#accumulate}), so that it may be adopted rather than copied.
+         */
+        void leafContribution(Var leaf, Var contribution, boolean owned);
 
         /** The leaf's last contribution of this sweep was given. */
         void leafDone(Var leaf);
@@ -93,22 +96,26 @@ public final class Backward {
             throw new IllegalStateException("backward: the output " + root.value().describe()
                     + " does not depend on any variable that requires grad (was it computed under Grad.noGrad(), or from constants only?)");
         }
-        Var seed = seed("backward", root, cotangent);
+        // backward() of a scalar whose primitive has a rule for the seed 1 (the mean cross-entropy) creates no seed:
+        // the rule knows the adjoint is 1 without a tensor (which would cost a fill kernel on a GPU)
+        boolean unitSeed = cotangent == null && !createGraph && listener == null && !root.isLeaf() && !root.retainsGrad()
+                && root.value().numel() == 1 && root.node().prim().hasUnitSeedVjp();
+        Var seed = unitSeed ? null : seed("backward", root, cotangent);
         List<Var> claimed = new ArrayList<>();   // gradients this pass holds (see Var's threads rule)
         try (Grad.Mode mode = Grad.set(createGraph)) {
             sweep(root, seed, retainGraph, listener, new Sink() {
                 @Override
                 public void interior(Var v, Var adjoint) {
                     if (v.retainsGrad()) {
-                        finish(v, adjoint, createGraph, listener, claimed);
+                        finish(v, adjoint, createGraph, listener, claimed, false);
                     } else if (listener != null) {
                         listener.adjoint(v, adjoint);
                     }
                 }
 
                 @Override
-                public void leafContribution(Var leaf, Var contribution) {
-                    finish(leaf, contribution, createGraph, listener, claimed);
+                public void leafContribution(Var leaf, Var contribution, boolean owned) {
+                    finish(leaf, contribution, createGraph, listener, claimed, owned);
                 }
 
                 @Override
@@ -130,11 +137,12 @@ public final class Backward {
      * The one reverse sweep: seeds {@code root} with {@code seed}, then for each node, latest first, takes its
      * output's summed adjoint, runs the VJP rule and sends each input its contribution: a non-leaf's are summed
      * here until its own node comes, a leaf's go to the sink at once, and once a leaf's last consumer is done
-     * the sink hears that the leaf is complete. Frees each processed node unless {@code retainGraph}.
+     * the sink hears that the leaf is complete. Frees each processed node unless {@code retainGraph}. A null
+     * {@code seed} is the seed 1 of a scalar root whose primitive has a rule for it ({@link Rules#unitSeedVjp}).
      */
     private static void sweep(Var root, Var seed, boolean retainGraph, Listener listener, Sink sink) {
         if (root.isLeaf()) {
-            sink.leafContribution(root, seed);
+            sink.leafContribution(root, seed, false);
             sink.leafDone(root);
             return;
         }
@@ -142,16 +150,24 @@ public final class Backward {
         Map<Node, List<Var>> leavesDoneAt = lastConsumers(order);
         Map<Var, Var> adjoints = new IdentityHashMap<>();
         Map<Var, Boolean> pending = new IdentityHashMap<>();   // leaves with a contribution, not yet done
-        adjoints.put(root, seed);
+        if (seed != null) {
+            adjoints.put(root, seed);
+        }
+        boolean adoptable = listener == null && !Grad.isEnabled();   // see Var.accumulate
         for (int k = order.size() - 1; k >= 0; k--) {
             Node node = order.get(k);
             List<Var> done = leavesDoneAt.get(node);   // read before the node may be freed
             Var out = node.output();
             Var g = adjoints.remove(out);
-            if (g != null) {
-                sink.interior(out, g);
+            boolean unit = seed == null && out == root;
+            if (g != null || unit) {
+                if (g != null) {
+                    sink.interior(out, g);
+                }
                 Var[] in = node.inputs();
-                Var[] grads = Rules.vjp(node, g);
+                long mark = Tensor.allocationMark();
+                Var[] grads = unit ? Rules.unitSeedVjp(node) : Rules.vjp(node, g);
+                boolean builtin = adoptable && node.prim().isBuiltin();
                 for (int i = 0; i < in.length; i++) {
                     if (!in[i].requiresGrad() || grads[i] == null) {
                         continue;
@@ -160,7 +176,7 @@ public final class Backward {
                         listener.contribution(node, i, grads[i]);
                     }
                     if (in[i].isLeaf()) {
-                        sink.leafContribution(in[i], grads[i]);
+                        sink.leafContribution(in[i], grads[i], builtin && ownedBy(grads, i, mark));
                         pending.put(in[i], Boolean.TRUE);
                     } else {
                         adjoints.merge(in[i], grads[i], Var::add);
@@ -246,7 +262,7 @@ public final class Backward {
                     }
 
                     @Override
-                    public void leafContribution(Var leaf, Var contribution) {
+                    public void leafContribution(Var leaf, Var contribution, boolean owned) {
                         leafSums.merge(leaf, contribution, Var::add);
                     }
 
@@ -265,6 +281,23 @@ public final class Backward {
         return result;
     }
 
+    /**
+     * True when contribution {@code i} of a rule's results is memory allocated after {@code mark} that no view shares,
+     * and no other result is the same tensor: nothing but this contribution can see it.
+     */
+    private static boolean ownedBy(Var[] grads, int i, long mark) {
+        Tensor t = grads[i].value();
+        if (!t.ownsMemoryAllocatedSince(mark)) {
+            return false;
+        }
+        for (int j = 0; j < grads.length; j++) {
+            if (j != i && grads[j] != null && grads[j].value() == t) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private static void collect(Var v, Var adjoint, Var[] wrt, Var[] result) {
         for (int i = 0; i < wrt.length; i++) {
             if (wrt[i] == v) {
@@ -273,14 +306,14 @@ public final class Backward {
         }
     }
 
-    private static void finish(Var v, Var g, boolean createGraph, Listener listener, List<Var> claimed) {
+    private static void finish(Var v, Var g, boolean createGraph, Listener listener, List<Var> claimed, boolean owned) {
         if (v.claimGrad()) {
             claimed.add(v);
         }
         if (listener != null) {
             listener.adjoint(v, g);
         }
-        v.accumulate(g, createGraph);
+        v.accumulate(g, createGraph, owned);
     }
 
     /**

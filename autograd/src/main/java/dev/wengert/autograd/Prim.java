@@ -54,6 +54,7 @@ public final class Prim<A> {
     private final Enum<?> backendOp;
     private volatile Rules.Vjp<A> vjp;
     private volatile Rules.Jvp<A> jvp;
+    private volatile Rules.UnitSeedVjp<A> unitSeedVjp;
 
     /**
      * A user-defined primitive: any arity and attributes, value computed by the caller ({@link Var#custom}),
@@ -104,6 +105,16 @@ public final class Prim<A> {
     /** True when the primitive has a reverse-mode rule. */
     public boolean hasVjp() {
         return vjp != null;
+    }
+
+    /** True when the primitive has a reverse-mode rule for the upstream gradient 1 that needs no seed tensor. */
+    boolean hasUnitSeedVjp() {
+        return unitSeedVjp != null;
+    }
+
+    /** The inputs' adjoints for the upstream gradient 1 (backward() of this primitive's scalar output). */
+    Var[] unitSeedVjp(Var out, Var[] in, Object attrs) {
+        return unitSeedVjp.apply(out, in, cast(attrs));
     }
 
     /** True when the primitive has a forward-mode rule. */
@@ -219,6 +230,7 @@ public final class Prim<A> {
         private Enum<?> op;
         private Rules.Vjp<A> vjp;
         private Rules.Jvp<A> jvp;
+        private Rules.UnitSeedVjp<A> unitSeedVjp;
         private int jvpKind; // 0 given, 1 linear, 2 bilinear
         private Printer<A> printer;
 
@@ -274,6 +286,15 @@ public final class Prim<A> {
             return this;
         }
 
+        /**
+         * The VJP for the upstream gradient 1, used by backward() from this primitive's scalar output without creating
+         * the seed tensor; must equal the VJP with a seed of ones (first order only: createGraph uses the VJP).
+         */
+        Builder<A> unitSeedVjp(Rules.UnitSeedVjp<A> r) {
+            this.unitSeedVjp = r;
+            return this;
+        }
+
         /** Both rules. */
         Builder<A> rules(Rules.Vjp<A> v, Rules.Jvp<A> j) {
             return vjp(v).jvp(j);
@@ -303,6 +324,7 @@ public final class Prim<A> {
                 case 2 -> Rules.bilinearJvp(p);
                 default -> jvp;
             });
+            p.unitSeedVjp = unitSeedVjp;
             BUILTINS.add(p);
             return p;
         }
@@ -491,6 +513,10 @@ public final class Prim<A> {
     public static final Prim<Var.Transposes> MATMUL = define("matmul", 2, Var.Transposes.class)
             .forward(Prim::matmul).vjp(Rules::matmulVjp).bilinear()
             .print(new Printer<>((x, a, o) -> x[0] + (a.left() ? "ᵀ" : "") + " @ " + x[1] + (a.right() ? "ᵀ" : ""), null)).build();
+    @Torch(value = "torch.nn.functional.linear, then relu / tanh / sigmoid", group = LINEAR_ALGEBRA, grad = "dz = g act'(y) (from the output y: relu y > 0 as a constant mask, tanh 1 - y², sigmoid y (1 - y)), dx = dz W, dW = dzᵀ x, db = column sums of dz; first order on CUDA: one kernel for dz and db (fixed summation order), one GEMM each for dW and dx", differs = "one primitive for linear + activation (x [rows, in], weight [out, in], bias [out]; Var.linear reshapes other ranks to 2-D); bias required")
+    public static final Prim<Var.LinearActivation> LINEAR = define("linear", 3, Var.LinearActivation.class)
+            .forward((in, a) -> FusedLinear.forward(in[0], in[1], in[2], a.activation())).rules(Rules::linearVjp, Rules::linearJvp)
+            .print(Printer.call("linear", (a, o) -> "activation=" + a.activation())).build();
     @Torch(value = "torch.sum", group = REDUCTION, grad = "linear: the gradient broadcast back over the reduced axes", differs = "sum(keepDims, axes...): keepDims first, no axes meaning all")
     public static final Prim<Var.Reduction> SUM = define("sum", 1, Var.Reduction.class)
             .forward((in, a) -> in[0].sum(a.keepDims(), a.axes())).vjp(Rules::sumVjp).linear()
@@ -519,6 +545,11 @@ public final class Prim<A> {
     public static final Prim<Var.Labels> SOFTMAX_CROSS_ENTROPY = define("softmaxCrossEntropy", 1, Var.Labels.class)
             .forward((in, a) -> SoftmaxCrossEntropy.loss(in[0], a.labels())).rules(Rules::crossEntropyVjp, Rules::crossEntropyJvp)
             .print(Printer.call("softmaxCrossEntropy", Prim::labels)).build();
+    @Torch(value = "torch.nn.functional.cross_entropy(logits, labels)", group = SOFTMAX_AND_LOSSES, grad = "(softmax - one-hot) / rows, computed by the forward in the same pass and kept: backward() from the loss costs no kernel, another upstream gradient one scaling; recorded (create-graph) it is softmaxCrossEntropyGrad, so the loss is twice differentiable; not differentiable in the labels", differs = "logits [rows, classes] and int64 labels [rows] only, mean over rows (the mean of no rows is NaN); no class weights, ignore_index or label smoothing")
+    public static final Prim<Var.LabelsMean> SOFTMAX_CROSS_ENTROPY_MEAN = define("softmaxCrossEntropyMean", 1, Var.LabelsMean.class)
+            .forward((in, a) -> SoftmaxCrossEntropy.mean(in[0], a.labels(), a.stash()))
+            .rules(Rules::crossEntropyMeanVjp, Rules::crossEntropyMeanJvp).unitSeedVjp(Rules::crossEntropyMeanUnitSeedVjp)
+            .print(Printer.call("softmaxCrossEntropyMean", (a, o) -> labels(new Var.Labels(a.labels()), o))).build();
     /** The VJP of SOFTMAX_CROSS_ENTROPY: (logits, upstream [rows]) -> (softmax(logits) - oneHot(labels)) upstream[r]. */
     @Torch(value = "(the backward pass of cross_entropy)", group = SOFTMAX_AND_LOSSES, method = "-", grad = "differentiable (softmax's VJP times the upstream, and softmax minus one-hot), so cross-entropy has second derivatives")
     public static final Prim<Var.Labels> SOFTMAX_CROSS_ENTROPY_GRAD = define("softmaxCrossEntropyGrad", 2, Var.Labels.class)

@@ -34,6 +34,12 @@ public final class Rules {
         Var apply(Var[] t, Var out, Var[] in, A attrs);
     }
 
+    /** Reverse-mode rule for the upstream gradient 1 of a scalar output, computed without a seed tensor. */
+    @FunctionalInterface
+    interface UnitSeedVjp<A> {
+        Var[] apply(Var out, Var[] in, A attrs);
+    }
+
     /** f'(x) of an elementwise op, from its input and output. */
     @FunctionalInterface
     interface Derivative {
@@ -68,6 +74,82 @@ public final class Rules {
      */
     static Var[] crossEntropyVjp(Var g, Var out, Var[] in, Var.Labels a) {
         return new Var[] {Prim.SOFTMAX_CROSS_ENTROPY_GRAD.apply(a, in[0], g)};
+    }
+
+    /**
+     * The mean cross-entropy's adjoint g (softmax - oneHot) / rows: in a first-order pass, the gradient its forward
+     * kept, scaled by g (one kernel; none for the seed, {@link #crossEntropyMeanUnitSeedVjp}); recorded (create-graph)
+     * or without a kept gradient, the primitive {@link Prim#SOFTMAX_CROSS_ENTROPY_GRAD} with the upstream g / rows per
+     * row, differentiable again.
+     */
+    static Var[] crossEntropyMeanVjp(Var g, Var out, Var[] in, Var.LabelsMean a) {
+        Tensor kept = a.stash().valueFor(out.value());
+        if (kept != null && !Grad.isEnabled()) {
+            return new Var[] {Var.constant(kept.mul(g.value()))};
+        }
+        int rows = in[0].shape()[0];
+        Var upstream = g.mul(1.0 / rows).broadcastTo(rows);
+        return new Var[] {Prim.SOFTMAX_CROSS_ENTROPY_GRAD.apply(new Var.Labels(a.labels()), in[0], upstream)};
+    }
+
+    /** {@link #crossEntropyMeanVjp} for the seed 1: the kept gradient itself, no kernel. */
+    static Var[] crossEntropyMeanUnitSeedVjp(Var out, Var[] in, Var.LabelsMean a) {
+        Tensor kept = a.stash().valueFor(out.value());
+        if (kept != null) {
+            return new Var[] {Var.constant(kept)};
+        }
+        return crossEntropyMeanVjp(Var.scalarLike(1, out), out, in, a);
+    }
+
+    static Var crossEntropyMeanJvp(Var[] t, Var out, Var[] in, Var.LabelsMean a) {
+        return softmaxMinusOneHot(in[0], a.labels()).mul(t[0]).sum().mul(1.0 / in[0].shape()[0]);
+    }
+
+    /**
+     * y = act(x W^T + b): dz = g act'(y), dx = dz W, dW = dz^T x, db = column sums of dz. In a first-order pass
+     * (nothing recorded) the tensors of {@link FusedLinear#backward} (one fused kernel for dz and db where the
+     * backend has it, one GEMM each for dW and dx); recorded (create-graph), the same written with variables, so it
+     * is differentiable again.
+     */
+    static Var[] linearVjp(Var g, Var out, Var[] in, Var.LinearActivation a) {
+        if (!Grad.isEnabled()) {
+            Tensor[] t = FusedLinear.backward(g.value(), out.value(), in[0].value(), in[1].value(), a.activation(),
+                    need(in, 0), need(in, 1), need(in, 2));
+            return new Var[] {t[0] == null ? null : Var.constant(t[0]), t[1] == null ? null : Var.constant(t[1]),
+                    t[2] == null ? null : Var.constant(t[2])};
+        }
+        Var dz = a.activation() == dev.wengert.tensor.Activation.NONE ? g : g.mul(activationDerivative(out, a.activation()));
+        return new Var[] {need(in, 0) ? dz.matmul(false, in[1], false) : null, need(in, 1) ? dz.matmul(true, in[0], false) : null,
+                need(in, 2) ? dz.sum(false, 0) : null};
+    }
+
+    static Var linearJvp(Var[] t, Var out, Var[] in, Var.LinearActivation a) {
+        Var dz = null;
+        if (t[0] != null) {
+            dz = t[0].matmul(false, in[1], true);
+        }
+        if (t[1] != null) {
+            Var term = in[0].matmul(false, t[1], true);
+            dz = dz == null ? term : dz.add(term);
+        }
+        if (t[2] != null) {
+            dz = dz == null ? t[2].broadcastTo(out.shape()) : dz.add(t[2]);
+        }
+        return a.activation() == dev.wengert.tensor.Activation.NONE ? dz : dz.mul(activationDerivative(out, a.activation()));
+    }
+
+    /** act'(z) from y = act(z): relu a constant mask y &gt; 0 (relu'(0) = 0), tanh 1 - y², sigmoid y (1 - y). */
+    private static Var activationDerivative(Var y, dev.wengert.tensor.Activation act) {
+        return switch (act) {
+            case NONE -> onesLike(y);
+            case RELU -> Var.constant(y.value().apply(BinaryOp.GT, 0.0));
+            case TANH -> y.square().rsub(1);
+            case SIGMOID -> y.mul(y.rsub(1));
+        };
+    }
+
+    static Var[] unitSeedVjp(Node node) {
+        return node.prim().unitSeedVjp(node.output(), node.inputs(), node.attrs());
     }
 
     static Var crossEntropyJvp(Var[] t, Var out, Var[] in, Var.Labels a) {

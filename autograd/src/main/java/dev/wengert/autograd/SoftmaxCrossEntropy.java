@@ -32,6 +32,60 @@ final class SoftmaxCrossEntropy {
         return loss;
     }
 
+    /**
+     * The mean over rows of {@link #loss}, a scalar, and (stored in {@code stash}) its gradient (softmax(logits) -
+     * oneHot(labels)) / rows, computed in the same pass: the backend's {@link FusedKernel#SOFTMAX_XENT_MEAN} (one
+     * launch on CUDA), or the per-row kernels (or their composed versions) where it has none. Without the backend
+     * kernel and with a stash that does not want the gradient (an unrecorded loss), only the loss is computed.
+     */
+    static Tensor mean(Tensor logits, Tensor labels, Var.Stash stash) {
+        check("softmaxCrossEntropyMean", logits, labels);
+        Tensor loss = Tensor.on(logits.device()).empty(logits.dtype());
+        Optional<FusedKernel.SoftmaxXentMean> fused = logits.backend().fused(FusedKernel.SOFTMAX_XENT_MEAN);
+        if (!fused.isPresent() && !stash.wanted()) {
+            try (Tensor perRow = loss(logits, labels); Tensor m = perRow.mean()) {
+                return loss.assign(m);
+            }
+        }
+        Tensor grad = Tensor.on(logits.device()).empty(logits.dtype(), logits.shape());
+        if (fused.isPresent()) {
+            fused.get().run(logits, labels, loss, grad);
+        } else {
+            composedMean(logits, labels, loss, grad);
+        }
+        if (stash.wanted()) {
+            stash.hold(loss, grad);
+        } else {
+            grad.close();
+        }
+        return loss;
+    }
+
+    /**
+     * {@link FusedKernel.SoftmaxXentMean} composed: loss (modified) = mean of the per-row losses, grad (modified) =
+     * (softmax - oneHot) / rows, with the backend's per-row kernels where it has them (the CPU's one-pass Java loops).
+     */
+    static void composedMean(Tensor logits, Tensor labels, Tensor loss, Tensor grad) {
+        try (Scope s = Scope.open()) {
+            int rows = logits.dim(0);
+            Tensor perRow = Tensor.on(logits.device()).empty(logits.dtype(), rows);
+            Optional<FusedKernel.SoftmaxXentForward> fwd = logits.backend().fused(FusedKernel.SOFTMAX_XENT_FWD);
+            if (fwd.isPresent()) {
+                fwd.get().run(logits, labels, perRow);
+            } else {
+                composedLoss(logits, labels, perRow);
+            }
+            loss.assign(perRow.mean());
+            Tensor one = Tensor.on(logits.device()).ones(logits.dtype());
+            Optional<FusedKernel.SoftmaxXentBackward> bwd = logits.backend().fused(FusedKernel.SOFTMAX_XENT_BWD);
+            if (bwd.isPresent()) {
+                bwd.get().run(logits, labels, one, 1.0 / rows, grad);
+            } else {
+                composedGrad(logits, labels, one, 1.0 / rows, grad);
+            }
+        }
+    }
+
     /** (softmax(logits) - oneHot(labels)) * gradLoss[r]: the gradient of {@link #loss} for the upstream gradLoss [rows]. */
     static Tensor grad(Tensor logits, Tensor labels, Tensor gradLoss) {
         check("softmaxCrossEntropyGrad", logits, labels);

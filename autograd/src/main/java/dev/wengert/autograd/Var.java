@@ -1,5 +1,6 @@
 package dev.wengert.autograd;
 
+import dev.wengert.tensor.Activation;
 import dev.wengert.tensor.BinaryOp;
 import static dev.wengert.autograd.Torch.Group.ELEMENTWISE;
 import static dev.wengert.autograd.Torch.Group.INDEXING;
@@ -252,12 +253,29 @@ public final class Var {
                 + "Grad.noGrad()");
     }
 
-    /** Adds an adjoint contribution to the stored gradient. */
-    void accumulate(Var g, boolean createGraph) {
+    /**
+     * Adds an adjoint contribution to the stored gradient.
+     *
+     * <p><b>Adopted, not copied.</b> The first contribution of a pass without createGraph becomes the gradient: a
+     * copy of it, or, when {@code owned}, the contribution's tensor itself, moved into the parameter's scope with no
+     * device copy. The reverse sweep says {@code owned} only for a contribution that nothing else can see: computed
+     * by a built-in primitive's rule in this pass (its memory allocated while the rule ran, shared with no view, and
+     * given to no other input of the node: {@code add}'s rule passes one tensor to both inputs, so neither adopts it),
+     * with no {@link Backward.Listener} watching (a listener may keep the contributions it is shown). Everything else
+     * (the seed, an adjoint passed through unchanged, a value a forward pass stashed, a user primitive's result) is
+     * copied, as before. Later contributions and later passes add in place into the adopted tensor, so
+     * {@link #grad()}, {@link #zeroGrad()} (which frees it), accumulation across backward calls, createGraph,
+     * {@link #retainGrad()} (a non-leaf's gradient is always copied) and the threads rule are unchanged. What it
+     * implies: a gradient's memory is whatever its first contribution was allocated in, so after
+     * {@code zeroGrad()} the next pass's gradient may live at another address; a captured CUDA graph that replays a
+     * step needs the gradients kept (not zeroed) across steps, or its own persistent buffers.
+     */
+    void accumulate(Var g, boolean createGraph, boolean owned) {
         if (createGraph) {
             grad = grad == null ? g : grad.add(g);
         } else if (grad == null || grad.node != null || grad.value.isClosed()) {
-            grad = constant(g.value.copy().keepWith(value)); // freed with the parameter, or by zeroGrad()
+            Tensor adopted = owned ? g.value : g.value.copy();
+            grad = constant(adopted.keepWith(value)); // freed with the parameter, or by zeroGrad()
         } else {
             grad.value.applyInPlace(dev.wengert.tensor.BinaryOp.ADD, g.value);
         }
@@ -907,6 +925,41 @@ public final class Var {
         return Prim.SOFTMAX_CROSS_ENTROPY.apply(new Labels(labels), this);
     }
 
+    /**
+     * The mean over rows of {@link #softmaxCrossEntropy}: a scalar, torch's cross_entropy with its default mean
+     * reduction. One primitive whose forward also computes its gradient (softmax - oneHot) / rows in the same pass
+     * (one launch on CUDA for up to a few thousand rows) and keeps it for the backward, which then costs nothing
+     * when the upstream gradient is backward()'s seed 1 and one scaling otherwise. Not differentiable in the labels.
+     */
+    public Var softmaxCrossEntropyMean(Tensor labels) {
+        // only a recorded loss has a backward to keep the gradient for (evaluation under noGrad computes the loss alone)
+        Stash stash = Grad.isEnabled() && requiresGrad ? new Stash() : Stash.unused();
+        return Prim.SOFTMAX_CROSS_ENTROPY_MEAN.apply(new LabelsMean(labels, stash), this);
+    }
+
+    /**
+     * A fused linear layer, act(this W^T + b), for this [rows, in], {@code weight} [out, in] (PyTorch's layout)
+     * and {@code bias} [out]: one primitive (a GEMM and one bias-and-activation kernel on CUDA; its first-order
+     * backward is one kernel for the activation's and the bias's gradients, then one GEMM per weight and input
+     * gradient). An input of another rank is reshaped to [-1, in] around the primitive (a vector gives [out]).
+     */
+    public Var linear(Var weight, Var bias, Activation activation) {
+        java.util.Objects.requireNonNull(activation, "activation");
+        int[] s = shape();
+        if (s.length == 2) {
+            return Prim.LINEAR.apply(new LinearActivation(activation), this, weight, bias);
+        }
+        if (s.length == 0 || weight.shape().length != 2) {
+            throw new IllegalArgumentException("linear: input " + value.describe() + " must have at least one dimension "
+                    + "(features last) and the weight " + weight.value().describe() + " two ([out, in])");
+        }
+        int in = s[s.length - 1];
+        int[] outShape = s.clone();
+        outShape[s.length - 1] = weight.shape()[0];
+        Var y = Prim.LINEAR.apply(new LinearActivation(activation), reshape(-1, in), weight, bias);
+        return y.reshape(outShape);
+    }
+
     /** Softmax, composed as exp(logSoftmax). */
     @Torch(value = "torch.softmax", group = SOFTMAX_AND_LOSSES, grad = "composed as exp(logSoftmax)")
     public Var softmax(int axis) {
@@ -1366,6 +1419,66 @@ public final class Var {
 
     /** Attributes of SOFTMAX_CROSS_ENTROPY and SOFTMAX_CROSS_ENTROPY_GRAD: the int64 class labels (not differentiable). */
     public record Labels(Tensor labels) {
+    }
+
+    /**
+     * Attributes of SOFTMAX_CROSS_ENTROPY_MEAN: the int64 class labels (not differentiable) and the {@link Stash}
+     * where the forward leaves the gradient it computed with the loss.
+     */
+    public record LabelsMean(Tensor labels, Stash stash) {
+        public LabelsMean {
+            java.util.Objects.requireNonNull(labels, "labels");
+            java.util.Objects.requireNonNull(stash, "stash");
+        }
+    }
+
+    /**
+     * Where a primitive's forward leaves a by-product for its backward (the mean cross-entropy's gradient): it
+     * belongs to the one output it was computed with, and is used only for that output, while it is open (its
+     * scope has not closed); a backward that finds none computes the gradient again. Create one per application.
+     */
+    public static final class Stash {
+        private final boolean wanted;
+        private Tensor output;
+        private Tensor value;
+
+        /** A stash the forward fills. */
+        public Stash() {
+            this(true);
+        }
+
+        private Stash(boolean wanted) {
+            this.wanted = wanted;
+        }
+
+        /** A stash that asks for nothing: the forward may skip the by-product (a loss that is not recorded). */
+        public static Stash unused() {
+            return new Stash(false);
+        }
+
+        /** Whether the forward should compute the by-product. */
+        boolean wanted() {
+            return wanted;
+        }
+
+        void hold(Tensor output, Tensor value) {
+            if (wanted) {
+                this.output = output;
+                this.value = value;
+            }
+        }
+
+        /** The by-product computed with {@code output} (never written by its users), or null. */
+        Tensor valueFor(Tensor output) {
+            return output == this.output && value != null && !value.isClosed() ? value : null;
+        }
+    }
+
+    /** Attributes of LINEAR: the activation applied after the bias. */
+    public record LinearActivation(Activation activation) {
+        public LinearActivation {
+            java.util.Objects.requireNonNull(activation, "activation");
+        }
     }
 
     /** Attributes of CAST: the source and target dtypes (the gradient goes back to the source's). */

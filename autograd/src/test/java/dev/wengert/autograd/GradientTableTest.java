@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.wengert.tensor.Activation;
 import dev.wengert.tensor.Backends;
 import dev.wengert.tensor.DType;
 import dev.wengert.tensor.FusedKernel;
@@ -164,6 +165,15 @@ class GradientTableTest {
         t.add(new Spec(Prim.LOG_SOFTMAX, "logSoftmax-1", v -> v[0].logSoftmax(1), new int[][] {{n, m, k}}, -3, 3));
         t.add(new Spec(null, "softmax", v -> v[0].softmax(-1), new int[][] {{n, m}}, -3, 3));
         t.add(new Spec(Prim.SOFTMAX_CROSS_ENTROPY, "softmaxCrossEntropy", v -> v[0].softmaxCrossEntropy(labels(n, m, v[0]).reshape(n)), new int[][] {{n, m}}, -3, 3));
+        t.add(new Spec(Prim.SOFTMAX_CROSS_ENTROPY_MEAN, "softmaxCrossEntropyMean", v -> v[0].softmaxCrossEntropyMean(labels(n, m, v[0]).reshape(n)), new int[][] {{n, m}}, -3, 3));
+        t.add(new Spec(Prim.SOFTMAX_CROSS_ENTROPY_MEAN, "softmaxCrossEntropyMean-scaled", v -> v[0].softmaxCrossEntropyMean(labels(n, m, v[0]).reshape(n)).mul(v[1]), new int[][] {{n, m}, {}}, -3, 3));
+        for (Activation act : Activation.values()) {
+            t.add(new Spec(Prim.LINEAR, "linear-" + act, v -> v[0].linear(v[1], v[2], act), new int[][] {{n, k}, {m, k}, {m}}, -1, 1));
+        }
+        t.add(new Spec(Prim.LINEAR, "linear-relu-3d", v -> v[0].linear(v[1], v[2], Activation.RELU), new int[][] {{2, n, k}, {m, k}, {m}}, -1, 1));
+        t.add(new Spec(Prim.LINEAR, "linear-tanh-vector", v -> v[0].linear(v[1], v[2], Activation.TANH), new int[][] {{k}, {m, k}, {m}}, -1, 1));
+        t.add(new Spec(Prim.LINEAR, "linear-relu-stacked", v -> v[0].linear(v[1], v[2], Activation.RELU).linear(v[3], v[4], Activation.NONE),
+                new int[][] {{n, k}, {m, k}, {m}, {2, m}, {2}}, -1, 1));
         t.add(new Spec(Prim.SOFTMAX_CROSS_ENTROPY_GRAD, "softmaxCrossEntropyGrad", v -> Prim.SOFTMAX_CROSS_ENTROPY_GRAD.apply(
                 new Var.Labels(labels(n, m, v[0]).reshape(n)), v[0], v[1]), new int[][] {{n, m}, {n}}, -3, 3));
         t.add(new Spec(null, "logSumExp", v -> v[0].logSumExp(false, 1), new int[][] {{n, m}}, -3, 3));
@@ -466,6 +476,109 @@ class GradientTableTest {
                 SoftmaxCrossEntropy.composedGrad(logits, labels, upstream, 0.5, gb);
                 assertClose(gb, ga, tol, dtype + " gradient, upstream " + upstream.describe());
             }
+        }
+    }
+
+    /**
+     * The backend's linear kernels (CUDA's bias_act and bias_act_bwd) against the composed versions next to the
+     * primitive ({@link FusedLinear}), every activation, both float dtypes, rows not a multiple of 32, more than one
+     * 32-column tile, size-1 and empty axes, a NaN upstream gradient (its column's bias gradient is NaN, the others
+     * not), dz written in place into dy; and the bias gradient has the same bits on a second run (fixed order, no
+     * atomics). On a backend without them the composed versions run, which the gradient rows check.
+     */
+    @Test
+    void linearKernelsMatchTheComposedFallback() {
+        var fwd = Backends.of(device()).fused(FusedKernel.BIAS_ACT);
+        var bwd = Backends.of(device()).fused(FusedKernel.BIAS_ACT_BACKWARD);
+        org.junit.jupiter.api.Assumptions.assumeTrue(fwd.isPresent() && bwd.isPresent(),
+                device() + " has no linear kernels: it runs the composed versions, which the linear gradient rows check");
+        TensorFactory on = Tensor.on(device());
+        for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            double tol = dtype == DType.FLOAT32 ? 1e-5 : 1e-12;
+            for (int[] shape : new int[][] {{37, 70}, {1, 1}, {64, 10}, {0, 5}, {5, 0}, {300, 3}}) {
+                int rows = shape[0];
+                int cols = shape[1];
+                for (Activation act : Activation.values()) {
+                    String what = dtype + " " + act + " " + rows + "x" + cols;
+                    Tensor z = on.uniform(-2, 2, 11, DType.FLOAT64, rows, cols).cast(dtype);
+                    Tensor b = on.uniform(-1, 1, 12, DType.FLOAT64, cols).cast(dtype);
+                    Tensor y = on.empty(dtype, rows, cols);
+                    fwd.get().run(z, b, act, y);
+                    Tensor sum = z.add(b);
+                    assertClose(act == Activation.NONE ? sum : sum.apply(act.op()), y, tol, what + " forward");
+                    Tensor dy = on.uniform(-1, 1, 13, DType.FLOAT64, rows, cols).cast(dtype);
+                    Tensor dz = act == Activation.NONE ? null : on.empty(dtype, rows, cols);
+                    Tensor db = on.empty(dtype, cols);
+                    bwd.get().run(dy, y, act, dz, db);
+                    Tensor dzRef = on.empty(dtype, rows, cols);
+                    Tensor dbRef = on.empty(dtype, cols);
+                    FusedLinear.composedBackward(dy, y, act, dzRef, dbRef);
+                    if (dz != null) {
+                        assertClose(dzRef, dz, tol, what + " dz");
+                    }
+                    assertClose(dbRef, db, tol * Math.max(1, rows), what + " db");
+                    Tensor again = on.empty(dtype, cols);
+                    bwd.get().run(dy, y, act, dz == null ? null : on.empty(dtype, rows, cols), again);
+                    assertArrayEquals(db.toDoubleArray(), again.toDoubleArray(), what + ": the same bits on every run");
+                    Tensor inPlace = dy.copy();
+                    bwd.get().run(inPlace, y, act, act == Activation.NONE ? null : inPlace, again);
+                    assertArrayEquals(db.toDoubleArray(), again.toDoubleArray(), what + ": dz written into dy");
+                    if (dz != null) {
+                        assertArrayEquals(dz.toDoubleArray(), inPlace.toDoubleArray(), what + ": dz written into dy");
+                    }
+                }
+            }
+            double[] g = {1, Double.NaN, 2, 3, 4, 5};
+            Tensor dy = on.of(g, 3, 2).cast(dtype);
+            Tensor db = on.empty(dtype, 2);
+            bwd.get().run(dy, on.ones(dtype, 3, 2), Activation.RELU, on.empty(dtype, 3, 2), db);
+            double[] got = db.toDoubleArray();
+            assertEquals(1 + 2 + 4, got[0], 0, dtype + ": the column without NaN");
+            assertTrue(Double.isNaN(got[1]), dtype + ": the NaN column");
+        }
+    }
+
+    /**
+     * The backend's mean cross-entropy kernel (CUDA's softmax_xent_mean: one block up to 4096 rows, partial sums
+     * beyond) against its composed version, both dtypes, rows of 1, 37 and 4100 (two blocks), one class and 33, logits
+     * of +-1000; the same bits on a second run; the mean of no rows is NaN.
+     */
+    @Test
+    void crossEntropyMeanKernelMatchesTheComposedFallback() {
+        var mean = Backends.of(device()).fused(FusedKernel.SOFTMAX_XENT_MEAN);
+        org.junit.jupiter.api.Assumptions.assumeTrue(mean.isPresent(),
+                device() + " has no mean cross-entropy kernel: it runs the composed version, which the gradient rows check");
+        TensorFactory on = Tensor.on(device());
+        for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            double tol = dtype == DType.FLOAT32 ? 1e-5 : 1e-12;
+            for (int[] shape : new int[][] {{1, 1}, {37, 33}, {64, 10}, {4100, 3}, {2, 1000}}) {
+                int rows = shape[0];
+                int classes = shape[1];
+                String what = dtype + " " + rows + "x" + classes;
+                Tensor logits = on.uniform(-5, 5, 21, DType.FLOAT64, rows, classes).cast(dtype);
+                if (rows == 2) {
+                    logits = logits.mul(200);
+                }
+                long[] l = new long[rows];
+                for (int i = 0; i < rows; i++) {
+                    l[i] = (i * 7L) % classes;
+                }
+                Tensor labels = on.of(l);
+                Tensor loss = on.empty(dtype);
+                Tensor grad = on.empty(dtype, rows, classes);
+                mean.get().run(logits, labels, loss, grad);
+                Tensor lossRef = on.empty(dtype);
+                Tensor gradRef = on.empty(dtype, rows, classes);
+                SoftmaxCrossEntropy.composedMean(logits, labels, lossRef, gradRef);
+                assertClose(lossRef, loss, tol * 10, what + " loss");
+                assertClose(gradRef, grad, tol, what + " gradient");
+                Tensor again = on.empty(dtype);
+                mean.get().run(logits, labels, again, on.empty(dtype, rows, classes));
+                assertEquals(loss.item(), again.item(), 0, what + ": the same bits on every run");
+            }
+            Tensor loss = on.empty(dtype);
+            mean.get().run(on.empty(dtype, 0, 4), on.of(new long[0]), loss, on.empty(dtype, 0, 4));
+            assertTrue(Double.isNaN(loss.item()), dtype + ": the mean of no rows");
         }
     }
 

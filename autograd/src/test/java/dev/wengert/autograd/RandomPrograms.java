@@ -399,6 +399,51 @@ final class RandomPrograms {
                     + Arrays.toString(labels.toLongArray()) + ")", new int[] {a},
                     v -> (reshape ? v[0].reshape(rows, classes) : v[0]).softmaxCrossEntropy(labels));
         });
+        RECIPES.put(Prim.SOFTMAX_CROSS_ENTROPY_MEAN, g -> {   // logits reshaped to [rows, classes]
+            int a = g.pick();
+            int n = g.value(a).numel();
+            int rows = n == 0 ? 0 : divisor(g, n);
+            if (rows == 0) {
+                return null;                                    // the mean of no rows is NaN
+            }
+            int classes = n / rows;
+            Tensor labels = g.indices(classes, rows);
+            return new Step(Prim.SOFTMAX_CROSS_ENTROPY_MEAN, "softmaxCrossEntropyMean(reshape(v" + a + ", [" + rows + ", "
+                    + classes + "]), labels " + Arrays.toString(labels.toLongArray()) + ")", new int[] {a},
+                    v -> v[0].reshape(rows, classes).softmaxCrossEntropyMean(labels));
+        });
+        // linear: x [rows, k] (reshaped), weight [m, k] (reshaped), bias [m] (a value of m elements, or the weight's row
+        // sums); relu only where x W^T + b keeps its margin from the kink at 0
+        RECIPES.put(Prim.LINEAR, g -> {
+            int a = g.pick(t -> t.numel() > 0);
+            if (a < 0) {
+                return null;
+            }
+            int n = g.value(a).numel();
+            int k = divisor(g, n);
+            int rows = n / k;
+            int w = g.pick(t -> t.numel() > 0 && t.numel() % k == 0 && t.numel() / k <= 8);
+            if (w < 0) {
+                return null;
+            }
+            int m = g.value(w).numel() / k;
+            int b = g.pick(t -> t.numel() == m);
+            Tensor x = g.value(a).reshape(rows, k);
+            Tensor weight = g.value(w).reshape(m, k);
+            Tensor bias = b >= 0 ? g.value(b).reshape(m) : weight.sum(false, 1);
+            Tensor z = x.matmul(false, weight, true).add(bias);
+            dev.wengert.tensor.Activation[] acts = dev.wengert.tensor.Activation.values();
+            dev.wengert.tensor.Activation act = acts[g.rnd.nextInt(acts.length)];
+            if (act == dev.wengert.tensor.Activation.RELU && minAbs(z) < MARGIN) {
+                act = dev.wengert.tensor.Activation.TANH;
+            }
+            dev.wengert.tensor.Activation activation = act;
+            String bs = b >= 0 ? "reshape(v" + b + ", [" + m + "])" : "sum(reshape(v" + w + ", [" + m + ", " + k + "]), axes=[1])";
+            return new Step(Prim.LINEAR, "linear(reshape(v" + a + ", [" + rows + ", " + k + "]), reshape(v" + w + ", [" + m + ", "
+                    + k + "]), " + bs + ", " + activation + ")", b >= 0 ? new int[] {a, w, b} : new int[] {a, w},
+                    v -> v[0].reshape(rows, k).linear(v[1].reshape(m, k), v.length > 2 ? v[2].reshape(m)
+                            : v[1].reshape(m, k).sum(false, 1), activation));
+        });
         RECIPES.put(Prim.SOFTMAX_CROSS_ENTROPY_GRAD, g -> {   // logits [rows, classes] (reshaped), upstream [rows]
             int a = g.pick(t -> t.numel() > 1);
             if (a < 0) {

@@ -40,6 +40,35 @@ public final class FusedKernel<F> {
         void run(Tensor logits, Tensor labels, Tensor gradLoss, double scale, Tensor grad);
     }
 
+    /** {@link #SOFTMAX_XENT_MEAN}'s signature. */
+    @FunctionalInterface
+    public interface SoftmaxXentMean {
+        /**
+         * loss (modified, a scalar []) = the mean over rows of logsumexp(logits[r, :]) - logits[r, labels[r]], and
+         * grad (modified, shaped like logits) = (softmax(logits) - oneHot(labels)) / rows, its gradient, in one
+         * pass. The mean of no rows is NaN. Labels as in {@link SoftmaxXentForward}.
+         */
+        void run(Tensor logits, Tensor labels, Tensor loss, Tensor grad);
+    }
+
+    /** {@link #BIAS_ACT}'s signature. */
+    @FunctionalInterface
+    public interface BiasActivation {
+        /** out (modified, may be z) = act(z + bias) for z [rows, cols] and bias [cols]. */
+        void run(Tensor z, Tensor bias, Activation act, Tensor out);
+    }
+
+    /** {@link #BIAS_ACT_BACKWARD}'s signature. */
+    @FunctionalInterface
+    public interface BiasActivationBackward {
+        /**
+         * For y = act(z + bias) [rows, cols] and its upstream gradient dy: dz (modified, unless null) = dy act'(y),
+         * and db (modified, [cols]) = the column sums of dz, each summed in a fixed order (the same bits on every
+         * run). dz may be dy; it may be null only for {@link Activation#NONE}, where dz is dy itself.
+         */
+        void run(Tensor dy, Tensor y, Activation act, Tensor dz, Tensor db);
+    }
+
     /** {@link #SGD_MOMENTUM}'s signature. */
     @FunctionalInterface
     public interface SgdMomentum {
@@ -116,6 +145,24 @@ public final class FusedKernel<F> {
         void add(Tensor sum, Tensor finiteSteps, Tensor current, Tensor loss, double weight);
     }
 
+    /** {@link #DROPOUT_MASK}'s signature. */
+    @FunctionalInterface
+    public interface DropoutMask {
+        /**
+         * A dropout mask from random state kept in device memory, for a captured CUDA graph's replays to draw
+         * new masks: with {@code state} = {seed, calls, ticket} (an int64 tensor of {@link #DROPOUT_STATE_SIZE}
+         * elements on mask's device; ticket 0 between draws) this draw is number calls + 1, and mask (modified,
+         * float) [i] = u_i >= p ? 1/(1-p) : 0 in mask's dtype, u_i = (dtype) {@link CounterRandom#uniform}(seed
+         * + 0x9E3779B97F4A7C15 * (calls + 1), i): the numbers {@code rand(seed + 0x9E3779B97F4A7C15 * (calls + 1),
+         * dtype, shape)} draws, so the masks are those of a composed draw. Then calls (state modified) is one more,
+         * once per call, also for an empty mask. p is in (0, 1).
+         */
+        void draw(Tensor state, double p, Tensor mask);
+    }
+
+    /** Elements of {@link DropoutMask}'s state tensor: {seed, calls, ticket}. */
+    public static final int DROPOUT_STATE_SIZE = 3;
+
     /** Elements of {@link OptimizerScalars}' tensor. */
     public static final int OPTIMIZER_SCALARS_SIZE = 4;
 
@@ -125,6 +172,14 @@ public final class FusedKernel<F> {
     /** The cross-entropy primitive's backward pass (autograd's softmaxCrossEntropyGrad). */
     public static final FusedKernel<SoftmaxXentBackward> SOFTMAX_XENT_BWD =
             new FusedKernel<>("softmax_xent_bwd", SoftmaxXentBackward.class);
+    /** The mean cross-entropy primitive's forward, which leaves its gradient for the backward (autograd's softmaxCrossEntropyMean). */
+    public static final FusedKernel<SoftmaxXentMean> SOFTMAX_XENT_MEAN =
+            new FusedKernel<>("softmax_xent_mean", SoftmaxXentMean.class);
+    /** The linear primitive's bias and activation after its GEMM (autograd's Var.linear). */
+    public static final FusedKernel<BiasActivation> BIAS_ACT = new FusedKernel<>("bias_act", BiasActivation.class);
+    /** The linear primitive's first-order backward before its GEMMs: dz and the bias gradient in one pass. */
+    public static final FusedKernel<BiasActivationBackward> BIAS_ACT_BACKWARD =
+            new FusedKernel<>("bias_act_backward", BiasActivationBackward.class);
     /** Sgd's update with a velocity (models' optim.Sgd). */
     public static final FusedKernel<SgdMomentum> SGD_MOMENTUM = new FusedKernel<>("sgd_momentum", SgdMomentum.class);
     /** Adam's and AdamW's update (models' optim.Adam). */
@@ -138,6 +193,9 @@ public final class FusedKernel<F> {
     public static final FusedKernel<AdamAll> ADAM_ALL = new FusedKernel<>("adam_all", AdamAll.class);
     /** The trainer's loss watch (models' train.Trainer.fit), one launch per step on CUDA. */
     public static final FusedKernel<LossWatch> LOSS_WATCH = new FusedKernel<>("loss_watch", LossWatch.class);
+
+    /** Dropout's mask with its seed and draw count in device memory (models' nn.Dropout, on a device). */
+    public static final FusedKernel<DropoutMask> DROPOUT_MASK = new FusedKernel<>("dropout_mask", DropoutMask.class);
 
     private final String name;
     private final Class<F> type;

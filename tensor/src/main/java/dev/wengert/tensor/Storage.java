@@ -1,13 +1,18 @@
 package dev.wengert.tensor;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Memory behind one or more tensors (views such as {@code reshape} share it). Reference counted:
  * the memory goes back to its backend when the last tensor using it is closed.
  */
 public abstract class Storage {
+    /** Allocation counter: every storage gets the next number, so "allocated after a mark" is a comparison. */
+    private static final AtomicLong SERIALS = new AtomicLong();
+
     private final AtomicInteger refs = new AtomicInteger(1);
+    private final long serial = SERIALS.incrementAndGet();
     /** The watch open when this storage was allocated (null: none). */
     private final MemoryWatch watch = MemoryWatch.innermost();
 
@@ -15,6 +20,21 @@ public abstract class Storage {
         if (watch != null) {
             watch.allocated();
         }
+    }
+
+    /** The number of the latest storage allocated (by any thread). */
+    static long latestSerial() {
+        return SERIALS.get();
+    }
+
+    /** This storage's allocation number: later allocations have larger ones. */
+    final long serial() {
+        return serial;
+    }
+
+    /** True while more than one open tensor (views) uses this memory. */
+    final boolean isShared() {
+        return refs.get() > 1;
     }
 
     /** Size of the memory in bytes. */

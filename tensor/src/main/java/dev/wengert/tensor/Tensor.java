@@ -311,6 +311,25 @@ public final class Tensor implements AutoCloseable {
         }
     }
 
+    /**
+     * A mark of the allocations so far, for {@link #ownsMemoryAllocatedSince}: take it before running code whose
+     * results you may adopt.
+     */
+    public static long allocationMark() {
+        return Storage.latestSerial();
+    }
+
+    /**
+     * True when this tensor is open, its memory was allocated after {@code mark} ({@link #allocationMark()}) and no
+     * other open tensor (a view such as a reshape) shares that memory. Autograd uses it to adopt a gradient that a
+     * derivative rule has just computed instead of copying it: memory allocated during the rule and seen by no
+     * other tensor cannot be an input, an output or a value kept elsewhere (the caller still has to check that it
+     * kept no second reference to this very tensor object).
+     */
+    public boolean ownsMemoryAllocatedSince(long mark) {
+        return !closed && storage.serial() > mark && !storage.isShared();
+    }
+
     /** @throws IllegalStateException naming {@code op} when this tensor was closed */
     public void ensureOpen(String op) {
         if (closed) {

@@ -36,6 +36,12 @@ final class ConsoleListener {
                 r.trainLoss(), val, r.trainSeconds(), r.samplesPerSecond(), r.evalSeconds()));
     }
 
+    /** A line of its own in the middle of an epoch (the bar goes on below it). */
+    void notice(String message) {
+        abandon();
+        out.println(message);
+    }
+
     /** Ends a bar cut short by a stop request, so the next message starts on a line of its own. */
     void abandon() {
         if (bar != null && ProgressBar.isInteractive()) {

@@ -185,6 +185,11 @@ final class TrainCommand implements Callable<Integer> {
                     + " error (a rank died or hangs) (default: ${DEFAULT-VALUE})")
     int collectiveTimeout;
 
+    @Option(names = "--cuda-graphs", description = "on a CUDA device, capture the training step as a CUDA graph after two"
+            + " steps and replay it for every full batch (one launch per step; the same results bit for bit); says why"
+            + " when a step cannot be captured and runs it eagerly")
+    boolean cudaGraphs;
+
     /** With --distributed: the ranks; null for one process. */
     private Communicator comm;
 
@@ -680,8 +685,16 @@ final class TrainCommand implements Callable<Integer> {
                         throw new UncheckedIOException(e);
                     }
                 }
+
+                @Override
+                public void notice(String message) {
+                    console.notice(message);
+                }
             };
-            trainer[0] = new Trainer(net, opt, lrSchedule, listener);
+            trainer[0] = new Trainer(net, opt, lrSchedule, listener).cudaGraphs(cudaGraphs);
+            if (cudaGraphs && comm != null) {
+                out.println("CUDA graphs: off, the steps run eagerly: a data-parallel step all-reduces its gradients on the host");
+            }
             if (comm != null) {
                 parallel[0] = new DataParallelTrainer(comm, net, opt, lrSchedule, listener, DataParallelTrainer.DEFAULT_BUCKET_BYTES);
                 parallel[0].broadcastParameters();

@@ -33,7 +33,8 @@ public final class Losses {
 
     /**
      * Softmax cross-entropy: -mean_i logSoftmax(logits)[i, labels[i]] for logits [B, C] and int64 labels
-     * [B] in 0..C-1. Stable for large logits. Uses the fused primitive (one pass forward, one backward);
+     * [B] in 0..C-1. Stable for large logits. One primitive, {@link Var#softmaxCrossEntropyMean}: its forward
+     * computes the gradient in the same pass (one launch on CUDA), so backward() from the loss costs nothing more;
      * LossesTest checks it against logSoftmax + gather.
      */
     public static Var crossEntropy(Var logits, Tensor labels) {
@@ -44,7 +45,7 @@ public final class Losses {
         if (labels.dtype() != DType.INT64 || labels.rank() != 1 || labels.dim(0) != s[0]) {
             throw new IllegalArgumentException("crossEntropy: labels must be int64 [" + s[0] + "], got " + labels.describe());
         }
-        return logits.softmaxCrossEntropy(labels).mean();
+        return logits.softmaxCrossEntropyMean(labels);
     }
 
     private static void requireSameShape(String op, Var a, Var b) {

@@ -1,6 +1,7 @@
 package dev.wengert.models.nn;
 
 import dev.wengert.autograd.Var;
+import dev.wengert.tensor.Activation;
 import dev.wengert.tensor.DType;
 import dev.wengert.tensor.Device;
 import dev.wengert.tensor.Tensor;
@@ -8,6 +9,9 @@ import dev.wengert.tensor.Tensor;
 /**
  * y = x W^T + b, with W stored {@code [out, in]} as in PyTorch (so checkpoints load there unchanged).
  * The transpose is a flag of the matrix product, never a copy. Parameters: {@code weight}, {@code bias}.
+ * One primitive, {@link Var#linear} (a GEMM and one bias kernel on CUDA), which can also apply the activation
+ * that follows the layer ({@link #forward(Var, Activation)}; {@link Sequential} fuses a Linear followed by a
+ * ReLU, Tanh or Sigmoid module that way).
  */
 public final class Linear extends Module {
     private final int inFeatures;
@@ -41,17 +45,27 @@ public final class Linear extends Module {
 
     /** x [B, in] @ weight^T [in, out] + bias [out]: the function this layer computes, for any parameters. */
     public static Var apply(Var x, Var weight, Var bias) {
-        return x.matmul(false, weight, true).add(bias);
+        return apply(x, weight, bias, Activation.NONE);
+    }
+
+    /** act(x [B, in] @ weight^T [in, out] + bias [out]) as one primitive ({@link Var#linear}). */
+    public static Var apply(Var x, Var weight, Var bias, Activation activation) {
+        return x.linear(weight, bias, activation);
     }
 
     @Override
     public Var forward(Var x) {
+        return forward(x, Activation.NONE);
+    }
+
+    /** This layer followed by {@code activation}, fused into one primitive; the same values as the two modules. */
+    public Var forward(Var x, Activation activation) {
         int[] s = x.shape();
         if (s.length < 1 || s[s.length - 1] != inFeatures) {
             throw new IllegalArgumentException(this + ": input " + x.value().describe() + " must have " + inFeatures
                     + " features in its last dimension (reshape or Flatten it first)");
         }
-        return apply(x, weight, bias);
+        return apply(x, weight, bias, activation);
     }
 
     public Var weight() {

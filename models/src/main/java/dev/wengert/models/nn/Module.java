@@ -165,6 +165,32 @@ public abstract class Module implements AutoCloseable {
     protected void loadOwnRandomState(Map<String, Long> state) {
     }
 
+    /**
+     * True when every random number this module and its children draw while training comes from state kept
+     * in device memory and advanced there (a {@link Dropout} created for a CUDA device), or nothing draws: a
+     * captured CUDA graph's replays then draw new numbers and keep the {@link #randomState()} exact. False when
+     * some module draws from a counter on the host, which a graph would freeze (the trainer then runs eagerly).
+     */
+    public final boolean drawsOnDevice() {
+        if (!ownDrawsOnDevice()) {
+            return false;
+        }
+        for (Module m : children.values()) {
+            if (!m.drawsOnDevice()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * This module's own part of {@link #drawsOnDevice()} (not its children's): by default true only when it has
+     * no random state; a module that keeps its random state on the device overrides this.
+     */
+    protected boolean ownDrawsOnDevice() {
+        return ownRandomState().isEmpty();
+    }
+
     /** Sets training (true) or evaluation (false) mode on this module and all children. Returns this. */
     public Module train(boolean on) {
         training = on;
@@ -188,8 +214,8 @@ public abstract class Module implements AutoCloseable {
     }
 
     /**
-     * Frees the parameters, their gradients and the buffers (modifies: closes every parameter and buffer
-     * tensor). Idempotent.
+     * Frees the parameters, their gradients, the buffers and what the modules hold besides ({@link
+     * #closeOwnState}; modifies: closes every parameter and buffer tensor). Idempotent.
      */
     @Override
     public void close() {
@@ -198,6 +224,19 @@ public abstract class Module implements AutoCloseable {
             p.value().close();
         }
         namedBuffers().values().forEach(Tensor::close);
+        closeStates();
+    }
+
+    private void closeStates() {
+        closeOwnState();
+        children.values().forEach(Module::closeStates);
+    }
+
+    /**
+     * Frees what this module owns besides parameters (a {@link Dropout}'s device-side random state); called by
+     * {@link #close()} of the module and of every module above it. Idempotent. Nothing by default.
+     */
+    protected void closeOwnState() {
     }
 
     /** The class name and its children, one per line, e.g. {@code Linear(784 -> 10)}. */

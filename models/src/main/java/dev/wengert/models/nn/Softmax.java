@@ -1,7 +1,7 @@
 package dev.wengert.models.nn;
 
 /** Softmax along {@code axis} (exp of a fused, stable log-softmax); no parameters. */
-public final class Softmax extends Activation {
+public final class Softmax extends ActivationLayer {
     private final int axis;
 
     /** Softmax along the last axis. */

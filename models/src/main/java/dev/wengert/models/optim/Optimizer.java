@@ -245,9 +245,24 @@ public abstract class Optimizer implements AutoCloseable {
         }
     }
 
-    /** Number of {@link #step()} calls so far. */
+    /** Number of steps taken so far: {@link #step()} calls, or as set by {@link #overrideStepCount}. */
     public final long steps() {
         return steps;
+    }
+
+    /**
+     * Sets {@link #steps()} and nothing else (not the parameters, the state or the device scalars): for
+     * steps whose update ran on the device without {@link #step()}, the replays of a captured CUDA graph of
+     * a training step, which advance the device's step count themselves; and to undo the count of a
+     * step() that a capture recorded without running. Keeps the count checkpoints save exact.
+     *
+     * @throws IllegalArgumentException for a negative count
+     */
+    public final void overrideStepCount(long steps) {
+        if (steps < 0) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + ": a step count must be >= 0, got " + steps);
+        }
+        this.steps = steps;
     }
 
     public final List<Var> params() {

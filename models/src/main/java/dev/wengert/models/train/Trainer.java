@@ -56,6 +56,10 @@ public final class Trainer {
         /** After an epoch's steps and its validation: the place to checkpoint (see {@link RunCheckpoints}). */
         default void epochEnd(EpochResult result) {
         }
+
+        /** Something the user should know about how fit runs, e.g. whether its steps replay a CUDA graph and why not. */
+        default void notice(String message) {
+        }
     }
 
     /**
@@ -111,6 +115,7 @@ public final class Trainer {
     private final Listener listener;
     private final int stepInterval;
     private volatile boolean stopRequested;
+    private boolean cudaGraphs;
 
     /**
      * @param schedule learning rate per epoch; null for the optimizer's learning rate throughout
@@ -125,6 +130,18 @@ public final class Trainer {
         if (stepInterval < 0) {
             throw new IllegalArgumentException("Trainer: the listener's step interval must be >= 0 (0 for never), got " + stepInterval);
         }
+    }
+
+    /**
+     * With {@code on}, {@link #fit} captures its training step as a CUDA graph after two eager steps and
+     * replays it for every full batch: one launch per step instead of one per kernel, and the same results
+     * bit for bit. Where a step cannot be captured (the CPU backend, dropout drawing from a counter on the
+     * host, a read of a value inside the step) fit runs eagerly and tells the listener why ({@link Listener#notice}). Off by default. Returns
+     * this.
+     */
+    public Trainer cudaGraphs(boolean on) {
+        this.cudaGraphs = on;
+        return this;
     }
 
     /**
@@ -190,66 +207,81 @@ public final class Trainer {
                     + (endEpoch < startEpoch ? " (the run has finished " + startEpoch + " epochs already)" : ""));
         }
         List<EpochResult> results = new ArrayList<>();
-        for (int e = startEpoch; e < endEpoch; e++) {
-            optimizer.setLr(schedule.lr(e));
-            model.train(true);
-            BatchLoader.Epoch epoch = train.epoch(e, true);    // on a GPU batch i + 1 uploads during step i
-            int steps = epoch.batches();
-            listener.epochStart(e + 1, steps);
-            long start = System.nanoTime();
-            long samples = 0;
-            int taken = 0;
-            LossWatch watch = null;
-            double[] totals;
-            try {
-                for (int i = 0; i < steps; i++) {
-                    if (stopRequested) {
-                        break;
-                    }
-                    try (Scope batchScope = Scope.open()) {     // the batch; the step has its own
-                        BatchLoader.Batch b = epoch.batch(i);
-                        try (Scope step = Scope.open()) {
-                            Tensor loss = trainStep(b);
-                            if (watch == null) {
-                                watch = new LossWatch(Tensor.on(loss.device()), loss.dtype());
-                            }
-                            watch.add(loss, (double) b.size() / train.batchSize());
-                        }
-                        samples += b.size();
-                        taken++;
-                        if (stepInterval > 0 && (taken % stepInterval == 0 || taken == steps)) {
-                            double[] read = watch.read(watch.current, watch.finiteSteps);
-                            if (read[1] < taken) {
-                                throw diverged(e, read, steps, results);
-                            }
-                            listener.step(e + 1, taken, steps, read[0], samples, System.nanoTime() - start);
-                        }
-                    }
-                }
-                totals = watch == null ? new double[] {0, 0, 0} : watch.read(watch.sum, watch.finiteSteps, watch.current);
-            } finally {
-                epoch.close();      // frees a batch prepared ahead when the epoch was abandoned
+        LossWatch watch = null;     // created by the first step, reset by each epoch, kept for the fit (a graph uses it)
+        StepGraph graph = cudaGraphs ? new StepGraph(model, optimizer, this::trainStep, listener::notice) : null;
+        try {
+            for (int e = startEpoch; e < endEpoch; e++) {
+                optimizer.setLr(schedule.lr(e));
+                model.train(true);
+                BatchLoader.Epoch epoch = train.epoch(e, true);    // on a GPU batch i + 1 uploads during step i
+                int steps = epoch.batches();
+                listener.epochStart(e + 1, steps);
+                long start = System.nanoTime();
+                long samples = 0;
+                int taken = 0;
                 if (watch != null) {
-                    watch.close();
+                    watch.reset();
                 }
+                double[] totals;
+                try {
+                    for (int i = 0; i < steps; i++) {
+                        if (stopRequested) {
+                            break;
+                        }
+                        try (Scope batchScope = Scope.open()) {     // the batch; the step has its own
+                            BatchLoader.Batch b = epoch.batch(i);
+                            if (graph == null || !graph.step(b, train.batchSize(), watch)) {
+                                try (Scope step = Scope.open()) {
+                                    Tensor loss = trainStep(b);
+                                    if (watch == null) {
+                                        watch = new LossWatch(Tensor.on(loss.device()), loss.dtype());
+                                    }
+                                    watch.add(loss, (double) b.size() / train.batchSize());
+                                }
+                                if (graph != null) {
+                                    graph.ranEagerly();
+                                }
+                            }
+                            samples += b.size();
+                            taken++;
+                            if (stepInterval > 0 && (taken % stepInterval == 0 || taken == steps)) {
+                                double[] read = watch.read(watch.current, watch.finiteSteps);
+                                if (read[1] < taken) {
+                                    throw diverged(e, read, steps, results);
+                                }
+                                listener.step(e + 1, taken, steps, read[0], samples, System.nanoTime() - start);
+                            }
+                        }
+                    }
+                    totals = watch == null ? new double[] {0, 0, 0} : watch.read(watch.sum, watch.finiteSteps, watch.current);
+                } finally {
+                    epoch.close();      // frees a batch prepared ahead when the epoch was abandoned
+                }
+                if (totals[1] < taken) {
+                    throw diverged(e, new double[] {totals[2], totals[1]}, steps, results);
+                }
+                if (taken < steps) {
+                    stopRequested = false;
+                    return new FitResult(results, e, true, taken);
+                }
+                double trainSeconds = (System.nanoTime() - start) / 1e9;
+                long evalStart = System.nanoTime();
+                Evaluation val = validation == null ? new Evaluation(Double.NaN, Double.NaN, 0) : evaluate(model, validation);
+                double evalSeconds = (System.nanoTime() - evalStart) / 1e9;
+                EpochResult r = new EpochResult(e + 1, totals[0] * train.batchSize() / samples, val.loss(), val.accuracy(),
+                        trainSeconds, evalSeconds, samples / trainSeconds, optimizer.lr());
+                results.add(r);
+                listener.epochEnd(r);
             }
-            if (totals[1] < taken) {
-                throw diverged(e, new double[] {totals[2], totals[1]}, steps, results);
+            return new FitResult(results, endEpoch, false, 0);
+        } finally {
+            if (graph != null) {
+                graph.close();
             }
-            if (taken < steps) {
-                stopRequested = false;
-                return new FitResult(results, e, true, taken);
+            if (watch != null) {
+                watch.close();
             }
-            double trainSeconds = (System.nanoTime() - start) / 1e9;
-            long evalStart = System.nanoTime();
-            Evaluation val = validation == null ? new Evaluation(Double.NaN, Double.NaN, 0) : evaluate(model, validation);
-            double evalSeconds = (System.nanoTime() - evalStart) / 1e9;
-            EpochResult r = new EpochResult(e + 1, totals[0] * train.batchSize() / samples, val.loss(), val.accuracy(),
-                    trainSeconds, evalSeconds, samples / trainSeconds, optimizer.lr());
-            results.add(r);
-            listener.epochEnd(r);
         }
-        return new FitResult(results, endEpoch, false, 0);
     }
 
     /** {@code read} holds the value and the finite-step count of the watch. */
@@ -313,6 +345,16 @@ public final class Trainer {
             finite.close();
             finite = f;
             finiteSteps.applyInPlace(BinaryOp.ADD, finite);
+        }
+
+        /** Zeroes the sums for a new epoch, in place (the tensors a captured step writes stay the same). */
+        void reset() {
+            for (Tensor t : new Tensor[] {sum, finiteSteps, current}) {
+                t.backend().fill(t, 0);
+            }
+            if (finite != null) {
+                finite.backend().fill(finite, 1);
+            }
         }
 
         /** The values of {@code scalars}, in one read-back. */

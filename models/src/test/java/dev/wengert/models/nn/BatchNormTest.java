@@ -267,6 +267,24 @@ class BatchNormTest {
     }
 
     @Test
+    void afterAConvolution() {
+        Sequential m;
+        try (Scope s = Scope.open()) {
+            m = new Sequential(new Conv2d(2, 3, 3, 1, 1, Init.PYTORCH_DEFAULT, 5, DType.FLOAT64, Device.CPU),
+                    new BatchNorm2d(3, DType.FLOAT64, Device.CPU), new Tanh());
+        }
+        try (m) {
+            assertEquals(List.of("0.weight", "0.bias", "1.weight", "1.bias"), List.copyOf(m.namedParameters().keySet()));
+            assertEquals(List.of("1.running_mean", "1.running_var", "1.num_batches_tracked"), List.copyOf(m.namedBuffers().keySet()));
+            GradCheck.Result r = GradCheck.check(in -> m.forward(in[0]), 1e-6, randn(70, 2, 2, 5, 4));
+            assertTrue(r.passes(1e-6), "Conv2d-BatchNorm2d-Tanh in training mode: " + r);
+            m.eval();
+            GradCheck.Result e = GradCheck.check(in -> m.forward(in[0]), 1e-6, randn(71, 2, 2, 5, 4));
+            assertTrue(e.passes(1e-6), "Conv2d-BatchNorm2d-Tanh in evaluation mode: " + e);
+        }
+    }
+
+    @Test
     void bufferNamesCannotCollide() {
         class Twice extends Module {
             Twice() {

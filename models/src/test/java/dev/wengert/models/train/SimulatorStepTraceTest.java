@@ -51,6 +51,7 @@ class SimulatorStepTraceTest {
 
     /** Counts of step {@code measured} (1-based) after {@code warm} steps, and asserts the next step counts the same. */
     private static SimulatorTrace.Counts perStep(ModelSpec spec, double lr, int steps) throws IOException {
+        dev.wengert.tensor.Backends.of(CudaTestDevice.DEVICE).releaseCache(); // cold, whatever ran before in this JVM
         BatchLoader train = BatchLoader.of(MnistData.embedded().train(), 64, true, 42, CudaTestDevice.DEVICE);
         Sequential model;
         try (Scope s = Scope.open()) {
@@ -103,6 +104,12 @@ class SimulatorStepTraceTest {
         assertEquals(1, c.hostSyncs(), "only the loss read: uploads are asynchronous and the error record comes with the read");
         assertEquals(2, c.copiesToDevice(), "features and labels, asynchronous from pinned memory (a pageable copy would be a host sync)");
         assertEquals(2, c.copiesToHost(), "the loss and the error record (queued before the loss's copy, no sync of its own)");
+        assertEquals(0, c.copiesOnDevice(), "gradients are adopted, not copied into .grad");
+        SimulatorTrace.Counts own = forwardLossBackward(ModelSpec.logreg(784, 10));
+        assertEquals(3, own.kernels(), "bias (GEMM epilogue), mean cross-entropy with its gradient, bias gradient");
+        assertEquals(2, own.gemms(), "x W^T and the weight gradient");
+        assertTrue(own.kernels() + own.gemms() <= 5, "forward + loss + backward: at most 5 launches");
+        assertEquals(0, own.copiesOnDevice() + own.memsets(), "no device copy, no memset");
     }
 
     @Test
@@ -110,6 +117,62 @@ class SimulatorStepTraceTest {
     void mlpSoakAndStep() throws IOException {
         SimulatorTrace.Counts c = perStep(ModelSpec.mlp(784, new int[] {64, 32}, 10), 0.05, 300); // narrow: the soak counts steps, not FLOPs
         assertEquals(8, c.gemms(), "3 forward GEMMs, 3 weight gradients, 2 input gradients");
+        assertEquals(0, c.copiesOnDevice(), "gradients are adopted, not copied into .grad");
+        assertEquals(0, forwardLossBackward(ModelSpec.mlp(784, new int[] {64, 32}, 10)).copiesOnDevice());
+    }
+
+    /** The MLP at its real size, 784-1024-1024-10: forward, loss and backward in at most 16 launches, no device copy. */
+    @Test
+    @Order(2)
+    void mlpStepAtRealSize() throws IOException {
+        SimulatorTrace.Counts c = perStep(ModelSpec.mlp(784, new int[] {1024, 1024}, 10), 0.05, 4);
+        assertEquals(8, c.gemms(), "3 forward GEMMs, 3 weight gradients, 2 input gradients");
+        assertEquals(0, c.copiesOnDevice(), "gradients are adopted, not copied into .grad");
+        SimulatorTrace.Counts own = forwardLossBackward(ModelSpec.mlp(784, new int[] {1024, 1024}, 10));
+        assertEquals(7, own.kernels(), "per layer one bias(+relu) kernel and one kernel for its activation's and bias's "
+                + "gradients; one for the loss with its gradient");
+        assertEquals(8, own.gemms(), "3 forward GEMMs, 3 weight gradients, 2 input gradients");
+        assertTrue(own.kernels() + own.gemms() <= 16, "forward + loss + backward: at most 16 launches");
+        assertEquals(0, own.copiesOnDevice() + own.memsets(), "no device copy, no memset");
+    }
+
+    /**
+     * What forward, loss and backward alone cost (no optimizer, no loss read-back): Losses.crossEntropy(model(x)),
+     * backward(), counted on the third batch after zeroGrad, with the kernels by name printed; the next batch must
+     * count the same and allocate nothing from the driver.
+     */
+    private static SimulatorTrace.Counts forwardLossBackward(ModelSpec spec) throws IOException {
+        BatchLoader train = BatchLoader.of(MnistData.embedded().train(), 64, true, 42, CudaTestDevice.DEVICE);
+        Sequential model;
+        try (Scope s = Scope.open()) {
+            model = spec.build(42, DType.FLOAT32, CudaTestDevice.DEVICE);
+        }
+        try (model) {
+            BatchLoader.Epoch epoch = train.epoch(0);
+            SimulatorTrace.Counts[] counts = new SimulatorTrace.Counts[4];
+            Map<String, Long> kernels = null;
+            for (int i = 0; i < 4; i++) {
+                model.zeroGrad();
+                SimulatorTrace.reset();
+                try (Scope step = Scope.open()) {
+                    BatchLoader.Batch b = epoch.batch(i);
+                    dev.wengert.models.loss.Losses.crossEntropy(model.forward(dev.wengert.autograd.Var.constant(b.features())),
+                            b.labels()).backward();
+                }
+                counts[i] = SimulatorTrace.read();
+                if (i == 2) {
+                    kernels = SimulatorTrace.kernelCounts();
+                }
+            }
+            model.zeroGrad();
+            SimulatorTrace.Counts c = counts[2];
+            System.out.printf("SimulatorStepTraceTest: %s, forward + loss + backward (batch 64): %d kernels %s, %d GEMMs, %d D2D copies,"
+                    + " %d memsets%n", spec, c.kernels(), kernels, c.gemms(), c.copiesOnDevice(), c.memsets());
+            assertEquals(c.kernels(), counts[3].kernels(), "every batch launches the same kernels");
+            assertEquals(c.gemms(), counts[3].gemms());
+            assertEquals(0, c.allocations() + counts[3].allocations(), "no driver allocation after two batches");
+            return c;
+        }
     }
 
     /** Counts between consecutive listener calls of fit, every {@code interval} steps: windows 3 and 4 (from the 3rd call). */
@@ -121,7 +184,8 @@ class SimulatorStepTraceTest {
         }
         try (model; Sgd opt = new Sgd(model.parameters(), lr)) {
             List<SimulatorTrace.Counts> windows = new ArrayList<>();
-            Trainer t = new Trainer(model, opt, null, new Trainer.Listener() {
+            Trainer[] t = new Trainer[1];
+            t[0] = new Trainer(model, opt, null, new Trainer.Listener() {
                 @Override
                 public int stepInterval() {
                     return interval;
@@ -129,17 +193,50 @@ class SimulatorStepTraceTest {
 
                 @Override
                 public void step(int epoch, int step, int steps, double loss, long samples, long elapsedNanos) {
-                    if (step / interval <= 5) {
-                        windows.add(SimulatorTrace.read());
-                        SimulatorTrace.reset();
+                    windows.add(SimulatorTrace.read());
+                    SimulatorTrace.reset();
+                    if (windows.size() == 5) {
+                        t[0].requestStop();    // the rest of the epoch would count the same
                     }
                 }
             });
-            t.fit(train, null, 0, 1);
+            t[0].fit(train, null, 0, 1);
             opt.zeroGrad();
             assertEquals(windows.get(3), windows.get(4), "every window of " + interval + " steps costs the same");
             return new SimulatorTrace.Counts[] {windows.get(3), windows.get(4)};
         }
+    }
+
+    /**
+     * Issue 15's budget for a `wengert train` step (Trainer.fit, batch 64, plain SGD, from the third step on,
+     * a step that reports nothing): at most 7 launches (kernels + GEMMs) for logreg and 18 for the
+     * 784-1024-1024-10 MLP, no device-to-device copy, no host synchronisation, no driver allocation; the
+     * next batch's two uploads are asynchronous copies.
+     */
+    @Test
+    @Order(5)
+    void aTrainStepMeetsTheLaunchBudget() throws IOException {
+        Map<ModelSpec, Integer> budget = new java.util.LinkedHashMap<>();
+        budget.put(ModelSpec.logreg(784, 10), 7);
+        budget.put(ModelSpec.mlp(784, new int[] {1024, 1024}, 10), 18);
+        budget.forEach((spec, most) -> {
+            try {
+                SimulatorTrace.Counts one = fitWindows(spec, 0.05, 1)[0];
+                SimulatorTrace.Counts step = fitWindows(spec, 0.05, 2)[0].minus(one);
+                System.out.printf("SimulatorStepTraceTest: %s, one fit step (batch 64, SGD): %d launches (%d kernels, %d GEMMs), %d H2D,"
+                        + " %d D2H, %d D2D, %d memsets, %d host syncs, %d driver allocations; kernels %s%n", spec, step.launches(),
+                        step.kernels(), step.gemms(), step.copiesToDevice(), step.copiesToHost(), step.copiesOnDevice(), step.memsets(),
+                        step.hostSyncs(), step.allocations(), SimulatorTrace.kernelCounts());
+                assertTrue(step.launches() <= most, spec + ": at most " + most + " launches, got " + step);
+                assertEquals(0, step.copiesOnDevice() + step.memsets(), spec + ": no device-to-device copy");
+                assertEquals(0, step.hostSyncs(), spec + ": no host synchronisation");
+                assertEquals(0, step.copiesToHost(), spec + ": nothing read back");
+                assertEquals(2, step.copiesToDevice(), spec + ": the next batch, uploaded asynchronously");
+                assertEquals(0, step.allocations(), spec + ": no driver allocation");
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
     }
 
     /**

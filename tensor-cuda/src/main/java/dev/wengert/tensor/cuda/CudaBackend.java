@@ -475,6 +475,10 @@ public final class CudaBackend implements Backend {
     public void argmax(Tensor x, int axis, Tensor out) {
         makeCurrent();
         long[] oli = outerLenInner(x.shape(), axis);
+        if (oli[2] == 1 && oli[1] > 1) {   // contiguous rows: a warp per row scans it in parallel
+            kernels.launchWarpRows(k("argmax_warp_rows", x.dtype()), oli[0], new Args().ptr(ptr(x)).ptr(ptr(out)).i64(oli[0]).i64(oli[1]));
+            return;
+        }
         kernels.launch(k("argmax", x.dtype()), oli[0] * oli[2],
                 new Args().ptr(ptr(x)).ptr(ptr(out)).i64(oli[0]).i64(oli[1]).i64(oli[2]));
     }
@@ -483,7 +487,10 @@ public final class CudaBackend implements Backend {
     public void logSoftmax(Tensor x, int axis, Tensor out) {
         makeCurrent();
         long[] oli = outerLenInner(x.shape(), axis);
-        if (oli[2] == 1) {
+        if (oli[2] == 1 && oli[1] <= Kernels.WARP_ROW_MAX) {
+            kernels.launchWarpRows(k("log_softmax_warp_rows", x.dtype()), oli[0],
+                    new Args().ptr(ptr(x)).ptr(ptr(out)).i64(oli[0]).i64(oli[1]));
+        } else if (oli[2] == 1) {
             kernels.launchRows(k("log_softmax_rows", x.dtype()), oli[0],
                     new Args().ptr(ptr(x)).ptr(ptr(out)).i64(oli[0]).i64(oli[1]));
         } else {
@@ -662,16 +669,20 @@ public final class CudaBackend implements Backend {
 
     // ------------------------------------------------------------------ memory
 
-    /** The kernels of fused.cuh and optim.cuh ({@link CudaFused}). */
+    /** The kernels of fused.cuh, optim.cuh and random.cuh ({@link CudaFused}). */
     private static final FusedKernels FUSED = FusedKernels.NONE
             .with(FusedKernel.SOFTMAX_XENT_FWD, CudaFused::softmaxCrossEntropy)
             .with(FusedKernel.SOFTMAX_XENT_BWD, CudaFused::softmaxCrossEntropyBackward)
+            .with(FusedKernel.SOFTMAX_XENT_MEAN, CudaFused::softmaxCrossEntropyMean)
+            .with(FusedKernel.BIAS_ACT, CudaFused::biasActivation)
+            .with(FusedKernel.BIAS_ACT_BACKWARD, CudaFused::biasActivationBackward)
             .with(FusedKernel.SGD_MOMENTUM, CudaFused::sgdMomentum)
             .with(FusedKernel.ADAM, CudaFused::adam)
             .with(FusedKernel.OPTIMIZER_SCALARS, CudaFused::optimizerScalars)
             .with(FusedKernel.SGD_ALL, CudaFused::sgdAll)
             .with(FusedKernel.ADAM_ALL, CudaFused::adamAll)
-            .with(FusedKernel.LOSS_WATCH, CudaFused::lossWatch);
+            .with(FusedKernel.LOSS_WATCH, CudaFused::lossWatch)
+            .with(FusedKernel.DROPOUT_MASK, CudaFused::dropoutMask);
 
     @Override
     public FusedKernels fusedKernels() {

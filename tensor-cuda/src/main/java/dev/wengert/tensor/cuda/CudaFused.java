@@ -1,23 +1,27 @@
 package dev.wengert.tensor.cuda;
 
+import dev.wengert.tensor.Activation;
 import dev.wengert.tensor.DType;
+import dev.wengert.tensor.FusedKernel;
 import dev.wengert.tensor.Shape;
 import dev.wengert.tensor.Tensor;
-import dev.wengert.tensor.FusedKernel;
+import dev.wengert.tensor.spi.Tensors;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
 /**
  * The fused kernels the models need (fused.cuh; optim.cuh for the whole-step optimizer updates and the
- * loss watch), on tensors of a {@link CudaBackend}: each replaces a chain of primitives and is tested against that chain. Arguments are not modified unless their
- * description says "modified". {@link CudaBackend} registers the cross-entropy and optimizer kernels as
- * its implementations of {@link dev.wengert.tensor.FusedKernel}'s keys; {@link #biasActivation} has no
- * key (no user yet).
+ * loss watch; random.cuh for dropout masks drawn from device-side state), on tensors of a {@link CudaBackend}: each replaces a chain of primitives and is tested
+ * against that chain. Arguments are not modified unless their description says "modified". {@link
+ * CudaBackend} registers them as its implementations of {@link dev.wengert.tensor.FusedKernel}'s keys.
+ * {@link Activation}s are passed as their ordinal (ACT_* in fused.cuh).
  */
 public final class CudaFused {
-    /** Activation applied by {@link #biasActivation}; codes match ACT_* in fused.cuh. */
-    public enum Activation { NONE, RELU, TANH, SIGMOID }
+    /** Rows up to which the mean cross-entropy runs as one block (one launch); more rows take a second pass. */
+    static final int XENT_MEAN_ONE_BLOCK_ROWS = 4096;
+    /** Threads per block of bias_act_bwd along the rows (BIAS_ACT_BWD_ROWS in fused.cuh). */
+    private static final int BIAS_ACT_BWD_ROWS = 8;
 
     private CudaFused() {
     }
@@ -49,6 +53,59 @@ public final class CudaFused {
                 .ptr(CudaBackend.ptr(bias)).ptr(CudaBackend.ptr(out)).i64(xs[0]).i64(xs[1]).i32(act.ordinal()));
     }
 
+    /**
+     * dz (modified unless null) = dy act'(y) and db (modified, [cols]) = the column sums of dz, for y = act(z + b)
+     * [rows, cols]: one launch of 32 x 8 threads per 32 columns, no atomics (see bias_act_bwd in fused.cuh), so
+     * the bits are the same on every run. dz may be dy, and may be null only for {@link Activation#NONE}.
+     */
+    public static void biasActivationBackward(Tensor dy, Tensor y, Activation act, Tensor dz, Tensor db) {
+        CudaBackend be = backendOf("biasActivationBackward", dy);
+        int[] s = dy.shape();
+        require(s.length == 2 && dy.dtype().isFloating() && Arrays.equals(y.shape(), s) && y.dtype() == dy.dtype()
+                && (dz == null ? act == Activation.NONE : Arrays.equals(dz.shape(), s) && dz.dtype() == dy.dtype())
+                && Arrays.equals(db.shape(), new int[] {s[1]}) && db.dtype() == dy.dtype(), "biasActivationBackward",
+                "needs dy [rows, cols], y and dz like dy (dz null only for NONE) and db [cols], one float dtype; got " + dy.describe()
+                        + ", " + y.describe() + ", " + (dz == null ? "null" : dz.describe()) + ", " + db.describe() + " for " + act);
+        long tiles = (s[1] + 31) / 32;
+        be.kernels().launch("bias_act_bwd_" + OpCodes.suffix(dy.dtype()), (int) Math.min(tiles, 65535), 1, 1, 32,
+                BIAS_ACT_BWD_ROWS, new Args().ptr(CudaBackend.ptr(dy)).ptr(CudaBackend.ptr(y))
+                        .ptr(CudaBackend.ptr(dz == null ? dy : dz)).ptr(CudaBackend.ptr(db)).i64(s[0]).i64(s[1])
+                        .i32(act.ordinal()).i32(dz == null ? 0 : 1));
+    }
+
+    /**
+     * loss (modified, a scalar) = the mean over rows of the softmax cross-entropy, and grad (modified, like logits) =
+     * (softmax - oneHot(labels)) / rows, in one launch for up to 4096 rows (one block:
+     * warps over rows, a fixed-order sum); beyond, one block per that many rows writes a partial mean into scratch and
+     * a row reduction adds them (two launches). The mean of no rows is NaN.
+     */
+    public static void softmaxCrossEntropyMean(Tensor logits, Tensor labels, Tensor loss, Tensor grad) {
+        CudaBackend be = backendOf("softmaxCrossEntropyMean", logits);
+        int[] ls = logits.shape();
+        checkLabels("softmaxCrossEntropyMean", logits, labels);
+        require(loss.numel() == 1 && loss.rank() == 0 && loss.dtype() == logits.dtype() && Arrays.equals(grad.shape(), ls)
+                && grad.dtype() == logits.dtype(), "softmaxCrossEntropyMean", "loss must be a scalar and grad like logits "
+                + logits.describe() + "; got " + loss.describe() + ", " + grad.describe());
+        int rows = ls[0];
+        int blocks = Math.max(1, (rows + XENT_MEAN_ONE_BLOCK_ROWS - 1) / XENT_MEAN_ONE_BLOCK_ROWS);
+        be.errors().expect();
+        String name = "softmax_xent_mean_" + OpCodes.suffix(logits.dtype());
+        if (blocks == 1) {
+            be.kernels().launch(name, 1, 1, 1, Kernels.BLOCK, 1, meanArgs(logits, labels, CudaBackend.ptr(loss), grad, be));
+            return;
+        }
+        try (Tensor partial = Tensors.empty(be, logits.dtype(), blocks)) {
+            be.kernels().launch(name, blocks, 1, 1, Kernels.BLOCK, 1, meanArgs(logits, labels, CudaBackend.ptr(partial), grad, be));
+            be.reduce(dev.wengert.tensor.ReduceOp.SUM, partial, new int[] {0}, loss); // in a fixed order, as every reduction
+        }
+    }
+
+    private static Args meanArgs(Tensor logits, Tensor labels, jcuda.driver.CUdeviceptr partial, Tensor grad, CudaBackend be) {
+        int rows = logits.dim(0);
+        return new Args().ptr(CudaBackend.ptr(logits)).ptr(CudaBackend.ptr(labels)).ptr(partial).ptr(CudaBackend.ptr(grad))
+                .i64(rows).i32(logits.dim(1)).i64(XENT_MEAN_ONE_BLOCK_ROWS).f64(rows == 0 ? 0 : 1.0 / rows).ptr(be.errors().ptr());
+    }
+
     /** loss (modified, [rows]) = logsumexp(logits[r]) - logits[r, labels[r]] for logits [rows, classes], int64 labels [rows]. */
     public static void softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor loss) {
         CudaBackend be = backendOf("softmaxCrossEntropy", logits);
@@ -57,9 +114,13 @@ public final class CudaFused {
         require(Arrays.equals(loss.shape(), new int[] {ls[0]}) && loss.dtype() == logits.dtype(), "softmaxCrossEntropy",
                 "loss must be " + logits.dtype() + Shape.str(new int[] {ls[0]}) + ", got " + loss.describe());
         be.errors().expect();
-        be.kernels().launchRows("softmax_xent_fwd_" + OpCodes.suffix(logits.dtype()), ls[0], new Args()
-                .ptr(CudaBackend.ptr(logits)).ptr(CudaBackend.ptr(labels)).ptr(CudaBackend.ptr(loss)).i64(ls[0]).i32(ls[1])
-                .ptr(be.errors().ptr()));
+        Args args = new Args().ptr(CudaBackend.ptr(logits)).ptr(CudaBackend.ptr(labels)).ptr(CudaBackend.ptr(loss)).i64(ls[0])
+                .i32(ls[1]).ptr(be.errors().ptr());
+        if (ls[1] <= Kernels.WARP_ROW_MAX) {   // short rows: a warp per row, not a mostly idle block
+            be.kernels().launchWarpRows("softmax_xent_fwd_warp_" + OpCodes.suffix(logits.dtype()), ls[0], args);
+        } else {
+            be.kernels().launchRows("softmax_xent_fwd_" + OpCodes.suffix(logits.dtype()), ls[0], args);
+        }
     }
 
     /**
@@ -77,9 +138,13 @@ public final class CudaFused {
                 "gradLoss must be a scalar or [rows] and grad like logits " + logits.describe() + "; got "
                         + gradLoss.describe() + ", " + grad.describe());
         be.errors().expect(); // a label outside [0, classes) is reported by the kernel, as in the forward
-        be.kernels().launchRows("softmax_xent_bwd_" + OpCodes.suffix(logits.dtype()), ls[0], new Args()
-                .ptr(CudaBackend.ptr(logits)).ptr(CudaBackend.ptr(labels)).ptr(CudaBackend.ptr(gradLoss)).i32(scalar ? 0 : 1)
-                .f64(scale).ptr(CudaBackend.ptr(grad)).i64(ls[0]).i32(ls[1]).ptr(be.errors().ptr()));
+        Args args = new Args().ptr(CudaBackend.ptr(logits)).ptr(CudaBackend.ptr(labels)).ptr(CudaBackend.ptr(gradLoss))
+                .i32(scalar ? 0 : 1).f64(scale).ptr(CudaBackend.ptr(grad)).i64(ls[0]).i32(ls[1]).ptr(be.errors().ptr());
+        if (ls[1] <= Kernels.WARP_ROW_MAX) {
+            be.kernels().launchWarpRows("softmax_xent_bwd_warp_" + OpCodes.suffix(logits.dtype()), ls[0], args);
+        } else {
+            be.kernels().launchRows("softmax_xent_bwd_" + OpCodes.suffix(logits.dtype()), ls[0], args);
+        }
     }
 
     private static void checkLabels(String op, Tensor logits, Tensor labels) {
@@ -196,6 +261,26 @@ public final class CudaFused {
         }
         be.kernels().launch("loss_watch_" + OpCodes.suffix(loss.dtype()), 1, 1, 1, 1, 1, new Args().ptr(CudaBackend.ptr(sum))
                 .ptr(CudaBackend.ptr(finiteSteps)).ptr(CudaBackend.ptr(current)).ptr(CudaBackend.ptr(loss)).f64(weight));
+    }
+
+    /**
+     * mask (modified, float) = a dropout mask, 0 with probability p and 1/(1-p) otherwise, drawn from
+     * {@code state} (int64 [{@link FusedKernel#DROPOUT_STATE_SIZE}] = {seed, calls, ticket}, modified: calls
+     * += 1) in one launch and without a host synchronisation (random.cuh's dropout_mask; see
+     * {@link FusedKernel.DropoutMask}). At least one block runs, so an empty mask advances calls too. p and
+     * 1/(1-p) travel by value (they never change); the draw number is read on the device, so a captured
+     * graph's replays draw new masks.
+     */
+    public static void dropoutMask(Tensor state, double p, Tensor mask) {
+        CudaBackend be = backendOf("dropoutMask", mask);
+        state.ensureOpen("dropoutMask");
+        require(mask.dtype().isFloating() && state.dtype() == DType.INT64 && state.numel() == FusedKernel.DROPOUT_STATE_SIZE
+                && state.device().equals(mask.device()), "dropoutMask", "needs a float mask and the int64["
+                + FusedKernel.DROPOUT_STATE_SIZE + "] state {seed, calls, ticket} on its device; got " + mask.describe()
+                + " and " + state.describe());
+        require(p > 0 && p < 1, "dropoutMask", "p must be in (0, 1), got " + p + " (p = 0 draws no mask)");
+        be.kernels().launch("dropout_mask_" + OpCodes.suffix(mask.dtype()), Math.max(1, mask.numel()), new Args()
+                .ptr(CudaBackend.ptr(mask)).ptr(CudaBackend.ptr(state)).f64(p).f64(1 / (1 - p)).i64(mask.numel()));
     }
 
     /**

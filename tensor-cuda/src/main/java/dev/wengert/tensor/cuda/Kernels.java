@@ -72,6 +72,21 @@ final class Kernels {
         launch(name, (int) Math.min(rows, maxBlocks * 4L), 1, 1, BLOCK, 1, args);
     }
 
+    /** Rows up to which a row kernel has a warp-per-row form ({@link #launchWarpRows}): a block per row would idle. */
+    static final int WARP_ROW_MAX = 1024;
+
+    /**
+     * A kernel with one warp per row (BLOCK / 32 rows per block; the kernels loop when there are more rows than
+     * warps), for rows of up to {@link #WARP_ROW_MAX} elements: a block per row of 10 classes leaves 96% of it idle.
+     */
+    void launchWarpRows(String name, long rows, Args args) {
+        if (rows <= 0) {
+            return;
+        }
+        long perBlock = BLOCK / 32;
+        launch(name, (int) Math.min((rows + perBlock - 1) / perBlock, maxBlocks * 4L), 1, 1, BLOCK, 1, args);
+    }
+
     /** A launch of the given geometry; nothing is launched when any dimension is 0 (an empty tensor). */
     void launch(String name, int gx, int gy, int gz, int bx, int by, Args args) {
         if (gx <= 0 || gy <= 0 || gz <= 0 || bx <= 0 || by <= 0) {

@@ -200,9 +200,58 @@ class CudaBackendTest extends BackendContractTest {
     /** CUDA registers a kernel for every fused kernel key: its users never fall back to a composed version. */
     @Test
     void registersEveryFusedKernel() {
-        assertEquals(List.of(FusedKernel.SOFTMAX_XENT_FWD, FusedKernel.SOFTMAX_XENT_BWD, FusedKernel.SGD_MOMENTUM,
-                FusedKernel.ADAM, FusedKernel.OPTIMIZER_SCALARS, FusedKernel.SGD_ALL, FusedKernel.ADAM_ALL,
-                FusedKernel.LOSS_WATCH), List.copyOf(Backends.of(DEVICE).fusedKernels().keys()));
+        assertEquals(List.of(FusedKernel.SOFTMAX_XENT_FWD, FusedKernel.SOFTMAX_XENT_BWD, FusedKernel.SOFTMAX_XENT_MEAN,
+                FusedKernel.BIAS_ACT, FusedKernel.BIAS_ACT_BACKWARD, FusedKernel.SGD_MOMENTUM, FusedKernel.ADAM,
+                FusedKernel.OPTIMIZER_SCALARS, FusedKernel.SGD_ALL, FusedKernel.ADAM_ALL, FusedKernel.LOSS_WATCH,
+                FusedKernel.DROPOUT_MASK), List.copyOf(Backends.of(DEVICE).fusedKernels().keys()));
+    }
+
+    /**
+     * The dropout mask drawn from device state {seed, calls, ticket} is, bit for bit, the composed draw of
+     * nn.Dropout (rand of seed + golden * draw, >= p, times 1/(1-p)) for float32 and float64, empty, one
+     * element, sizes that are no multiple of the block and beyond the grid, and a matrix; each draw advances
+     * calls by one (an empty one too) without a read of the state on the host; a state the host rewrites (a
+     * resumed checkpoint) continues from there; bad operands are refused naming them.
+     */
+    @Test
+    void dropoutMaskDrawsTheComposedMasksFromDeviceState() {
+        long golden = 0x9E3779B97F4A7C15L;
+        for (DType dt : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            long seed = dt == DType.FLOAT32 ? 7 : -3;
+            double p = dt == DType.FLOAT32 ? 0.5 : 0.3;
+            Tensor state = on().of(new long[] {seed, 0, 0});
+            long draws = 0;
+            for (int[] shape : new int[][] {{0}, {1}, {257}, {1003}, {9000}, {37, 19}}) {
+                Tensor mask = Tensors.empty(state.backend(), dt, shape);
+                CudaFused.dropoutMask(state, p, mask);
+                draws++;
+                Tensor composed = on().rand(seed + golden * draws, dt, shape).apply(dev.wengert.tensor.BinaryOp.GE, p)
+                        .applyInPlace(dev.wengert.tensor.BinaryOp.MUL, 1 / (1 - p));
+                assertArrayEquals(composed.toDoubleArray(), mask.toDoubleArray(), dt + " " + java.util.Arrays.toString(shape)
+                        + ": the composed mask of draw " + draws);
+                assertArrayEquals(new long[] {seed, draws, 0}, state.toLongArray(), "one advance per draw");
+                if (mask.numel() == 9000) {
+                    long dropped = java.util.Arrays.stream(mask.toDoubleArray()).filter(v -> v == 0).count();
+                    assertTrue(Math.abs(dropped / 9000.0 - p) < 0.03, dropped + " of 9000 dropped at p = " + p);
+                }
+            }
+            state.backend().upload(new long[] {seed, 41, 0}, state);  // a resumed checkpoint's state
+            Tensor mask = Tensors.empty(state.backend(), dt, 300);
+            CudaFused.dropoutMask(state, p, mask);
+            Tensor composed = on().rand(seed + golden * 42, dt, 300).apply(dev.wengert.tensor.BinaryOp.GE, p)
+                    .applyInPlace(dev.wengert.tensor.BinaryOp.MUL, 1 / (1 - p));
+            assertArrayEquals(composed.toDoubleArray(), mask.toDoubleArray(), "after calls = 41 the next mask is number 42");
+            assertEquals(42, state.toLongArray()[1]);
+        }
+        Tensor state = on().of(new long[] {1, 0, 0});
+        Tensor mask = Tensors.empty(state.backend(), DType.FLOAT32, 4);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CudaFused.dropoutMask(state, 0, mask));
+        assertTrue(e.getMessage().contains("p must be in (0, 1), got 0.0"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> CudaFused.dropoutMask(on().of(new long[] {1, 0}), 0.5, mask));
+        assertTrue(e.getMessage().startsWith("dropoutMask: needs a float mask and the int64[3] state {seed, calls, ticket}")
+                && e.getMessage().contains("int64[2]"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> CudaFused.dropoutMask(state, 0.5, on().of(new long[] {1, 2})));
+        assertTrue(e.getMessage().contains("int64[2] on cuda:0 and"), e.getMessage());
     }
 
     @Test
@@ -212,9 +261,9 @@ class CudaBackendTest extends BackendContractTest {
             Tensor x = on().uniform(-2, 2, 1, dt, 37, 19);
             Tensor bias = on().uniform(-1, 1, 2, dt, 19);
             Tensor out = Tensors.empty(x.backend(), dt, 37, 19);
-            CudaFused.biasActivation(x, bias, CudaFused.Activation.RELU, out);
+            CudaFused.biasActivation(x, bias, dev.wengert.tensor.Activation.RELU, out);
             close(Ref.of(x.add(bias).relu()), out, tol);
-            CudaFused.biasActivation(x, bias, CudaFused.Activation.SIGMOID, out);
+            CudaFused.biasActivation(x, bias, dev.wengert.tensor.Activation.SIGMOID, out);
             close(Ref.of(x.add(bias).apply(UnaryOp.SIGMOID)), out, tol);
 
             Tensor labels = on().of(new long[37]).add(on().arange(37, DType.INT64)).apply(dev.wengert.tensor.BinaryOp.MINIMUM,

@@ -351,7 +351,7 @@ class CudaHostLogicTest {
         }
         assertEquals(Map.of("A", 0, "B", 7, "C", 8), OpCodes.cEnum("enum { Q_A, Q_B = 7, Q_C };", "Q_"));
         Map<String, Integer> act = cEnum(source("fused.cuh"), "ACT_");
-        for (CudaFused.Activation a : CudaFused.Activation.values()) {
+        for (dev.wengert.tensor.Activation a : dev.wengert.tensor.Activation.values()) {
             assertEquals(act.get(a.name()), a.ordinal(), "ACT_" + a.name() + " is passed as the ordinal");
         }
         // where_*'s condType: case 0 float, case 1 double, otherwise int64

@@ -4,10 +4,10 @@ import dev.wengert.autograd.Var;
 import java.util.function.UnaryOperator;
 
 /** A parameter-free elementwise or row-wise layer; see {@link ReLU}, {@link Sigmoid}, {@link Tanh}, {@link Softmax}. */
-abstract class Activation extends Module {
+abstract class ActivationLayer extends Module {
     private final UnaryOperator<Var> f;
 
-    Activation(UnaryOperator<Var> f) {
+    ActivationLayer(UnaryOperator<Var> f) {
         this.f = f;
     }
 
