@@ -185,7 +185,7 @@ public record ModelSpec(String kind, int inputs, int[] hidden, int classes, bool
             }
             layers.add(new ReLU());
             if (dropout > 0) {
-                layers.add(new Dropout(dropout, seed + layers.size()));
+                layers.add(new Dropout(dropout, seed + layers.size(), device));
             }
             features = 128;
         }
