@@ -47,12 +47,13 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code wengert train}: trains logistic regression or an MLP on MNIST into a run folder. A share of the
- * training images (--val-fraction) is held out and measured after every epoch; the test images are measured
- * once, at the end. After every epoch it writes the run's checkpoints (last.safetensors, best.safetensors by
- * validation accuracy, model.safetensors), metrics.json, metrics.csv, training.png and TensorBoard's event file,
- * so that a run stopped at any point (Ctrl-C, SIGTERM, a crash) keeps every finished epoch, and
- * {@code --resume DIR} continues it bit for bit. A loss that stops being finite ends the run as diverged.
+ * {@code wengert train}: trains logistic regression, an MLP or one of the CNNs (LeNet-5, the convnet) on MNIST
+ * into a run folder. A share of the training images (--val-fraction) is held out and measured after every
+ * epoch; the test images are measured once, at the end. After every epoch it writes the run's checkpoints
+ * (last.safetensors, best.safetensors by validation accuracy, model.safetensors), metrics.json, metrics.csv,
+ * training.png and TensorBoard's event file, so that a run stopped at any point (Ctrl-C, SIGTERM, a crash)
+ * keeps every finished epoch, and {@code --resume DIR} continues it bit for bit. A loss that stops being
+ * finite ends the run as diverged.
  */
 @Command(name = "train", header = "Train logistic regression, an MLP or a CNN (LeNet-5, a convnet) on MNIST.", mixinStandardHelpOptions = true, versionProvider = BuildInfo.Provider.class, sortOptions = false,
         description = "Train a classifier on MNIST into a run folder, validating on a held-out share of the training images "
