@@ -7,6 +7,7 @@ import dev.wengert.tensor.PadMode;
 import dev.wengert.tensor.Shape;
 import dev.wengert.tensor.Tensor;
 import dev.wengert.tensor.UnaryOp;
+import dev.wengert.tensor.Window2d;
 import dev.wengert.tensor.spi.Tensors;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -584,8 +585,110 @@ final class RandomPrograms {
             int[] flipped = axes.length == 0 ? new int[] {g.axis(g.shape(a))} : axes;
             return new Step(Prim.FLIP, "flip(v" + a + ", axes=" + Arrays.toString(flipped) + ")", new int[] {a}, v -> v[0].flip(flipped));
         });
+        convolutionRecipes();
         derivedUnaryRecipes();
         compositeRecipes();
+    }
+
+    /** A 2x2 window, stride 1, no padding: the convolution recipes' window (their shapes stay small). */
+    private static final Window2d KERNEL2 = Window2d.of(2, 1, 0);
+
+    /**
+     * The convolution primitives on single-channel images: a value of n elements becomes [1, 1, h, n / h] (h a
+     * divisor with both sides >= 2 where a kernel must fit), the 2x2 weight or output gradient another value of
+     * the size that fits.
+     */
+    private static void convolutionRecipes() {
+        RECIPES.put(Prim.CONV2D, g -> {
+            int[] hw = image(g, 2);
+            if (hw == null) {
+                return null;
+            }
+            int w = g.pick(t -> t.numel() > 0 && t.numel() % 4 == 0 && t.numel() / 4 * (hw[1] - 1) * (hw[2] - 1) <= MAX_NUMEL);
+            if (w < 0) {
+                return null;
+            }
+            int out = g.value(w).numel() / 4;
+            return new Step(Prim.CONV2D, "conv2d(reshape(v" + hw[0] + ", [1, 1, " + hw[1] + ", " + hw[2] + "]), reshape(v" + w + ", ["
+                    + out + ", 1, 2, 2]))", new int[] {hw[0], w},
+                    v -> v[0].reshape(1, 1, hw[1], hw[2]).conv2d(v[1].reshape(out, 1, 2, 2), KERNEL2, 1));
+        });
+        RECIPES.put(Prim.CONV2D_INPUT_GRAD, g -> {         // (output gradient [1, 1, oh, ow], weight [1, 1, 2, 2]) -> [1, 1, oh + 1, ow + 1]
+            int[] hw = image(g, 1);
+            int w = g.pick(t -> t.numel() == 4);
+            if (hw == null || w < 0 || (hw[1] + 1) * (hw[2] + 1) > MAX_NUMEL) {
+                return null;
+            }
+            Var.ConvInput attrs = new Var.ConvInput(new Var.Conv(KERNEL2, 1), hw[1] + 1, hw[2] + 1);
+            return new Step(Prim.CONV2D_INPUT_GRAD, "conv2dInputGrad(reshape(v" + hw[0] + ", [1, 1, " + hw[1] + ", " + hw[2]
+                    + "]), reshape(v" + w + ", [1, 1, 2, 2]))", new int[] {hw[0], w},
+                    v -> Prim.CONV2D_INPUT_GRAD.apply(attrs, v[0].reshape(1, 1, hw[1], hw[2]), v[1].reshape(1, 1, 2, 2)));
+        });
+        RECIPES.put(Prim.CONV2D_WEIGHT_GRAD, g -> {        // (input [1, 1, h, w], output gradient [1, c, h - 1, w - 1]) -> [c, 1, 2, 2]
+            List<int[]> fits = new ArrayList<>();           // {input, gradient, c, oh, ow}
+            for (int b = 0; b < g.values.size(); b++) {
+                int m = g.value(b).numel();
+                for (int c = 1; c <= m; c++) {
+                    for (int oh = 1; c * oh <= m; oh++) {
+                        if (m % (c * oh) == 0) {
+                            int ow = m / (c * oh);
+                            for (int a = 0; a < g.values.size(); a++) {
+                                if (g.value(a).numel() == (oh + 1) * (ow + 1)) {
+                                    fits.add(new int[] {a, b, c, oh, ow});
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            if (fits.isEmpty()) {
+                return null;
+            }
+            int[] f = fits.get(g.rnd.nextInt(fits.size()));
+            int h = f[3] + 1;
+            int w = f[4] + 1;
+            return new Step(Prim.CONV2D_WEIGHT_GRAD, "conv2dWeightGrad(reshape(v" + f[0] + ", [1, 1, " + h + ", " + w + "]), reshape(v"
+                    + f[1] + ", [1, " + f[2] + ", " + f[3] + ", " + f[4] + "]))", new int[] {f[0], f[1]},
+                    v -> Prim.CONV2D_WEIGHT_GRAD.apply(new Var.Conv(KERNEL2, 1), v[0].reshape(1, 1, h, w),
+                            v[1].reshape(1, f[2], f[3], f[4])));
+        });
+        RECIPES.put(Prim.UNFOLD, g -> {
+            int[] hw = image(g, 2);
+            if (hw == null || 4 * (hw[1] - 1) * (hw[2] - 1) > MAX_NUMEL) {
+                return null;
+            }
+            return new Step(Prim.UNFOLD, "unfold(reshape(v" + hw[0] + ", [1, 1, " + hw[1] + ", " + hw[2] + "]), 2x2)", new int[] {hw[0]},
+                    v -> v[0].reshape(1, 1, hw[1], hw[2]).unfold(KERNEL2));
+        });
+        RECIPES.put(Prim.FOLD, g -> {                       // columns [1, 4, L] with L = (h - 1)(w - 1) -> [1, 1, h, w]
+            int a = g.pick(t -> t.numel() > 0 && t.numel() % 4 == 0);
+            if (a < 0) {
+                return null;
+            }
+            int cells = g.value(a).numel() / 4;
+            int oh = divisor(g, cells);
+            int h = oh + 1;
+            int w = cells / oh + 1;
+            if (h * w > MAX_NUMEL) {
+                return null;
+            }
+            return new Step(Prim.FOLD, "fold(reshape(v" + a + ", [1, 4, " + cells + "]), 2x2, " + h + "x" + w + ")", new int[] {a},
+                    v -> v[0].reshape(1, 4, cells).fold(KERNEL2, h, w));
+        });
+    }
+
+    /** A value to read as a [1, 1, h, w] image with both sides >= {@code least}: {index, h, w}, or null when none fits. */
+    private static int[] image(Gen g, int least) {
+        int a = g.pick(t -> t.numel() >= least * least);
+        if (a < 0) {
+            return null;
+        }
+        int n = g.value(a).numel();
+        int h = divisor(g, n);
+        if (h < least || n / h < least) {
+            return null;
+        }
+        return new int[] {a, h, n / h};
     }
 
     /** The recipes of {@link #COMPOSITES}: each with the domain that keeps its operands away from kinks and ties. */
