@@ -560,18 +560,12 @@ final class TrainCommand implements Callable<Integer> {
         }
         out.println("output: " + dir + (replaced.isEmpty() ? "" : " (--force: replaced " + String.join(", ", replaced) + ")"));
 
-        LrSchedule lrSchedule = switch (o.schedule()) {
-            case "step" -> LrSchedule.step(o.lr(), Math.max(1, o.scheduleEpochs() / 3), 0.1);
-            case "cosine" -> LrSchedule.cosine(o.lr(), o.scheduleEpochs(), 0);
-            default -> LrSchedule.constant(o.lr());
-        };
+        LrSchedule lrSchedule = schedule(o);
         Sequential net;
         try (Scope s = Scope.open()) {
             net = spec.build(o.seed(), DType.FLOAT32, dc.device());
         }
-        try (net; Optimizer opt = o.optimizer().equals("adam")
-                ? new Adam(net.parameters(), o.lr(), 0.9, 0.999, 1e-8, o.weightDecay(), true)
-                : new Sgd(net.parameters(), o.lr(), o.momentum(), false, o.weightDecay())) {
+        try (net; Optimizer opt = optimizer(o, net)) {
             int start = 0;
             int csvEpochs = 0;
             if (prior != null) {
@@ -766,6 +760,22 @@ final class TrainCommand implements Callable<Integer> {
         }
     }
 
+    /** The learning-rate schedule of the settings: step (x0.1 at each third of the schedule's epochs), cosine or constant. */
+    private static LrSchedule schedule(Settings o) {
+        return switch (o.schedule()) {
+            case "step" -> LrSchedule.step(o.lr(), Math.max(1, o.scheduleEpochs() / 3), 0.1);
+            case "cosine" -> LrSchedule.cosine(o.lr(), o.scheduleEpochs(), 0);
+            default -> LrSchedule.constant(o.lr());
+        };
+    }
+
+    /** The optimizer of the settings over {@code net}'s parameters: AdamW-style Adam or SGD with momentum. */
+    private static Optimizer optimizer(Settings o, Sequential net) {
+        return o.optimizer().equals("adam")
+                ? new Adam(net.parameters(), o.lr(), 0.9, 0.999, 1e-8, o.weightDecay(), true)
+                : new Sgd(net.parameters(), o.lr(), o.momentum(), false, o.weightDecay());
+    }
+
     /**
      * A rank other than 0 of a --distributed run: the same model, data and steps as rank 0 (the same options, the
      * same checkpoint when resuming, then rank 0's parameters broadcast), taking its share of every batch and of
@@ -773,18 +783,12 @@ final class TrainCommand implements Callable<Integer> {
      */
     private int follow(Settings o, Resume prior, ModelSpec spec, DeviceChoice dc, BatchLoader train, BatchLoader val, BatchLoader test,
             Main.Context ctx) {
-        LrSchedule lrSchedule = switch (o.schedule()) {
-            case "step" -> LrSchedule.step(o.lr(), Math.max(1, o.scheduleEpochs() / 3), 0.1);
-            case "cosine" -> LrSchedule.cosine(o.lr(), o.scheduleEpochs(), 0);
-            default -> LrSchedule.constant(o.lr());
-        };
+        LrSchedule lrSchedule = schedule(o);
         Sequential net;
         try (Scope s = Scope.open()) {
             net = spec.build(o.seed(), DType.FLOAT32, dc.device());
         }
-        try (net; Optimizer opt = o.optimizer().equals("adam")
-                ? new Adam(net.parameters(), o.lr(), 0.9, 0.999, 1e-8, o.weightDecay(), true)
-                : new Sgd(net.parameters(), o.lr(), o.momentum(), false, o.weightDecay())) {
+        try (net; Optimizer opt = optimizer(o, net)) {
             int start = 0;
             if (prior != null) {
                 prior.last.restore(net, opt);
