@@ -11,7 +11,7 @@
 set -euo pipefail
 src="${1:-/usr/share/libonnx-testdata/data/node}"
 here="$(cd "$(dirname "$0")" && pwd)"
-pattern='^test_(gemm_|matmul_|softmax_|logsoftmax_|sce_|reduce_sum_|reduce_mean_|reduce_max_|relu$|exp$|exp_example$|log$|log_example$|sqrt|pow($|_)|where_|gather_[0-9n]|concat_|transpose_|slice|adam|momentum|nesterov|erf$|tan$|tan_example|atan$|atan_example|asin$|asin_example|acos$|acos_example|sinh|cosh|reciprocal|floor|ceil|round$|sign$|softplus$|softplus_example|leakyrelu|elu($|_)|clip|mod_|min_|argmin|reduce_min_|reduce_prod_|cumsum|squeeze|unsqueeze|split_|tile|constant_pad|edge_pad|reflect_pad|top_k|equal|less|greater|and[0-9_]|or[0-9_]|not_|isnan|isinf|neg$|neg_example|abs$|batchnorm_)'
+pattern='^test_(gemm_|matmul_|softmax_|logsoftmax_|sce_|reduce_sum_|reduce_mean_|reduce_max_|relu$|exp$|exp_example$|log$|log_example$|sqrt|pow($|_)|where_|gather_[0-9n]|concat_|transpose_|slice|adam|momentum|nesterov|erf$|tan$|tan_example|atan$|atan_example|asin$|asin_example|acos$|acos_example|sinh|cosh|reciprocal|floor|ceil|round$|sign$|softplus$|softplus_example|leakyrelu|elu($|_)|clip|mod_|min_|argmin|reduce_min_|reduce_prod_|cumsum|squeeze|unsqueeze|split_|tile|constant_pad|edge_pad|reflect_pad|top_k|equal|less|greater|and[0-9_]|or[0-9_]|not_|isnan|isinf|neg$|neg_example|abs$|batchnorm_|conv_with|basic_conv_with|maxpool_|averagepool_)'
 cases=$(ls "$src" | grep -E "$pattern" | grep -v -E '_expanded$|^test_reduce_sum_square')
 find "$here" -mindepth 1 -maxdepth 1 -type d -name 'test_*' -exec rm -rf {} +
 for c in $cases; do

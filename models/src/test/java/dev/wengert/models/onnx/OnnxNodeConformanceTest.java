@@ -12,6 +12,7 @@ import dev.wengert.models.optim.Sgd;
 import dev.wengert.tensor.DType;
 import dev.wengert.tensor.Scope;
 import dev.wengert.tensor.Tensor;
+import dev.wengert.tensor.Window2d;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -369,6 +370,9 @@ class OnnxNodeConformanceTest {
                 case "Momentum" -> momentum();
                 case "Adam" -> adam();
                 case "BatchNormalization" -> batchNormalization();
+                case "Conv" -> List.of(conv());
+                case "MaxPool" -> maxPool();
+                case "AveragePool" -> List.of(averagePool());
                 default -> throw new NotApplicable("op " + node.opType() + " has no mapping");
             };
         }
@@ -1011,6 +1015,190 @@ class OnnxNodeConformanceTest {
             Tensor old = in(4).mul(momentum);
             Tensor onnxVar = runningVar.sub(old).mul((n - 1) / n).add(old);
             return List.of(y, runningMean, onnxVar);
+        }
+
+        // ------------------------------------------------------------------ Conv, MaxPool, AveragePool
+
+        /** Wengert's conv2d and pooling take NCHW images; ONNX's 1-D and 3-D cases have no counterpart. */
+        private static void require2d(Tensor x) {
+            if (x.rank() != 4) {
+                throw new NotApplicable((x.rank() - 2) + "-D spatial input " + Arrays.toString(x.shape())
+                        + "; Wengert's conv2d and pooling are 2-D (NCHW) only");
+            }
+        }
+
+        /** An ints attribute of two values (height, width), or {dflt, dflt} when absent. */
+        private int[] pair(String name, int dflt) {
+            long[] a = node.intsAttr(name);
+            if (a == null) {
+                return new int[] {dflt, dflt};
+            }
+            return toInts(a);
+        }
+
+        /**
+         * The padding as ONNX's {h_begin, w_begin, h_end, w_end}: the pads attribute (auto_pad NOTSET), zeros
+         * (VALID), or for SAME_UPPER / SAME_LOWER ONNX's formula: out = ceil(in / stride), total = max(0,
+         * (out - 1) stride + (k - 1) dilation + 1 - in), the odd extra at the end (UPPER) or the beginning (LOWER).
+         */
+        private int[] onnxPads(Tensor x, int[] k, int[] s, int[] d) {
+            String autoPad = node.stringAttr("auto_pad", "NOTSET");
+            int[] p = new int[4];
+            switch (autoPad) {
+                case "NOTSET", "" -> {
+                    long[] a = node.intsAttr("pads");
+                    if (a != null) {
+                        p = toInts(a);
+                    }
+                }
+                case "VALID" -> { }
+                case "SAME_UPPER", "SAME_LOWER" -> {
+                    for (int i = 0; i < 2; i++) {
+                        int in = x.dim(2 + i);
+                        int out = (in + s[i] - 1) / s[i];
+                        int total = Math.max(0, (out - 1) * s[i] + (k[i] - 1) * d[i] + 1 - in);
+                        int small = total / 2;
+                        int big = total - small;
+                        p[i] = autoPad.equals("SAME_UPPER") ? small : big;
+                        p[i + 2] = autoPad.equals("SAME_UPPER") ? big : small;
+                    }
+                }
+                default -> throw new NotApplicable("auto_pad " + autoPad);
+            }
+            return p;
+        }
+
+        /**
+         * Runs a windowed op over x with ONNX pads {h_begin, w_begin, h_end, w_end}: symmetric pads (within half the
+         * kernel for pooling, PyTorch's rule) go to the Window2d; otherwise x is padded first with padValue
+         * (Tensor.pad, PadMode.CONSTANT) and the op runs with padding 0.
+         */
+        private static Tensor windowed(Tensor x, int[] k, int[] s, int[] d, int[] p, double padValue, boolean pooling,
+                java.util.function.BiFunction<Tensor, Window2d, Tensor> op) {
+            boolean symmetric = p[0] == p[2] && p[1] == p[3] && (!pooling || (2 * p[0] <= k[0] && 2 * p[1] <= k[1]));
+            if (symmetric) {
+                return op.apply(x, new Window2d(k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1]));
+            }
+            Tensor xp = x.pad(new int[] {p[1], p[3], p[0], p[2]}, dev.wengert.tensor.PadMode.CONSTANT, padValue);
+            return op.apply(xp, new Window2d(k[0], k[1], s[0], s[1], 0, 0, d[0], d[1]));
+        }
+
+        /**
+         * ceil_mode = 1: extends the end pads so that the floor-mode output has ONNX's ceil count, dropping a last
+         * window that would start in the end padding (PyTorch's rule); the extension is filled as the op's padding
+         * (-inf for MaxPool, excluded from AveragePool's count).
+         */
+        private int[] ceilPads(Tensor x, int[] k, int[] s, int[] d, int[] p) {
+            int[] q = p.clone();
+            for (int i = 0; i < 2; i++) {
+                int in = x.dim(2 + i);
+                int span = (k[i] - 1) * d[i] + 1;
+                int room = in + p[i] + p[i + 2] - span;
+                if (room < 0) {
+                    continue;
+                }
+                int out = (room + s[i] - 1) / s[i] + 1;
+                if ((out - 1) * s[i] >= in + p[i]) {
+                    out--;
+                }
+                int extra = (out - 1) * s[i] + span - (in + p[i] + p[i + 2]);
+                if (extra > 0) {
+                    q[i + 2] += extra;
+                }
+            }
+            return q;
+        }
+
+        /** ONNX Conv: the weight's kernel; strides, pads (or auto_pad), dilations, group; the optional bias added after. */
+        private Tensor conv() {
+            Tensor x = in(0);
+            requireFloat(x);
+            require2d(x);
+            Tensor w = in(1);
+            int[] k = {w.dim(2), w.dim(3)};
+            long[] ks = node.intsAttr("kernel_shape");
+            if (ks != null && (ks[0] != k[0] || ks[1] != k[1])) {
+                throw new IllegalStateException("kernel_shape " + Arrays.toString(ks) + " disagrees with the weight " + Arrays.toString(w.shape()));
+            }
+            int[] s = pair("strides", 1);
+            int[] d = pair("dilations", 1);
+            int[] p = onnxPads(x, k, s, d);
+            int groups = Math.toIntExact(node.intAttr("group", 1));
+            via = "Tensor.conv2d(weight, Window2d, groups), bias (if any) added as [1, Cout, 1, 1]; asymmetric pads (explicit or"
+                    + " from auto_pad SAME_UPPER/SAME_LOWER by ONNX's formula) applied first with Tensor.pad (zeros)";
+            Tensor y = windowed(x, k, s, d, p, 0, false, (t, win) -> t.conv2d(w, win, groups));
+            Tensor b = in(2);
+            return b == null ? y : y.add(b.reshape(1, b.dim(0), 1, 1));
+        }
+
+        /**
+         * ONNX MaxPool: kernel_shape, strides, pads (or auto_pad), dilations, ceil_mode; padding is -inf. The Indices
+         * output is ONNX's flat index over the whole tensor (storage_order 0: ((n C + c) H + h) W + w), which is
+         * PyTorch's per-channel h W + w only when N C = 1; it is compared then, with the pads inside the Window2d.
+         */
+        private List<Tensor> maxPool() {
+            Tensor x = in(0);
+            requireFloat(x);
+            require2d(x);
+            int[] k = toInts(node.intsAttr("kernel_shape"));
+            int[] s = pair("strides", 1);
+            int[] d = pair("dilations", 1);
+            int[] p = onnxPads(x, k, s, d);
+            if (node.intAttr("ceil_mode", 0) != 0) {
+                p = ceilPads(x, k, s, d, p);
+            }
+            via = "Tensor.maxPool2d(Window2d) (PyTorch semantics); asymmetric pads, pads over half the kernel, auto_pad"
+                    + " SAME_* (ONNX's formula) and ceil_mode = 1 (end pads extended) applied first with Tensor.pad(-inf);"
+                    + " Indices (N C = 1, storage_order 0, pads symmetric) from Tensor.maxPool2dWithIndices";
+            if (node.outputs().size() < 2) {
+                return List.of(windowed(x, k, s, d, p, Double.NEGATIVE_INFINITY, true, Tensor::maxPool2d));
+            }
+            if (node.intAttr("storage_order", 0) != 0) {
+                throw new NotApplicable("Indices with storage_order = 1 (column-major); PyTorch's indices are row-major h W + w");
+            }
+            if (x.dim(0) * x.dim(1) != 1) {
+                throw new NotApplicable("Indices over N C = " + x.dim(0) * x.dim(1) + " channels: ONNX's flatten the whole"
+                        + " tensor, PyTorch's count h W + w within each channel");
+            }
+            if (p[0] != p[2] || p[1] != p[3] || 2 * p[0] > k[0] || 2 * p[1] > k[1]) {
+                throw new NotApplicable("Indices with asymmetric pads: the pre-padded input shifts PyTorch's indices");
+            }
+            Tensor[] r = x.maxPool2dWithIndices(new Window2d(k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1]));
+            return List.of(r[0], r[1]);
+        }
+
+        /**
+         * ONNX AveragePool: kernel_shape, strides, pads (or auto_pad), ceil_mode, count_include_pad (default 0). With
+         * count_include_pad = 1 it is Tensor.avgPool2d (PyTorch's count_include_pad=True) of the zero-padded input;
+         * with 0 the padded mean is divided by avgPool2d of a ones tensor padded the same way (the fraction of each
+         * window inside the input), which is the sum over the real elements divided by their count.
+         */
+        private Tensor averagePool() {
+            Tensor x = in(0);
+            requireFloat(x);
+            require2d(x);
+            int[] k = toInts(node.intsAttr("kernel_shape"));
+            int[] s = pair("strides", 1);
+            int[] d = pair("dilations", 1);
+            int[] p = onnxPads(x, k, s, d);
+            boolean includePad = node.intAttr("count_include_pad", 0) != 0;
+            if (node.intAttr("ceil_mode", 0) != 0) {
+                if (includePad) {
+                    throw new NotApplicable("ceil_mode = 1 with count_include_pad = 1: the divisor of a window overhanging"
+                            + " the end differs between conventions");
+                }
+                p = ceilPads(x, k, s, d, p);
+            }
+            int[] pads = p;
+            via = "Tensor.avgPool2d(Window2d) (count_include_pad=True) of the zero-padded input; count_include_pad = 0"
+                    + " (ONNX's default): divided by avgPool2d of ones padded alike; asymmetric pads, auto_pad SAME_* (ONNX's"
+                    + " formula) and ceil_mode = 1 (end pads extended) applied first with Tensor.pad";
+            Tensor mean = windowed(x, k, s, d, pads, 0, true, Tensor::avgPool2d);
+            if (includePad) {
+                return mean;
+            }
+            Tensor ones = Tensor.ones(x.dtype(), x.shape());
+            return mean.div(windowed(ones, k, s, d, pads, 0, true, Tensor::avgPool2d));
         }
 
         /**
