@@ -3,19 +3,10 @@ package dev.wengert.models.train;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.wengert.models.data.BatchLoader;
-import dev.wengert.models.data.MnistData;
-import dev.wengert.models.nn.Sequential;
-import dev.wengert.models.optim.Sgd;
 import dev.wengert.models.zoo.ModelSpec;
-import dev.wengert.tensor.Backends;
 import dev.wengert.tensor.CudaTestDevice;
-import dev.wengert.tensor.DType;
-import dev.wengert.tensor.LeakCheck;
-import dev.wengert.tensor.Scope;
 import dev.wengert.tensor.cuda.SimulatorTrace;
 import java.io.IOException;
-import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -40,51 +31,12 @@ class SimulatorCnnStepTraceTest {
         CudaTestDevice.assertNoSimulatorFaults("SimulatorCnnStepTraceTest");
     }
 
+    /** SimulatorStepTraceTest's per-step counts, and that only the loss read synchronises. */
     private static SimulatorTrace.Counts perStep(ModelSpec spec, int steps) throws IOException {
-        Backends.of(CudaTestDevice.DEVICE).releaseCache();
-        BatchLoader train = BatchLoader.of(MnistData.embedded().train(), 64, true, 42, CudaTestDevice.DEVICE);
-        Sequential model;
-        try (Scope s = Scope.open()) {
-            model = spec.build(42, DType.FLOAT32, CudaTestDevice.DEVICE);
-        }
-        try (model; Sgd opt = new Sgd(model.parameters(), 0.05)) {
-            Trainer trainer = new Trainer(model, opt, null, null);
-            BatchLoader.Epoch epoch = train.epoch(0);
-            SimulatorTrace.Counts first = null;
-            SimulatorTrace.Counts before = null;
-            LeakCheck leak = null;
-            for (int i = 0; i < steps; i++) {
-                if (i == 2) {
-                    before = SimulatorTrace.read();
-                    SimulatorTrace.reset();
-                    leak = LeakCheck.start();
-                }
-                try (Scope step = Scope.open()) {
-                    trainer.step(epoch.batch(i));
-                }
-                if (i == 2) {
-                    first = SimulatorTrace.read();
-                    SimulatorTrace.reset();
-                }
-            }
-            SimulatorTrace.Counts rest = SimulatorTrace.read();
-            leak.assertNoLeak(spec + ", steps 3 to " + steps);
-            Map<String, Long> kernels = SimulatorTrace.kernelCounts();
-            System.out.printf("SimulatorCnnStepTraceTest: %s, one step (batch 64, SGD): %d kernels, %d GEMMs, %d H2D, %d D2H, %d D2D copies,"
-                    + " %d memsets, %d host syncs, %d driver allocations; kernels over steps 4-%d: %s%n", spec, first.kernels(),
-                    first.gemms(), first.copiesToDevice(), first.copiesToHost(), first.copiesOnDevice(), first.memsets(),
-                    first.hostSyncs(), first.allocations(), steps, kernels);
-            long later = steps - 3;
-            assertEquals(first.kernels() * later, rest.kernels(), "every step launches the same kernels");
-            assertEquals(first.gemms() * later, rest.gemms(), "every step runs the same GEMMs");
-            assertEquals(first.copiesOnDevice() * later, rest.copiesOnDevice(), "every step copies the same on the device");
-            assertEquals(first.hostSyncs() * later, rest.hostSyncs(), "every step synchronises the same");
-            assertEquals(1, first.hostSyncs(), "only the loss read synchronises: no layer reads back to the host");
-            assertEquals(2, first.copiesToDevice(), "the batch's features and labels");
-            assertEquals(0, first.allocations() + rest.allocations(), "no driver allocation after two steps: the caching allocator serves all");
-            assertTrue(before.allocations() > 0, "the first steps did allocate");
-            return first;
-        }
+        SimulatorTrace.Counts first = SimulatorStepTraceTest.perStep(spec, 0.05, steps);
+        assertEquals(1, first.hostSyncs(), "only the loss read synchronises: no layer reads back to the host");
+        assertEquals(2, first.copiesToDevice(), "the batch's features and labels");
+        return first;
     }
 
     @Test

@@ -156,8 +156,8 @@ class SimulatorCudaGraphTrainingTest {
     @Test
     void aCapturedStepIsOneLaunchWithoutSynchronisation() throws IOException {
         for (ModelSpec spec : List.of(ModelSpec.logreg(784, 10), ModelSpec.mlp(784, new int[] {1024, 1024}, 10))) {
-            SimulatorTrace.Counts one = replayWindow(spec, 1);
-            SimulatorTrace.Counts step = replayWindow(spec, 2).minus(one);
+            SimulatorTrace.Counts one = SimulatorStepTraceTest.fitWindows(spec, 0.05, 1, true)[0];     // replays: captured at step 3
+            SimulatorTrace.Counts step = SimulatorStepTraceTest.fitWindows(spec, 0.05, 2, true)[0].minus(one);
             System.out.printf("SimulatorCudaGraphTrainingTest: %s, one captured step (batch 64, SGD): %d graph launch running %d kernels"
                     + " and %d GEMMs; host-issued %d kernels, %d D2D, %d H2D, %d D2H, %d host syncs, %d allocations%n", spec,
                     step.graphLaunches(), step.graphKernels(), step.graphGemms(), step.kernels(), step.copiesOnDevice(),
@@ -170,35 +170,6 @@ class SimulatorCudaGraphTrainingTest {
             assertEquals(0, step.hostSyncs(), spec + ": no host synchronisation");
             assertEquals(0, step.allocations(), spec + ": no driver allocation");
             assertTrue(step.graphReplayLaunches() > 0, spec + ": the replay runs the step");
-        }
-    }
-
-    /** The counts between the 4th and 5th listener calls, {@code interval} steps apart (well after the capture). */
-    private static SimulatorTrace.Counts replayWindow(ModelSpec spec, int interval) throws IOException {
-        BatchLoader train = BatchLoader.of(MnistData.embedded().train(), 64, true, 42, CudaTestDevice.DEVICE);
-        Sequential model;
-        try (Scope s = Scope.open()) {
-            model = spec.build(42, DType.FLOAT32, CudaTestDevice.DEVICE);
-        }
-        try (model; Sgd opt = new Sgd(model.parameters(), 0.05)) {
-            List<SimulatorTrace.Counts> windows = new ArrayList<>();
-            Trainer[] trainer = new Trainer[1];
-            trainer[0] = new Trainer(model, opt, null, new Trainer.Listener() {
-                @Override
-                public int stepInterval() {
-                    return interval;
-                }
-
-                @Override
-                public void step(int epoch, int step, int steps, double loss, long samples, long elapsedNanos) {
-                    windows.add(SimulatorTrace.read());
-                    if (windows.size() == 6) {
-                        trainer[0].requestStop();
-                    }
-                }
-            }).cudaGraphs(true);
-            trainer[0].fit(train, null, 0, 1);
-            return windows.get(5).minus(windows.get(4));
         }
     }
 

@@ -49,8 +49,11 @@ class SimulatorStepTraceTest {
         CudaTestDevice.assertNoSimulatorFaults("SimulatorStepTraceTest");
     }
 
-    /** Counts of step {@code measured} (1-based) after {@code warm} steps, and asserts the next step counts the same. */
-    private static SimulatorTrace.Counts perStep(ModelSpec spec, double lr, int steps) throws IOException {
+    /**
+     * Counts of Trainer.step's third step (batch 64, SGD at {@code lr}), and asserts that steps 4 to {@code steps}
+     * count the same, leak nothing and allocate nothing from the driver. Shared with {@link SimulatorCnnStepTraceTest}.
+     */
+    static SimulatorTrace.Counts perStep(ModelSpec spec, double lr, int steps) throws IOException {
         dev.wengert.tensor.Backends.of(CudaTestDevice.DEVICE).releaseCache(); // cold, whatever ran before in this JVM
         BatchLoader train = BatchLoader.of(MnistData.embedded().train(), 64, true, 42, CudaTestDevice.DEVICE);
         Sequential model;
@@ -85,6 +88,7 @@ class SimulatorStepTraceTest {
                     first.gemms(), first.copiesToDevice(), first.copiesToHost(), first.copiesOnDevice(), first.memsets(),
                     first.hostSyncs(), first.allocations(), steps, kernels);
             long later = steps - 3;
+            assertEquals(first.copiesOnDevice() * later, rest.copiesOnDevice(), "every step copies the same on the device");
             assertEquals(first.kernels() * later, rest.kernels(), "every step launches the same kernels");
             assertEquals(later, kernels.get("optim_sgd_f32"), "the SGD update of every parameter: one launch per step");
             assertEquals(first.gemms() * later, rest.gemms(), "every step runs the same GEMMs");
@@ -176,7 +180,12 @@ class SimulatorStepTraceTest {
     }
 
     /** Counts between consecutive listener calls of fit, every {@code interval} steps: windows 3 and 4 (from the 3rd call). */
-    private static SimulatorTrace.Counts[] fitWindows(ModelSpec spec, double lr, int interval) throws IOException {
+    static SimulatorTrace.Counts[] fitWindows(ModelSpec spec, double lr, int interval) throws IOException {
+        return fitWindows(spec, lr, interval, false);
+    }
+
+    /** {@link #fitWindows(ModelSpec, double, int)} with fit's steps captured as a CUDA graph or not ({@link Trainer#cudaGraphs}). */
+    static SimulatorTrace.Counts[] fitWindows(ModelSpec spec, double lr, int interval, boolean graphs) throws IOException {
         BatchLoader train = BatchLoader.of(MnistData.embedded().train(), 64, true, 42, CudaTestDevice.DEVICE);
         Sequential model;
         try (Scope s = Scope.open()) {
@@ -199,7 +208,7 @@ class SimulatorStepTraceTest {
                         t[0].requestStop();    // the rest of the epoch would count the same
                     }
                 }
-            });
+            }).cudaGraphs(graphs);
             t[0].fit(train, null, 0, 1);
             opt.zeroGrad();
             assertEquals(windows.get(3), windows.get(4), "every window of " + interval + " steps costs the same");
