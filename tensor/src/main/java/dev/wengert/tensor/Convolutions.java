@@ -86,7 +86,7 @@ final class Convolutions {
         int l = oh * ow;
         try (Tensor cols = unfold(x, w, 0); Tensor c = cols.reshape(n * groups, k, l);
              Tensor g = gradOut.reshape(n * groups, cout / groups, l); Tensor perSample = g.matmul(false, c, true);
-             Tensor r = perSample.reshape(n, cout, k); Tensor sum = r.sum(false, 0)) {
+             Tensor r = perSample.reshape(n, cout * k); Tensor sum = r.sum(false, 0)) { // 2-D: a column sum, one GEMM on the CPU
             return sum.reshape(cout, cg, w.kernelH(), w.kernelW());
         }
     }

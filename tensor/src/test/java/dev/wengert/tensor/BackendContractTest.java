@@ -1327,6 +1327,11 @@ public abstract class BackendContractTest {
             assertEquals(inf, v[3]);
             // first maximum for ties, the start of the window for all -inf, the last NaN, the first +inf
             assertArrayEquals(new long[] {0, 2, 12, 11}, r[1].toLongArray());
+            // -0 and +0 tie (the first wins, its sign kept); of several NaNs the last wins, wherever it lies
+            Tensor z = on().of(new double[] {-0.0, 0.0, 0.0, -0.0, nan, 1, 2, nan}, 1, 2, 2, 2).cast(dtype);
+            Tensor[] zr = z.maxPool2dWithIndices(Window2d.of(2, 2, 0));
+            assertArrayEquals(new long[] {0, 3}, zr[1].toLongArray());
+            assertEquals(Double.doubleToRawLongBits(-0.0), Double.doubleToRawLongBits(zr[0].toDoubleArray()[0]));
             // padding never wins, even over -inf
             Tensor neg = on().full(-inf, dtype, 1, 1, 2, 2);
             Tensor[] p = neg.maxPool2dWithIndices(Window2d.of(2, 1, 1));

@@ -127,7 +127,7 @@ public final class CpuBackend implements Backend {
         Buf ab = buf(a);
         Buf bb = buf(b);
         Buf ob = buf(out);
-        Strided.walk(os, strides, new int[4], (off, in, len) -> {
+        Strided.walkSplit(os, strides, new int[4], (off, in, len) -> {
             for (int i = 0; i < len; i++) {
                 boolean c = cb.get(off[0] + i * in[0]) != 0;
                 ob.set(off[3] + i * in[3], c ? ab.get(off[1] + i * in[1]) : bb.get(off[2] + i * in[2]));
@@ -322,22 +322,26 @@ public final class CpuBackend implements Backend {
     public void gather(Tensor x, int axis, Tensor index, Tensor out) {
         Buf xb = buf(x);
         Buf ob = buf(out);
-        indexWalk(x, axis, index, (xOff, iOff) -> ob.set(iOff, xb.get(xOff)));
+        indexWalk(x, axis, index, true, (xOff, iOff) -> ob.set(iOff, xb.get(xOff)));
     }
 
     @Override
     public void scatterAdd(Tensor out, int axis, Tensor index, Tensor src) {
         Buf ob = buf(out);
         Buf sb = buf(src);
-        indexWalk(out, axis, index, (oOff, iOff) -> ob.set(oOff, ob.get(oOff) + sb.get(iOff)));
+        indexWalk(out, axis, index, false, (oOff, iOff) -> ob.set(oOff, ob.get(oOff) + sb.get(iOff)));
     }
 
     private interface IndexVisit {
         void visit(int dataOffset, int indexOffset);
     }
 
-    /** For each position of {@code index}: the offset in {@code data} it addresses along {@code axis}. */
-    private static void indexWalk(Tensor data, int axis, Tensor index, IndexVisit visit) {
+    /**
+     * For each position of {@code index}: the offset in {@code data} it addresses along {@code axis}; split
+     * over the cores: anywhere when {@code disjoint} (each visit writes its own element: a gather), else (a
+     * scatter) by dimension 0 when that is not the axis, so that positions writing the same element stay in one part.
+     */
+    private static void indexWalk(Tensor data, int axis, Tensor index, boolean disjoint, IndexVisit visit) {
         int[] is = index.shape();
         int[] ds = data.shape();
         int[] dst = Strides.strides(ds);
@@ -346,7 +350,7 @@ public final class CpuBackend implements Backend {
         dataStrides[axis] = 0;
         int limit = ds[axis];
         String op = "gather/scatterAdd";
-        Strided.walk(is, new int[][] {dataStrides, Strides.strides(is)}, new int[2], (off, in, len) -> {
+        Strided.Run run = (off, in, len) -> {
             for (int i = 0; i < len; i++) {
                 int io = off[1] + i * in[1];
                 long idx = ib.getLong(io);
@@ -356,7 +360,19 @@ public final class CpuBackend implements Backend {
                 }
                 visit.visit(off[0] + i * in[0] + (int) idx * dst[axis], io);
             }
-        });
+        };
+        int[][] strides = {dataStrides, Strides.strides(is)};
+        if (disjoint) {
+            Strided.walkSplit(is, strides, new int[2], run);
+        } else if (axis != 0) { // index positions that differ in dimension 0 address different data: split there
+            Parallel.forRange(is[0], index.numel(), (from, to) -> {
+                int[] part = is.clone();
+                part[0] = to - from;
+                Strided.walk(part, strides, new int[] {from * strides[0][0], from * strides[1][0]}, run);
+            });
+        } else {
+            Strided.walk(is, strides, new int[2], run);
+        }
     }
 
     @Override

@@ -87,14 +87,17 @@ final class Loops {
             run(in, out, n, 0, 0);
         }
 
-        /** Over n contiguous elements from the start of both buffers, with parameters. */
+        /** Over n contiguous elements from the start of both buffers, with parameters; split over the cores when big. */
         default void run(Buf in, Buf out, int n, double p0, double p1) {
-            run(in.address, in.step(1), out.address, out.step(1), n, p0, p1);
+            Parallel.forRange(n, n, (from, to) -> run(in.at(from), in.step(1), out.at(from), out.step(1), to - from, p0, p1));
         }
 
-        /** Over a shape, each operand with its element strides (0 on broadcast dimensions) and start offset. */
+        /**
+         * Over a shape, each operand with its element strides (0 on broadcast dimensions of the input) and start
+         * offset; split over the cores when big, so every output element must be written once.
+         */
         default void walk(int[] shape, Buf in, int inBase, int[] inStrides, Buf out, int outBase, int[] outStrides) {
-            Strided.walk(shape, new int[][] {inStrides, outStrides}, new int[] {inBase, outBase},
+            Strided.walkSplit(shape, new int[][] {inStrides, outStrides}, new int[] {inBase, outBase},
                     (off, st, len) -> run(in.at(off[0]), in.step(st[0]), out.at(off[1]), out.step(st[1]), len));
         }
     }
@@ -103,9 +106,9 @@ final class Loops {
     interface ZipRun {
         void run(long a, long aStep, long b, long bStep, long out, long outStep, int n);
 
-        /** Over a shape from the start of every buffer, each operand with its element strides (0 on broadcast dimensions). */
+        /** Over a shape from the start of every buffer, each operand with its element strides (0 on broadcast dimensions of the inputs); split over the cores when big. */
         default void walk(int[] shape, Buf a, int[] aStrides, Buf b, int[] bStrides, Buf out, int[] outStrides) {
-            Strided.walk(shape, new int[][] {aStrides, bStrides, outStrides}, new int[3],
+            Strided.walkSplit(shape, new int[][] {aStrides, bStrides, outStrides}, new int[3],
                     (off, st, len) -> run(a.at(off[0]), a.step(st[0]), b.at(off[1]), b.step(st[1]), out.at(off[2]), out.step(st[2]), len));
         }
     }

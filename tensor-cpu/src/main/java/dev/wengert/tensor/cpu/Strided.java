@@ -22,7 +22,21 @@ final class Strided {
     private Strided() {
     }
 
+    /** Walks the whole shape on this thread, run after run in row-major order. */
     static void walk(int[] shape, int[][] strides, int[] base, Run body) {
+        walk(shape, strides, base, body, false);
+    }
+
+    /**
+     * As {@link #walk}, split over the cores ({@link Parallel}) when the shape is big: by outer positions, or
+     * by pieces of the run when it is a single one. Only for bodies whose runs write disjoint elements (a
+     * map or a zip into its own output, a gather): never an accumulation into a broadcast output.
+     */
+    static void walkSplit(int[] shape, int[][] strides, int[] base, Run body) {
+        walk(shape, strides, base, body, true);
+    }
+
+    private static void walk(int[] shape, int[][] strides, int[] base, Run body, boolean split) {
         for (int d : shape) {
             if (d == 0) {
                 return;
@@ -33,24 +47,49 @@ final class Strided {
         int[][] st = m.strides();
         int ops = strides.length;
         int r = dims.length;
-        int[] off = base.clone();
-        int[] inner = new int[ops];
         if (r == 0) {
-            body.run(off, inner, 1);
+            body.run(base.clone(), new int[ops], 1);
             return;
         }
+        int[] inner = new int[ops];
         for (int k = 0; k < ops; k++) {
             inner[k] = st[k][r - 1];
         }
         int len = dims[r - 1];
-        long outer = 1;
+        int outer = 1;
         for (int d = 0; d < r - 1; d++) {
             outer *= dims[d];
         }
+        long work = split ? (long) outer * len : 0;
+        if (outer == 1) { // one run: its pieces
+            Parallel.forRange(len, work, (from, to) -> {
+                int[] off = base.clone();
+                for (int k = 0; k < ops; k++) {
+                    off[k] += from * inner[k];
+                }
+                body.run(off, inner, to - from);
+            });
+            return;
+        }
+        Parallel.forRange(outer, work, (from, to) -> runs(dims, st, base, inner, len, from, to, body));
+    }
+
+    /** The runs at outer positions [from, to): an odometer over the outer dimensions, innermost first. */
+    private static void runs(int[] dims, int[][] st, int[] base, int[] inner, int len, int from, int to, Run body) {
+        int r = dims.length;
+        int ops = st.length;
+        int[] off = base.clone();
         int[] idx = new int[r];
-        for (long o = 0; o < outer; o++) {
+        for (int d = r - 2, rest = from; d >= 0; d--) { // the odometer's reading at position from
+            idx[d] = rest % dims[d];
+            rest /= dims[d];
+            for (int k = 0; k < ops; k++) {
+                off[k] += idx[d] * st[k][d];
+            }
+        }
+        for (int o = from; o < to; o++) {
             body.run(off, inner, len);
-            for (int d = r - 2; d >= 0; d--) { // odometer over the outer dimensions, innermost first
+            for (int d = r - 2; d >= 0; d--) {
                 idx[d]++;
                 for (int k = 0; k < ops; k++) {
                     off[k] += st[k][d];
