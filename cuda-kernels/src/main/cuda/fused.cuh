@@ -69,6 +69,19 @@ __device__ void bias_act_bwd_t(const T* dy, const T* y, T* dz, T* db, i64 rows, 
     }
 }
 
+// One row's cross-entropy from its max m and logsum = log(sum exp(row - m)): (m - row[label]) + logsum; NaN when the
+// label is outside [0, classes) (the caller reports it, from one thread).
+template <typename T>
+__device__ inline T xent_row_loss(const T* row, i64 y, int classes, T m, T logsum) {
+    return y < 0 || y >= classes ? (T)NAN : (m - row[y]) + logsum;
+}
+
+// One element's cross-entropy gradient, (softmax - oneHot(label)) * g, from the row's m and logsum; NaN for a bad label.
+template <typename T>
+__device__ inline T xent_grad(T x, int j, i64 y, bool bad, T m, T logsum, T g) {
+    return bad ? (T)NAN : (f_exp((x - m) - logsum) - (j == y ? (T)1 : (T)0)) * g;
+}
+
 // Mean softmax cross-entropy and its gradient in one pass. Block b takes rows [b * rowsPerBlock, ...), its warps
 // take every (blockDim.x / 32)-th row of them, a row's lanes its classes: per row the loss
 // (max - logits[label]) + log(sum exp(logits - max)) and grad[r, :] = (softmax - oneHot(label)) * invRows.
@@ -91,9 +104,9 @@ __device__ void softmax_xent_mean_t(const T* logits, const i64* labels, T* parti
             i64 y = labels[r];
             bool bad = y < 0 || y >= classes;
             if (bad && lane == 0) report(err, ERR_LABEL, y, r, classes);
-            acc += bad ? (T)NAN : (m - row[y]) + logsum;
+            acc += xent_row_loss(row, y, classes, m, logsum);
             for (int j = lane; j < classes; j += 32) {
-                grad[r * classes + j] = bad ? (T)NAN : (f_exp((row[j] - m) - logsum) - (j == y ? (T)1 : (T)0)) * (T)invRows;
+                grad[r * classes + j] = xent_grad(row[j], j, y, bad, m, logsum, (T)invRows);
             }
         }
         __syncthreads();  // warpSums may still be read for the previous group of rows
@@ -107,79 +120,49 @@ __device__ void softmax_xent_mean_t(const T* logits, const i64* labels, T* parti
     }
 }
 
-// loss[r] = logsumexp(logits[r, :]) - logits[r, label[r]], as (max - logits[r, label]) + log(sum); one block per row.
-template <typename T>
+// loss[r] = logsumexp(logits[r, :]) - logits[r, label[r]], as (max - logits[r, label]) + log(sum); a block per row,
+// or with WARP a warp per row (short rows: classes up to about a thousand).
+template <typename T, bool WARP>
 __device__ void softmax_xent_fwd_t(const T* logits, const i64* labels, T* loss, i64 rows, int classes, Err* err) {
-    for (i64 r = blockIdx.x; r < rows; r += gridDim.x) {
+    int lane = WARP ? (int)(threadIdx.x & 31) : (int)threadIdx.x;
+    for (i64 r = WARP ? WARP_ROW_FIRST : blockIdx.x; r < rows; r += WARP ? WARP_ROW_STEP : gridDim.x) {
         const T* row = logits + r * classes;
         T m, logsum;
-        row_max_logsum(row, (i64)classes, &m, &logsum);
-        if (threadIdx.x == 0) {
+        if (WARP) {
+            warp_row_max_logsum(row, (i64)classes, &m, &logsum);
+        } else {
+            row_max_logsum(row, (i64)classes, &m, &logsum);
+        }
+        if (lane == 0) {
             i64 y = labels[r];
-            if (y < 0 || y >= classes) {
-                report(err, ERR_LABEL, y, r, classes);
-                loss[r] = (T)NAN;
-            } else {
-                loss[r] = (m - row[y]) + logsum;
-            }
+            if (y < 0 || y >= classes) report(err, ERR_LABEL, y, r, classes);
+            loss[r] = xent_row_loss(row, y, classes, m, logsum);
         }
     }
 }
 
-// grad[r, c] = (softmax(logits[r])[c] - (c == label[r])) * gradLoss[gradStride * r] * scale.
-// gradStride 0 broadcasts a scalar upstream gradient (a mean loss: scale = 1 / rows). A label outside
+// grad[r, c] = (softmax(logits[r])[c] - (c == label[r])) * gradLoss[gradStride * r] * scale; a block or (WARP) a
+// warp per row. gradStride 0 broadcasts a scalar upstream gradient (a mean loss: scale = 1 / rows). A label outside
 // [0, classes) is reported (as the forward does) and its row's gradient is NaN.
-template <typename T>
+template <typename T, bool WARP>
 __device__ void softmax_xent_bwd_t(const T* logits, const i64* labels, const T* gradLoss, int gradStride, double scale,
                                    T* grad, i64 rows, int classes, Err* err) {
-    for (i64 r = blockIdx.x; r < rows; r += gridDim.x) {
+    int lane = WARP ? (int)(threadIdx.x & 31) : (int)threadIdx.x;
+    int lanes = WARP ? 32 : (int)blockDim.x;
+    for (i64 r = WARP ? WARP_ROW_FIRST : blockIdx.x; r < rows; r += WARP ? WARP_ROW_STEP : gridDim.x) {
         const T* row = logits + r * classes;
         T m, logsum;
-        row_max_logsum(row, (i64)classes, &m, &logsum);
-        T g = gradLoss[(i64)gradStride * r] * (T)scale;
-        i64 y = labels[r];
-        bool bad = y < 0 || y >= classes;
-        if (bad && threadIdx.x == 0) report(err, ERR_LABEL, y, r, classes);
-        for (int j = threadIdx.x; j < classes; j += blockDim.x) {
-            grad[r * classes + j] = bad ? (T)NAN : (f_exp((row[j] - m) - logsum) - (j == y ? (T)1 : (T)0)) * g;
+        if (WARP) {
+            warp_row_max_logsum(row, (i64)classes, &m, &logsum);
+        } else {
+            row_max_logsum(row, (i64)classes, &m, &logsum);
         }
-    }
-}
-
-// softmax_xent_fwd_t with one warp per row, for short rows (classes up to about a thousand).
-template <typename T>
-__device__ void softmax_xent_fwd_warp_t(const T* logits, const i64* labels, T* loss, i64 rows, int classes, Err* err) {
-    for (i64 r = WARP_ROW_FIRST; r < rows; r += WARP_ROW_STEP) {
-        const T* row = logits + r * classes;
-        T m, logsum;
-        warp_row_max_logsum(row, (i64)classes, &m, &logsum);
-        if ((threadIdx.x & 31) == 0) {
-            i64 y = labels[r];
-            if (y < 0 || y >= classes) {
-                report(err, ERR_LABEL, y, r, classes);
-                loss[r] = (T)NAN;
-            } else {
-                loss[r] = (m - row[y]) + logsum;
-            }
-        }
-    }
-}
-
-// softmax_xent_bwd_t with one warp per row.
-template <typename T>
-__device__ void softmax_xent_bwd_warp_t(const T* logits, const i64* labels, const T* gradLoss, int gradStride, double scale,
-                                        T* grad, i64 rows, int classes, Err* err) {
-    int lane = threadIdx.x & 31;
-    for (i64 r = WARP_ROW_FIRST; r < rows; r += WARP_ROW_STEP) {
-        const T* row = logits + r * classes;
-        T m, logsum;
-        warp_row_max_logsum(row, (i64)classes, &m, &logsum);
         T g = gradLoss[(i64)gradStride * r] * (T)scale;
         i64 y = labels[r];
         bool bad = y < 0 || y >= classes;
         if (bad && lane == 0) report(err, ERR_LABEL, y, r, classes);
-        for (int j = lane; j < classes; j += 32) {
-            grad[r * classes + j] = bad ? (T)NAN : (f_exp((row[j] - m) - logsum) - (j == y ? (T)1 : (T)0)) * g;
+        for (int j = lane; j < classes; j += lanes) {
+            grad[r * classes + j] = xent_grad(row[j], j, y, bad, m, logsum, g);
         }
     }
 }
@@ -223,11 +206,11 @@ __device__ void adam_t(T* p, const T* grad, T* m, T* v, double lr, double b1, do
         bias_act_t(x, bias, out, rows, cols, act);                                                            \
     }                                                                                                         \
     extern "C" __global__ void softmax_xent_fwd_##S(const T* logits, const i64* labels, T* loss, i64 rows, int classes, Err* err) { \
-        softmax_xent_fwd_t(logits, labels, loss, rows, classes, err);                                         \
+        softmax_xent_fwd_t<T, false>(logits, labels, loss, rows, classes, err);                               \
     }                                                                                                         \
     extern "C" __global__ void softmax_xent_bwd_##S(const T* logits, const i64* labels, const T* gradLoss, int gradStride, \
                                                     double scale, T* grad, i64 rows, int classes, Err* err) { \
-        softmax_xent_bwd_t(logits, labels, gradLoss, gradStride, scale, grad, rows, classes, err);            \
+        softmax_xent_bwd_t<T, false>(logits, labels, gradLoss, gradStride, scale, grad, rows, classes, err);  \
     }                                                                                                         \
     extern "C" __global__ void bias_act_bwd_##S(const T* dy, const T* y, T* dz, T* db, i64 rows, i64 cols, int act, int writeDz) { \
         bias_act_bwd_t(dy, y, dz, db, rows, cols, act, writeDz);                                              \
@@ -238,12 +221,12 @@ __device__ void adam_t(T* p, const T* grad, T* m, T* v, double lr, double b1, do
     }                                                                                                         \
     extern "C" __global__ void softmax_xent_fwd_warp_##S(const T* logits, const i64* labels, T* loss, i64 rows, int classes, \
                                                          Err* err) {                                          \
-        softmax_xent_fwd_warp_t(logits, labels, loss, rows, classes, err);                                    \
+        softmax_xent_fwd_t<T, true>(logits, labels, loss, rows, classes, err);                                \
     }                                                                                                         \
     extern "C" __global__ void softmax_xent_bwd_warp_##S(const T* logits, const i64* labels, const T* gradLoss, \
                                                          int gradStride, double scale, T* grad, i64 rows, int classes, \
                                                          Err* err) {                                          \
-        softmax_xent_bwd_warp_t(logits, labels, gradLoss, gradStride, scale, grad, rows, classes, err);       \
+        softmax_xent_bwd_t<T, true>(logits, labels, gradLoss, gradStride, scale, grad, rows, classes, err);   \
     }                                                                                                         \
     extern "C" __global__ void sgd_momentum_##S(T* p, const T* grad, T* vel, double lr, double mu, double wd, int nesterov, i64 n) { \
         sgd_momentum_t(p, grad, vel, lr, mu, wd, nesterov, n);                                                \

@@ -177,13 +177,8 @@ public final class DataParallelTrainer {
                 stopRequested = false;
                 return new Trainer.FitResult(results, e, true, taken);
             }
-            double trainSeconds = (System.nanoTime() - start) / 1e9;
-            long evalStart = System.nanoTime();
-            Trainer.Evaluation val = validation == null ? new Trainer.Evaluation(Double.NaN, Double.NaN, 0)
-                    : evaluate(comm, model, validation);
-            double evalSeconds = (System.nanoTime() - evalStart) / 1e9;
-            Trainer.EpochResult res = new Trainer.EpochResult(e + 1, lossSum / samples, val.loss(), val.accuracy(), trainSeconds,
-                    evalSeconds, samples / trainSeconds, optimizer.lr());
+            Trainer.EpochResult res = Trainer.endEpoch(e, lossSum / samples, samples, start,
+                    () -> validation == null ? null : evaluate(comm, model, validation), optimizer.lr());
             results.add(res);
             listener.epochEnd(res);
             if (stop) {

@@ -58,7 +58,8 @@ public final class MpiRun {
 
     /**
      * Sets in {@code env} (a child's environment, inherited by the ranks) OMP_NUM_THREADS to this machine's cores
-     * divided between the n ranks (at least 1), unless set already, and OMP_WAIT_POLICY=PASSIVE unless set.
+     * divided between the n ranks (at least 1), unless set already (it bounds ND4J's native threads and the CPU
+     * backend's Java loop threads alike), and OMP_WAIT_POLICY=PASSIVE unless set.
      */
     public static void environment(Map<String, String> env, int n) {
         env.putIfAbsent("OMP_NUM_THREADS", Integer.toString(Math.max(1, Runtime.getRuntime().availableProcessors() / n)));

@@ -16,6 +16,7 @@ import dev.wengert.tensor.Tensor;
 import dev.wengert.tensor.TensorFactory;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * The classification training loop: softmax cross-entropy, one optimizer step per batch, and after each
@@ -207,80 +208,122 @@ public final class Trainer {
                     + (endEpoch < startEpoch ? " (the run has finished " + startEpoch + " epochs already)" : ""));
         }
         List<EpochResult> results = new ArrayList<>();
-        LossWatch watch = null;     // created by the first step, reset by each epoch, kept for the fit (a graph uses it)
-        StepGraph graph = cudaGraphs ? new StepGraph(model, optimizer, this::trainStep, listener::notice) : null;
-        try {
+        try (FitSteps steps = new FitSteps(cudaGraphs ? new StepGraph(model, optimizer, this::trainStep, listener::notice) : null)) {
             for (int e = startEpoch; e < endEpoch; e++) {
                 optimizer.setLr(schedule.lr(e));
                 model.train(true);
-                BatchLoader.Epoch epoch = train.epoch(e, true);    // on a GPU batch i + 1 uploads during step i
-                int steps = epoch.batches();
-                listener.epochStart(e + 1, steps);
-                long start = System.nanoTime();
-                long samples = 0;
-                int taken = 0;
-                if (watch != null) {
-                    watch.reset();
-                }
-                double[] totals;
-                try {
-                    for (int i = 0; i < steps; i++) {
-                        if (stopRequested) {
-                            break;
-                        }
-                        try (Scope batchScope = Scope.open()) {     // the batch; the step has its own
-                            BatchLoader.Batch b = epoch.batch(i);
-                            if (graph == null || !graph.step(b, train.batchSize(), watch)) {
-                                try (Scope step = Scope.open()) {
-                                    Tensor loss = trainStep(b);
-                                    if (watch == null) {
-                                        watch = new LossWatch(Tensor.on(loss.device()), loss.dtype());
-                                    }
-                                    watch.add(loss, (double) b.size() / train.batchSize());
-                                }
-                                if (graph != null) {
-                                    graph.ranEagerly();
-                                }
-                            }
-                            samples += b.size();
-                            taken++;
-                            if (stepInterval > 0 && (taken % stepInterval == 0 || taken == steps)) {
-                                double[] read = watch.read(watch.current, watch.finiteSteps);
-                                if (read[1] < taken) {
-                                    throw diverged(e, read, steps, results);
-                                }
-                                listener.step(e + 1, taken, steps, read[0], samples, System.nanoTime() - start);
-                            }
-                        }
-                    }
-                    totals = watch == null ? new double[] {0, 0, 0} : watch.read(watch.sum, watch.finiteSteps, watch.current);
-                } finally {
-                    epoch.close();      // frees a batch prepared ahead when the epoch was abandoned
-                }
-                if (totals[1] < taken) {
-                    throw diverged(e, new double[] {totals[2], totals[1]}, steps, results);
-                }
-                if (taken < steps) {
+                EpochSteps done = trainEpoch(train, e, steps, results);
+                if (done.taken() < done.steps()) {
                     stopRequested = false;
-                    return new FitResult(results, e, true, taken);
+                    return new FitResult(results, e, true, done.taken());
                 }
-                double trainSeconds = (System.nanoTime() - start) / 1e9;
-                long evalStart = System.nanoTime();
-                Evaluation val = validation == null ? new Evaluation(Double.NaN, Double.NaN, 0) : evaluate(model, validation);
-                double evalSeconds = (System.nanoTime() - evalStart) / 1e9;
-                EpochResult r = new EpochResult(e + 1, totals[0] * train.batchSize() / samples, val.loss(), val.accuracy(),
-                        trainSeconds, evalSeconds, samples / trainSeconds, optimizer.lr());
+                EpochResult r = endEpoch(e, done.lossSum() * train.batchSize() / done.samples(), done.samples(), done.startNanos(),
+                        () -> validation == null ? null : evaluate(model, validation), optimizer.lr());
                 results.add(r);
                 listener.epochEnd(r);
             }
             return new FitResult(results, endEpoch, false, 0);
-        } finally {
+        }
+    }
+
+    /**
+     * The figures of epoch {@code e} (0-based), whose steps trained {@code samples} rows from {@code startNanos}
+     * with mean loss {@code trainLoss}: times the steps, then the validation ({@code validate}; it returns null
+     * for none), as {@link #fit} and the data-parallel trainer report it.
+     */
+    public static EpochResult endEpoch(int e, double trainLoss, long samples, long startNanos,
+                                       Supplier<Evaluation> validate, double lr) {
+        double trainSeconds = (System.nanoTime() - startNanos) / 1e9;
+        long evalStart = System.nanoTime();
+        Evaluation val = validate.get();
+        if (val == null) {
+            val = new Evaluation(Double.NaN, Double.NaN, 0);
+        }
+        double evalSeconds = (System.nanoTime() - evalStart) / 1e9;
+        return new EpochResult(e + 1, trainLoss, val.loss(), val.accuracy(), trainSeconds, evalSeconds, samples / trainSeconds, lr);
+    }
+
+    /** What one epoch's steps did: steps taken of the epoch's, rows trained on, the sum of the batch-size-weighted losses, when the first began. */
+    private record EpochSteps(int taken, int steps, long samples, double lossSum, long startNanos) {
+    }
+
+    /** What fit's steps keep across epochs: the captured step (null when eager) and the loss watch (made by the first eager step). */
+    private static final class FitSteps implements AutoCloseable {
+        final StepGraph graph;
+        LossWatch watch;
+
+        FitSteps(StepGraph graph) {
+            this.graph = graph;
+        }
+
+        @Override
+        public void close() {
             if (graph != null) {
                 graph.close();
             }
             if (watch != null) {
                 watch.close();
             }
+        }
+    }
+
+    /**
+     * The steps of epoch {@code e} (0-based) until its end or a stop request; the loss read back where the
+     * listener asks and at the end.
+     *
+     * @throws TrainingDivergedException at the first read that finds a non-finite loss
+     */
+    private EpochSteps trainEpoch(BatchLoader train, int e, FitSteps fit, List<EpochResult> results) {
+        BatchLoader.Epoch epoch = train.epoch(e, true);    // on a GPU batch i + 1 uploads during step i
+        int steps = epoch.batches();
+        listener.epochStart(e + 1, steps);
+        long start = System.nanoTime();
+        long samples = 0;
+        int taken = 0;
+        if (fit.watch != null) {
+            fit.watch.reset();
+        }
+        double[] totals;
+        try {
+            for (int i = 0; i < steps && !stopRequested; i++) {
+                try (Scope batchScope = Scope.open()) {     // the batch; the step has its own
+                    BatchLoader.Batch b = epoch.batch(i);
+                    takeStep(b, train.batchSize(), fit);
+                    samples += b.size();
+                    taken++;
+                    if (stepInterval > 0 && (taken % stepInterval == 0 || taken == steps)) {
+                        double[] read = fit.watch.read(fit.watch.current, fit.watch.finiteSteps);
+                        if (read[1] < taken) {
+                            throw diverged(e, read, steps, results);
+                        }
+                        listener.step(e + 1, taken, steps, read[0], samples, System.nanoTime() - start);
+                    }
+                }
+            }
+            totals = fit.watch == null ? new double[] {0, 0, 0} : fit.watch.read(fit.watch.sum, fit.watch.finiteSteps, fit.watch.current);
+        } finally {
+            epoch.close();      // frees a batch prepared ahead when the epoch was abandoned
+        }
+        if (totals[1] < taken) {
+            throw diverged(e, new double[] {totals[2], totals[1]}, steps, results);
+        }
+        return new EpochSteps(taken, steps, samples, totals[0], start);
+    }
+
+    /** One step on batch {@code b}: a replay of the captured step when there is one, else eagerly; its loss added to the watch. */
+    private void takeStep(BatchLoader.Batch b, int batchSize, FitSteps fit) {
+        if (fit.graph != null && fit.graph.step(b, batchSize, fit.watch)) {
+            return;
+        }
+        try (Scope step = Scope.open()) {
+            Tensor loss = trainStep(b);
+            if (fit.watch == null) {
+                fit.watch = new LossWatch(Tensor.on(loss.device()), loss.dtype());
+            }
+            fit.watch.add(loss, (double) b.size() / batchSize);
+        }
+        if (fit.graph != null) {
+            fit.graph.ranEagerly();
         }
     }
 

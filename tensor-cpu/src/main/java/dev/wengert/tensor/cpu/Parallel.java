@@ -11,12 +11,13 @@ import java.util.concurrent.ForkJoinWorkerThread;
  * first part itself and returns only when every part has finished, also when a part throws: a tensor is
  * never closed while a worker still writes it.
  *
- * <p>{@code -Dwengert.cpu.threads=N} sets the number of parts (default: the available processors, 1
- * turns splitting off); {@code -Dwengert.cpu.parallelThreshold=E} the least work, in elements, worth
+ * <p>{@code -Dwengert.cpu.threads=N} sets the number of parts (default: {@code OMP_NUM_THREADS}, the
+ * setting that also limits ND4J's native threads, as data-parallel ranks set it; else the available
+ * processors; 1 turns splitting off); {@code -Dwengert.cpu.parallelThreshold=E} the least work, in elements, worth
  * splitting (default 2^16: below it a hand-off, a few microseconds, costs more than it saves).
  */
 final class Parallel {
-    static final int THREADS = Math.max(1, Integer.getInteger("wengert.cpu.threads", Runtime.getRuntime().availableProcessors()));
+    static final int THREADS = Math.max(1, Integer.getInteger("wengert.cpu.threads", ompThreads()));
     static final long THRESHOLD = Long.getLong("wengert.cpu.parallelThreshold", 1 << 16);
 
     /** Daemon workers, one fewer than the parts (the caller runs one); null when there is nothing to split over. */
@@ -74,6 +75,16 @@ final class Parallel {
             if (f instanceof Error e) {
                 throw e;
             }
+        }
+    }
+
+    /** OMP_NUM_THREADS when it is a positive number, else the available processors. */
+    private static int ompThreads() {
+        String omp = System.getenv("OMP_NUM_THREADS");
+        try {
+            return omp == null ? Runtime.getRuntime().availableProcessors() : Math.max(1, Integer.parseInt(omp.trim()));
+        } catch (NumberFormatException e) {
+            return Runtime.getRuntime().availableProcessors();
         }
     }
 
