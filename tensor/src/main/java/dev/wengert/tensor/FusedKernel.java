@@ -160,6 +160,33 @@ public final class FusedKernel<F> {
         void draw(Tensor state, double p, Tensor mask);
     }
 
+    /** {@link #BATCH_NORM}'s signature. */
+    @FunctionalInterface
+    public interface BatchNormForward {
+        /**
+         * Training-mode batch normalisation of a float x [N, C, L] (the caller views [N, C], [N, C, L] and
+         * [N, C, H, W] inputs so; N * L &gt;= 1) per channel c over its M = N * L values: mean (modified, [C]) = their
+         * mean, var (modified, [C]) = their biased variance, the mean of (x - mean)^2 (two passes, as the composed
+         * version), and y (modified, [N, C, L], not x) = (x - mean) / sqrt(var + eps) * weight[c] + bias[c]. Every
+         * sum in a fixed order (the same bits on every run); weight and bias [C] are not modified.
+         */
+        void run(Tensor x, Tensor weight, Tensor bias, double eps, Tensor y, Tensor mean, Tensor var);
+    }
+
+    /** {@link #BATCH_NORM_BACKWARD}'s signature. */
+    @FunctionalInterface
+    public interface BatchNormBackward {
+        /**
+         * The first-order adjoints of {@link BatchNormForward}'s y for its upstream gradient dy [N, C, L], from x
+         * and the forward's mean and var [C] (none modified): with invStd = 1 / sqrt(var + eps), xhat = (x - mean)
+         * invStd and per channel over its M = N * L values sumDy = sum dy, sumDyXhat = sum dy xhat: dbias (modified
+         * unless null, [C]) = sumDy, dweight (modified unless null, [C]) = sumDyXhat, and dx (modified unless null,
+         * [N, C, L]) = weight[c] invStd (dy - sumDy / M - xhat sumDyXhat / M). Sums in a fixed order.
+         */
+        void run(Tensor dy, Tensor x, Tensor mean, Tensor var, Tensor weight, double eps, Tensor dx, Tensor dweight,
+                 Tensor dbias);
+    }
+
     /** Elements of {@link DropoutMask}'s state tensor: {seed, calls, ticket}. */
     public static final int DROPOUT_STATE_SIZE = 3;
 
@@ -193,6 +220,12 @@ public final class FusedKernel<F> {
     public static final FusedKernel<AdamAll> ADAM_ALL = new FusedKernel<>("adam_all", AdamAll.class);
     /** The trainer's loss watch (models' train.Trainer.fit), one launch per step on CUDA. */
     public static final FusedKernel<LossWatch> LOSS_WATCH = new FusedKernel<>("loss_watch", LossWatch.class);
+
+    /** The batch-normalisation primitive's training-mode forward: batch statistics and the normalised output in one pass per channel. */
+    public static final FusedKernel<BatchNormForward> BATCH_NORM = new FusedKernel<>("batch_norm", BatchNormForward.class);
+    /** The batch-normalisation primitive's first-order backward: dx, dweight and dbias from two sums per channel. */
+    public static final FusedKernel<BatchNormBackward> BATCH_NORM_BACKWARD =
+            new FusedKernel<>("batch_norm_backward", BatchNormBackward.class);
 
     /** Dropout's mask with its seed and draw count in device memory (models' nn.Dropout, on a device). */
     public static final FusedKernel<DropoutMask> DROPOUT_MASK = new FusedKernel<>("dropout_mask", DropoutMask.class);
