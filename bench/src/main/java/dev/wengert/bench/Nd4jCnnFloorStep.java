@@ -6,14 +6,13 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastAddOp;
 import org.nd4j.linalg.api.ops.impl.scalar.Step;
-import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * The floor of a CNN workload on the CPU: its training step hand-written on raw ND4J, no autodiff. Each
  * convolution (stride 1, NCHW, weight [out, in, k, k] as PyTorch) is followed by ReLU and a 2x2 max-pool,
- * then the dense layers as in {@link Nd4jFloorStep}; softmax cross-entropy, plain SGD. Every buffer is
+ * then the dense layers ({@link Nd4jDenseLayers}, as in {@link Nd4jFloorStep}); softmax cross-entropy, plain SGD. Every buffer is
  * allocated once. Two ways to convolve, the reason this class exists twice in a table:
  * <ul>
  *   <li>{@link Mode#IM2COL}: ND4J's im2col into [N, C, k, k, oh, ow], then per image one GEMM
@@ -35,8 +34,6 @@ final class Nd4jCnnFloorStep implements TrainingStep {
     private final float lr;
     private final List<Workload.Conv> convs;
     private final INDArray x;
-    private final INDArray onehot;
-    private final INDArray ones;
     // convolutions: input[i] -> z[i] (conv + bias, then ReLU in place) -> pooled[i] (= input[i + 1])
     private final INDArray[] input;
     private final INDArray[] cw;
@@ -56,17 +53,8 @@ final class Nd4jCnnFloorStep implements TrainingStep {
     private final DynamicCustomOp[] convBwd;
     private final DynamicCustomOp[] poolFwd;
     private final DynamicCustomOp[] poolBwd;
-    // dense layers, as Nd4jFloorStep
-    private final int layers;
-    private final INDArray[] w;
-    private final INDArray[] b;
-    private final INDArray[] act;
-    private final INDArray[] dw;
-    private final INDArray[] db;
-    private final INDArray[] dzDense;
-    private final INDArray[] masks;
-    private final INDArray probs;
-    private final INDArray logp;
+    private final Nd4jDenseLayers dense;
+    private final INDArray dFlat;       // the gradient of the flattened last pooling output
 
     Nd4jCnnFloorStep(Workload wl, float lr, Mode mode) {
         if (!wl.convolutional()) {
@@ -78,12 +66,6 @@ final class Nd4jCnnFloorStep implements TrainingStep {
         this.convs = wl.convs();
         int side = Workload.IMAGE_SIDE;
         x = Nd4j.create(wl.inputData(1), new long[] {batch, 1, side, side}, 'c');
-        long[] labels = wl.labels(1);
-        onehot = Nd4j.zeros(DataType.FLOAT, batch, wl.classes());
-        for (int i = 0; i < batch; i++) {
-            onehot.putScalar(i, (int) labels[i], 1f);
-        }
-        ones = Nd4j.ones(DataType.FLOAT, 1, batch);
         int nc = convs.size();
         input = new INDArray[nc];
         cw = new INDArray[nc];
@@ -141,24 +123,7 @@ final class Nd4jCnnFloorStep implements TrainingStep {
             in = pooled[i];
         }
         int[] n = wl.widths();
-        layers = n.length - 1;
-        w = new INDArray[layers];
-        b = new INDArray[layers];
-        dw = new INDArray[layers];
-        db = new INDArray[layers];
-        dzDense = new INDArray[layers];
-        act = new INDArray[layers + 1];
-        act[0] = in.reshape('c', batch, n[0]);
-        masks = new INDArray[layers];
-        for (int i = 0; i < layers; i++) {
-            w[i] = Nd4j.create(wl.initialWeights(i, 1), new long[] {n[i + 1], n[i]}, 'c');
-            b[i] = Nd4j.zeros(DataType.FLOAT, 1, n[i + 1]);
-            dw[i] = Nd4j.create(DataType.FLOAT, n[i + 1], n[i]);
-            db[i] = Nd4j.create(DataType.FLOAT, 1, n[i + 1]);
-            dzDense[i] = Nd4j.create(DataType.FLOAT, batch, n[i + 1]);
-            act[i + 1] = Nd4j.create(DataType.FLOAT, batch, n[i + 1]);
-            masks[i] = Nd4j.create(DataType.FLOAT, batch, n[i]);
-        }
+        dense = new Nd4jDenseLayers(wl, in.reshape('c', batch, n[0]));
         // the gradient of the flattened last pooling output, viewed as NCHW for maxpool2d_bp
         INDArray dFlat = Nd4j.create(DataType.FLOAT, batch, n[0]);
         for (int i = nc - 1; i >= 0; i--) {
@@ -167,11 +132,7 @@ final class Nd4jCnnFloorStep implements TrainingStep {
                     .addIntegerArguments(2, 2, 2, 2, 0, 0, 1, 1, 0, 0, 0).build();
         }
         this.dFlat = dFlat;
-        probs = Nd4j.create(DataType.FLOAT, batch, wl.classes());
-        logp = Nd4j.create(DataType.FLOAT, batch, wl.classes());
     }
-
-    private final INDArray dFlat;
 
     @Override
     public double step() {
@@ -180,38 +141,15 @@ final class Nd4jCnnFloorStep implements TrainingStep {
             Transforms.relu(z[i], false);
             Nd4j.exec(poolFwd[i]);
         }
-        for (int i = 0; i < layers; i++) {
-            Nd4j.gemm(act[i], w[i], act[i + 1], false, true, 1.0, 0.0);
-            act[i + 1].addiRowVector(b[i]);
-            if (i < layers - 1) {
-                Transforms.relu(act[i + 1], false);
-            }
-        }
-        INDArray logits = act[layers];
-        Nd4j.exec(new SoftMax(logits, probs, 1));
-        Nd4j.getExecutioner().exec(new org.nd4j.linalg.api.ops.impl.transforms.strict.Log(probs, logp));
-        double loss = -logp.muli(onehot).sumNumber().doubleValue() / batch;
-        dzDense[layers - 1].assign(probs).subi(onehot).muli(1.0f / batch);
-        for (int i = layers - 1; i >= 0; i--) {
-            Nd4j.gemm(dzDense[i], act[i], dw[i], true, false, 1.0, 0.0);
-            Nd4j.gemm(ones, dzDense[i], db[i], false, false, 1.0, 0.0);
-            INDArray down = i > 0 ? dzDense[i - 1] : dFlat;
-            Nd4j.gemm(dzDense[i], w[i], down, false, false, 1.0, 0.0);
-            if (i > 0) {
-                Nd4j.getExecutioner().exec(new Step(act[i], masks[i]));
-                down.muli(masks[i]);
-            }
-        }
+        double loss = dense.forward();
+        dense.backward(dFlat);
         for (int i = convs.size() - 1; i >= 0; i--) {
             Nd4j.exec(poolBwd[i]);
             Nd4j.getExecutioner().exec(new Step(z[i], convMask[i]));
             dz[i].muli(convMask[i]);
             convBackward(i);
         }
-        for (int i = 0; i < layers; i++) {
-            w[i].subi(dw[i].muli(lr));
-            b[i].subi(db[i].muli(lr));
-        }
+        dense.update(lr);
         for (int i = 0; i < convs.size(); i++) {
             cw[i].subi(dcw[i].muli(lr));
             cb[i].subi(dcb[i].muli(lr));

@@ -155,7 +155,7 @@ public final class ThroughputRunner {
             }
             case "nd4j-im2col" -> new Nd4jCnnFloorStep(wl, lr, Nd4jCnnFloorStep.Mode.IM2COL);
             case "nd4j-conv2d" -> new Nd4jCnnFloorStep(wl, lr, Nd4jCnnFloorStep.Mode.NATIVE);
-            case "samediff" -> wl.convolutional() ? new SameDiffCnnStep(wl, lr) : new SameDiffStep(wl, lr);
+            case "samediff" -> new SameDiffStep(wl, lr);
             default -> throw new IllegalArgumentException("unknown implementation '" + impl
                     + "': use wengert, nd4j, samediff (or, for a CNN, nd4j-im2col or nd4j-conv2d)");
         };

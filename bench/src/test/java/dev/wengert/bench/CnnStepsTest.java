@@ -12,9 +12,11 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * The CNN workloads' reference steps compute the same training step: the hand-written im2col floor, ND4J's
+ * The reference steps compute the same training step: the CNN workloads' hand-written im2col floor, ND4J's
  * conv2d floor and SameDiff start from the same weights and data, so their losses agree step after step (a
- * wrong im2col layout, col2im argument or pooling gradient would make them part after the first step).
+ * wrong im2col layout, col2im argument or pooling gradient would make them part after the first step); so do an
+ * MLP's floor and SameDiff (the dense layers the floors share, {@link Nd4jDenseLayers}). Wengert starts from
+ * its zoo's initialisation, so its losses differ from the first step on.
  */
 class CnnStepsTest {
 
@@ -40,9 +42,9 @@ class CnnStepsTest {
         List<Double> im2col = losses(new Nd4jCnnFloorStep(wl, lr, Nd4jCnnFloorStep.Mode.IM2COL), 4);
         List<Double> conv = losses(new Nd4jCnnFloorStep(wl, lr, Nd4jCnnFloorStep.Mode.NATIVE), 4);
         List<Double> sameDiff = new ArrayList<>();
-        try (SameDiffCnnStep sd = new SameDiffCnnStep(wl, lr)) {
+        try (SameDiffStep sd = new SameDiffStep(wl, lr)) {
             for (int i = 0; i < 4; i++) {
-                sameDiff.add(sd.loss());     // the loss step i sees (its history reports NaN, see SameDiffCnnStep.step)
+                sameDiff.add(sd.loss());     // the loss step i sees (its history reports NaN, see SameDiffStep.step)
                 sd.step();
             }
         }
@@ -51,6 +53,24 @@ class CnnStepsTest {
             assertEquals(conv.get(i), sameDiff.get(i), 1e-4, "step " + i + ": samediff " + sameDiff + " vs conv2d " + conv);
         }
         assertTrue(conv.get(3) < conv.get(0), "SGD on one batch lowers its loss: " + conv);
+    }
+
+    @Test
+    void theMlpFloorAndSameDiffTakeTheSameSteps() {
+        Workload wl = new Workload("mlp-b16", new int[] {784, 64, 32, 10}, 16);
+        float lr = 0.1f;
+        List<Double> floor = losses(new Nd4jFloorStep(wl, lr), 4);
+        List<Double> sameDiff = new ArrayList<>();
+        try (SameDiffStep sd = new SameDiffStep(wl, lr)) {
+            for (int i = 0; i < 4; i++) {
+                sameDiff.add(sd.loss());
+                sd.step();
+            }
+        }
+        for (int i = 0; i < 4; i++) {
+            assertEquals(floor.get(i), sameDiff.get(i), 1e-4, "step " + i + ": samediff " + sameDiff + " vs floor " + floor);
+        }
+        assertTrue(floor.get(3) < floor.get(0), "SGD on one batch lowers its loss: " + floor);
     }
 
     @Test
