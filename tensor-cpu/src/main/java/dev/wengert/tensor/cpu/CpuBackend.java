@@ -206,17 +206,35 @@ public final class CpuBackend implements Backend {
             Buf ab = buf(acc);
             Loops.MapRun each = REDUCE.get(x.dtype(), op);
             Loops.FoldRun rows = accType == DType.FLOAT64 ? FOLD.get(x.dtype(), op) : null;
-            Strided.walk(xs, new int[][] {Strides.strides(xs), Strides.broadcastStrides(out.shape(), xs)}, new int[2], (off, st, len) -> {
+            int[][] strides = {Strides.strides(xs), Strides.broadcastStrides(out.shape(), xs)};
+            Strided.Run run = (off, st, len) -> {
                 if (rows != null && st[1] == 0 && st[0] == 1) { // along a row: one accumulator, in a register
                     Buf.putDouble(ab.at(off[1]), rows.run(xb.at(off[0]), len, Buf.getDouble(ab.at(off[1]))));
                 } else {
                     each.run(xb.at(off[0]), xb.step(st[0]), ab.at(off[1]), ab.step(st[1]), len);
                 }
-            });
+            };
+            int kept = widestKept(xs, strides[1]);
+            if (kept >= 0) { // each accumulator in one part, fed in the same order: the same bits as one walk
+                Strided.walkSplitAlong(kept, xs, strides, run);
+            } else {
+                Strided.walk(xs, strides, new int[2], run);
+            }
             if (!direct) {
                 cast(acc, out);
             }
         }
+    }
+
+    /** The longest dimension a reduction keeps (its output stride is not 0), or -1 when it keeps none longer than 1. */
+    private static int widestKept(int[] shape, int[] outStrides) {
+        int best = -1;
+        for (int d = 0; d < shape.length; d++) {
+            if (outStrides[d] != 0 && shape[d] > 1 && (best < 0 || shape[d] > shape[best])) {
+                best = d;
+            }
+        }
+        return best;
     }
 
     @Override
@@ -365,11 +383,7 @@ public final class CpuBackend implements Backend {
         if (disjoint) {
             Strided.walkSplit(is, strides, new int[2], run);
         } else if (axis != 0) { // index positions that differ in dimension 0 address different data: split there
-            Parallel.forRange(is[0], index.numel(), (from, to) -> {
-                int[] part = is.clone();
-                part[0] = to - from;
-                Strided.walk(part, strides, new int[] {from * strides[0][0], from * strides[1][0]}, run);
-            });
+            Strided.walkSplitAlong(0, is, strides, run);
         } else {
             Strided.walk(is, strides, new int[2], run);
         }

@@ -36,6 +36,29 @@ final class Strided {
         walk(shape, strides, base, body, true);
     }
 
+    /**
+     * As {@link #walk} from offsets 0, split over the cores ({@link Parallel}) by positions of dimension
+     * {@code dim} when the shape is big: each part walks the shape with dimension {@code dim} cut to its range,
+     * in row-major order. For bodies whose writes depend on the position along {@code dim} (an accumulator
+     * kept per position of {@code dim}, a scatter along another axis): no two parts write the same element, and
+     * each element sees its updates in the order of the whole walk.
+     */
+    static void walkSplitAlong(int dim, int[] shape, int[][] strides, Run body) {
+        long numel = 1;
+        for (int d : shape) {
+            numel *= d;
+        }
+        Parallel.forRange(shape[dim], numel, (from, to) -> {
+            int[] part = shape.clone();
+            part[dim] = to - from;
+            int[] base = new int[strides.length];
+            for (int k = 0; k < strides.length; k++) {
+                base[k] = from * strides[k][dim];
+            }
+            walk(part, strides, base, body, false);
+        });
+    }
+
     private static void walk(int[] shape, int[][] strides, int[] base, Run body, boolean split) {
         for (int d : shape) {
             if (d == 0) {

@@ -6,11 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.wengert.tensor.DType;
+import dev.wengert.tensor.ScopePerTest;
+import dev.wengert.tensor.Tensor;
 import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * {@link Parallel#forRange}: every item runs exactly once, in parts that are contiguous ranges; a failure in
@@ -18,6 +22,7 @@ import org.junit.jupiter.api.Test;
  * small work and calls from a worker run unsplit. The split kernels themselves are checked by the backend
  * contract suite, which the split-loops execution runs with every loop split.
  */
+@ExtendWith(ScopePerTest.class)
 class ParallelTest {
 
     @Test
@@ -89,6 +94,43 @@ class ParallelTest {
         });
         for (int v : inner) {
             assertEquals(1, v, "a nested call from a worker is one part");
+        }
+    }
+
+    /**
+     * A reduction and a scatter big enough to be split give the bits of one walk: each sum is fed in row-major
+     * order whichever part computes it (checked against plain loops in that order, in float64 where every
+     * reordering would show), and repeated scatter indices accumulate in index order.
+     */
+    @Test
+    void splitReductionsAndScattersGiveTheBitsOfOneWalk() {
+        int n = 64, c = 37, l = 41;     // 97,088 elements: above the default threshold, so split on any machine with 2+ threads
+        Tensor x = Tensor.randn(11, DType.FLOAT64, n, c, l);
+        double[] xv = x.toDoubleArray();
+        double[] sums = x.sum(false, 0, 2).toDoubleArray();
+        for (int ch = 0; ch < c; ch++) {
+            double acc = 0;
+            for (int b = 0; b < n; b++) {
+                for (int k = 0; k < l; k++) {
+                    acc += xv[(b * c + ch) * l + k];
+                }
+            }
+            assertEquals(Double.doubleToLongBits(acc), Double.doubleToLongBits(sums[ch]), "sum of channel " + ch);
+        }
+        long[] index = new long[n * c * l];
+        for (int i = 0; i < index.length; i++) {
+            index[i] = (i * 7L) % 5;          // 5 targets per row, each hit many times
+        }
+        Tensor idx = Tensor.of(index, n, c, l);
+        double[] scattered = Tensor.zeros(DType.FLOAT64, n, c, 5).scatterAdd(2, idx, x).toDoubleArray();
+        double[] expected = new double[n * c * 5];
+        for (int row = 0; row < n * c; row++) {
+            for (int k = 0; k < l; k++) {
+                expected[row * 5 + (int) index[row * l + k]] += xv[row * l + k];
+            }
+        }
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(Double.doubleToLongBits(expected[i]), Double.doubleToLongBits(scattered[i]), "scatter target " + i);
         }
     }
 
