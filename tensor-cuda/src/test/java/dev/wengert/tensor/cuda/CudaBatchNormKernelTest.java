@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wengert.tensor.Backend;
 import dev.wengert.tensor.Backends;
+import dev.wengert.tensor.CapturedWork;
 import dev.wengert.tensor.CudaTestDevice;
 import dev.wengert.tensor.DType;
 import dev.wengert.tensor.Device;
@@ -24,7 +25,7 @@ import org.junit.jupiter.api.Test;
  * reference of their Javadoc formulas for [N, C, L] shapes: M = N * L = 1 (variance 0: y = bias exactly), one
  * channel, M not a multiple of the 256-thread block and larger than it, the CNN's 32 channels; float32 and float64;
  * each subset of dx, dweight and dbias (an output passed as null is not written, the others have the bits of a full
- * run); the same bits on a second run; one launch per call (none when the backward writes nothing); bad operands
+ * run); the same bits on a second run and in a CUDA graph's replays; a NaN only in its channel; one launch per call (none when the backward writes nothing); bad operands
  * refused naming them. Runs on a GPU and, in every build, on the CUDA simulator, whose memory and stream checkers
  * must report no fault.
  */
@@ -248,6 +249,48 @@ class CudaBatchNormKernelTest {
                 Tensor inPlace = dy.copy();
                 backward.run(inPlace, x, mean, var, w, EPS, inPlace, null, null);
                 assertArrayEquals(dxs, inPlace.toDoubleArray(), where + ": dx written into dy");
+            }
+        }
+    }
+
+    /**
+     * Forward and backward captured into one CUDA graph (preallocated outputs) give the eager bits on every replay,
+     * also after the input buffers were refilled between replays (the kernels read x and dy when they run).
+     */
+    @Test
+    void aCapturedGraphReplaysTheEagerBits() {
+        FusedKernel.BatchNormForward forward = backend().fused(FusedKernel.BATCH_NORM).orElseThrow();
+        FusedKernel.BatchNormBackward backward = backend().fused(FusedKernel.BATCH_NORM_BACKWARD).orElseThrow();
+        for (DType dt : new DType[] {DType.FLOAT64, DType.FLOAT32}) {
+            int n = 8;
+            int c = 4;
+            int l = 37;
+            Tensor w = on().uniform(-0.5, 1.5, 31, dt, c);
+            Tensor b = on().uniform(-1, 1, 32, dt, c);
+            Tensor x = on().zeros(dt, n, c, l);
+            Tensor dy = on().zeros(dt, n, c, l);
+            Tensor[] out = {Tensors.empty(x.backend(), dt, n, c, l), Tensors.empty(x.backend(), dt, c),
+                    Tensors.empty(x.backend(), dt, c), Tensors.empty(x.backend(), dt, n, c, l),
+                    Tensors.empty(x.backend(), dt, c), Tensors.empty(x.backend(), dt, c)};
+            Runnable step = () -> {
+                forward.run(x, w, b, EPS, out[0], out[1], out[2]);
+                backward.run(dy, x, out[1], out[2], w, EPS, out[3], out[4], out[5]);
+            };
+            try (CapturedWork graph = backend().capture(step).orElseThrow()) {
+                for (int replay = 0; replay < 3; replay++) {
+                    x.assign(on().uniform(-2, 4, 40 + replay, dt, n, c, l));
+                    dy.assign(on().uniform(-1, 1, 50 + replay, dt, n, c, l));
+                    graph.replay();
+                    double[][] replayed = new double[out.length][];
+                    for (int k = 0; k < out.length; k++) {
+                        replayed[k] = out[k].toDoubleArray();
+                    }
+                    step.run();  // eagerly, on the same inputs
+                    for (int k = 0; k < out.length; k++) {
+                        assertArrayEquals(out[k].toDoubleArray(), replayed[k], dt + " replay " + replay + ": output " + k
+                                + " (y, mean, var, dx, dweight, dbias)");
+                    }
+                }
             }
         }
     }
