@@ -11,8 +11,8 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The fused kernels the models need (fused.cuh, batch normalisation included; optim.cuh for the whole-step optimizer updates and the
- * loss watch; random.cuh for dropout masks drawn from device-side state), on tensors of a {@link CudaBackend}: each replaces a chain of primitives and is tested
+ * The fused kernels the models need (fused.cuh, batch normalisation included; optim.cuh for the whole-step optimizer
+ * updates and the loss watch; random.cuh for dropout masks drawn from device-side state), on tensors of a {@link CudaBackend}: each replaces a chain of primitives and is tested
  * against that chain. Arguments are not modified unless their description says "modified". {@link
  * CudaBackend} registers them as its implementations of {@link dev.wengert.tensor.FusedKernel}'s keys.
  * {@link Activation}s are passed as their ordinal (ACT_* in fused.cuh).
@@ -167,6 +167,7 @@ public final class CudaFused {
         int[] s = x.shape();
         require(s.length == 3 && x.dtype().isFloating(), "batchNorm", "needs a float x [N, C, L] (view [N, C] and [N, C, H, W]"
                 + " inputs so), got " + x.describe());
+        requireGiven("batchNorm", new String[] {"weight", "bias", "y", "mean", "var"}, weight, bias, y, mean, var);
         checkBatchNormOperands("batchNorm", x, new Tensor[] {y}, new Tensor[] {weight, bias, mean, var});
         be.kernels().launchRows("batch_norm_" + OpCodes.suffix(x.dtype()), s[1], new Args().ptr(CudaBackend.ptr(x))
                 .ptr(CudaBackend.ptr(weight)).ptr(CudaBackend.ptr(bias)).f64(eps).ptr(CudaBackend.ptr(y))
@@ -192,6 +193,7 @@ public final class CudaFused {
         int[] s = dy.shape();
         require(s.length == 3 && dy.dtype().isFloating(), "batchNormBackward", "needs a float dy [N, C, L] (view [N, C]"
                 + " and [N, C, H, W] inputs so), got " + dy.describe());
+        requireGiven("batchNormBackward", new String[] {"x", "mean", "var", "weight"}, x, mean, var, weight);
         checkBatchNormOperands("batchNormBackward", dy, new Tensor[] {x, dx}, new Tensor[] {mean, var, weight, dweight, dbias});
         int write = (dx == null ? 0 : BN_DX) | (dweight == null ? 0 : BN_DWEIGHT) | (dbias == null ? 0 : BN_DBIAS);
         if (write == 0) {
@@ -202,6 +204,12 @@ public final class CudaFused {
                 .ptr(CudaBackend.ptr(x)).ptr(CudaBackend.ptr(mean)).ptr(CudaBackend.ptr(var)).ptr(CudaBackend.ptr(weight))
                 .f64(eps).ptr(CudaBackend.ptr(dx == null ? dy : dx)).ptr(CudaBackend.ptr(dweight == null ? mean : dweight))
                 .ptr(CudaBackend.ptr(dbias == null ? mean : dbias)).i64(s[0]).i64(s[1]).i64(s[2]).i32(write));
+    }
+
+    private static void requireGiven(String op, String[] names, Tensor... ts) {
+        for (int i = 0; i < ts.length; i++) {
+            require(ts[i] != null, op, names[i] + " is null; only the backward's dx, dweight and dbias may be (not written)");
+        }
     }
 
     /**

@@ -365,5 +365,7 @@ class CudaBatchNormKernelTest {
         e = assertThrows(IllegalArgumentException.class, () -> CudaFused.batchNormBackward(x, x, c3, c3, c3, EPS, null,
                 on().zeros(DType.FLOAT32, 1), null));
         assertTrue(e.getMessage().contains("[1]"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> CudaFused.batchNorm(x, c3, null, EPS, y, c3, c3));
+        assertTrue(e.getMessage().startsWith("batchNorm: bias is null"), e.getMessage());
     }
 }
