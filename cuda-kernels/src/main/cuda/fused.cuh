@@ -1,6 +1,6 @@
 // Fused kernels for the models: bias + activation and its backward (with the bias gradient), softmax-cross-entropy
-// forward and backward, the mean cross-entropy with its gradient in one pass,
-// SGD-momentum and Adam updates (PyTorch semantics). Each replaces 3-10 separate elementwise launches.
+// forward and backward, the mean cross-entropy with its gradient in one pass, training-mode batch normalisation
+// and its backward, SGD-momentum and Adam updates (PyTorch semantics). Each replaces 3-10 separate elementwise launches.
 #pragma once
 #include "common.cuh"
 
@@ -167,6 +167,106 @@ __device__ void softmax_xent_bwd_t(const T* logits, const i64* labels, const T* 
     }
 }
 
+// Training-mode batch normalisation of a contiguous x [N, C, L] per channel c over its M = N * L values; value k of
+// channel c is x[(k / L) * C * L + c * L + k % L]. One block per channel (grid-stride over channels, blockDim.x a
+// multiple of 32): thread t takes the values k = t, t + blockDim.x, ... in index order into a per-thread partial
+// sum, and block_reduce adds the partial sums in a fixed tree (shuffles within each warp, then the warps' sums), so
+// every sum has one order, fixed by the geometry: the same bits on every run, no atomics. The sums accumulate in
+// double for float32 too (one add per value; the elementwise arithmetic stays in T): a channel's M reaches 200,704
+// (256 x 28 x 28), about 800 values per thread, and the backward's sum of dy * xhat cancels; in double the
+// statistics are those of the exact sums rounded once to T, whatever M and the block size are.
+
+// The values k = first, first + step, ... of channel c of a contiguous [N, C, L] tensor, walked without a division
+// per value: at() is the current value's offset, next() moves on by step.
+struct BnWalk {
+    i64 k, n, l, dn, dl, len, rowStride, base;
+    __device__ BnWalk(i64 first, i64 step, i64 c, i64 C, i64 L)
+        : k(first), n(first / L), l(first % L), dn(step / L), dl(step % L), len(L), rowStride(C * L), base(c * L) {}
+    __device__ i64 at() const { return n * rowStride + base + l; }
+    __device__ void next(i64 step) {
+        k += step;
+        n += dn;
+        l += dl;
+        if (l >= len) {
+            l -= len;
+            n++;
+        }
+    }
+};
+#define BN_FOR(it, c, C, L, M) for (BnWalk it(threadIdx.x, blockDim.x, c, C, L); it.k < (M); it.next(blockDim.x))
+
+__device__ inline double block_sum(double v) {
+    return block_reduce(v, 0.0, [](double a, double b) { return a + b; });
+}
+
+// mean[c] = the mean of channel c's values, var[c] = the mean of (x - mean)^2 (biased, a second pass as the composed
+// version), y = (x - mean) * (1 / sqrt(var + eps)) * weight[c] + bias[c]. mean and var are rounded to T before they
+// are used, as the composed version's tensors are. M = 0 gives NaN statistics and no y. y may be x.
+template <typename T>
+__device__ void batch_norm_t(const T* x, const T* weight, const T* bias, double eps, T* y, T* mean, T* var, i64 N,
+                             i64 C, i64 L) {
+    i64 M = N * L;
+    for (i64 c = blockIdx.x; c < C; c += gridDim.x) {
+        double s = 0;
+        BN_FOR(it, c, C, L, M) s += (double)x[it.at()];
+        T mu = (T)(block_sum(s) / (double)M);
+        s = 0;
+        BN_FOR(it, c, C, L, M) {
+            T d = x[it.at()] - mu;
+            s += (double)(d * d);
+        }
+        T v = (T)(block_sum(s) / (double)M);
+        T invStd = (T)(1.0 / sqrt((double)v + eps));
+        T w = weight[c], b = bias[c];
+        BN_FOR(it, c, C, L, M) {
+            i64 i = it.at();
+            y[i] = (x[i] - mu) * invStd * w + b;
+        }
+        if (threadIdx.x == 0) {
+            mean[c] = mu;
+            var[c] = v;
+        }
+    }
+}
+
+// Which of batch_norm_bwd's outputs to write (the others are null on the Java side and get a stand-in pointer).
+enum { BN_DX = 1, BN_DWEIGHT = 2, BN_DBIAS = 4 };
+
+// The adjoints of batch_norm_t's y for dy, from x and its mean and var: with invStd = 1 / sqrt(var + eps) and
+// xhat = (x - mean) invStd, per channel sumDy = sum dy and sumDyXhat = sum dy xhat (one pass, both in double);
+// dbias[c] = sumDy, dweight[c] = sumDyXhat, dx = weight[c] invStd (dy - sumDy / M - xhat sumDyXhat / M) (a second
+// pass), each written only when its bit is in `write`. dx may be dy or x.
+template <typename T>
+__device__ void batch_norm_bwd_t(const T* dy, const T* x, const T* mean, const T* var, const T* weight, double eps, T* dx,
+                                 T* dweight, T* dbias, i64 N, i64 C, i64 L, int write) {
+    i64 M = N * L;
+    for (i64 c = blockIdx.x; c < C; c += gridDim.x) {
+        T mu = mean[c];
+        T invStd = (T)(1.0 / sqrt((double)var[c] + eps));
+        T w = weight[c];
+        double sDy = 0, sDyXhat = 0;
+        BN_FOR(it, c, C, L, M) {
+            i64 i = it.at();
+            T g = dy[i];
+            sDy += (double)g;
+            sDyXhat += (double)(g * ((x[i] - mu) * invStd));
+        }
+        sDy = block_sum(sDy);
+        sDyXhat = block_sum(sDyXhat);
+        if (threadIdx.x == 0) {
+            if (write & BN_DBIAS) dbias[c] = (T)sDy;
+            if (write & BN_DWEIGHT) dweight[c] = (T)sDyXhat;
+        }
+        if (write & BN_DX) {
+            T k = w * invStd, meanDy = (T)(sDy / (double)M), meanDyXhat = (T)(sDyXhat / (double)M);
+            BN_FOR(it, c, C, L, M) {
+                i64 i = it.at();
+                dx[i] = k * (dy[i] - meanDy - ((x[i] - mu) * invStd) * meanDyXhat);
+            }
+        }
+    }
+}
+
 // PyTorch SGD (dampening 0): g += wd * p (only when wd != 0, so that a non-finite p does not poison g);
 // v = mu * v + g; p -= lr * (nesterov ? g + mu * v : v).
 template <typename T>
@@ -227,6 +327,15 @@ __device__ void adam_t(T* p, const T* grad, T* m, T* v, double lr, double b1, do
                                                          int gradStride, double scale, T* grad, i64 rows, int classes, \
                                                          Err* err) {                                          \
         softmax_xent_bwd_t<T, true>(logits, labels, gradLoss, gradStride, scale, grad, rows, classes, err);   \
+    }                                                                                                         \
+    extern "C" __global__ void batch_norm_##S(const T* x, const T* weight, const T* bias, double eps, T* y, T* mean, \
+                                              T* var, i64 n, i64 c, i64 l) {                                  \
+        batch_norm_t(x, weight, bias, eps, y, mean, var, n, c, l);                                            \
+    }                                                                                                         \
+    extern "C" __global__ void batch_norm_bwd_##S(const T* dy, const T* x, const T* mean, const T* var, const T* weight, \
+                                                  double eps, T* dx, T* dweight, T* dbias, i64 n, i64 c, i64 l, \
+                                                  int write) {                                                \
+        batch_norm_bwd_t(dy, x, mean, var, weight, eps, dx, dweight, dbias, n, c, l, write);                  \
     }                                                                                                         \
     extern "C" __global__ void sgd_momentum_##S(T* p, const T* grad, T* vel, double lr, double mu, double wd, int nesterov, i64 n) { \
         sgd_momentum_t(p, grad, vel, lr, mu, wd, nesterov, n);                                                \

@@ -735,6 +735,176 @@ void test_bias_act_bwd() {
             }
 }
 
+// batch_norm / batch_norm_bwd on a contiguous [N, C, L] x, launched as CudaFused launches them (a block per channel,
+// launch_rows over C), against a double reference: M = N * L = 1 (var 0: y = bias exactly), C = 1, L = 1, M not a
+// multiple of the block, M and L larger than the block, more channels than blocks (grid-stride), a NaN in x and in
+// dy (only its channel's outputs are NaN), the backward's outputs written only when their bit is set, the same bits
+// on a second run, in place (y = x, dx = dy) and in both thread orders (a case's bits kept from the ascending run).
+template <typename T>
+void test_batch_norm() {
+    static std::vector<std::vector<unsigned char>> ascendingBits;  // per case: y, mean, var, dx, dweight, dbias
+    bool descending = strcmp(g_order, "descending") == 0;
+    if (!descending) ascendingBits.clear();
+    uint64_t rngBefore = g_rng;
+    g_rng = 0x5eed0000bad5eedULL;  // the same inputs in both thread orders
+    size_t caseNo = 0;
+    double tol = sizeof(T) == 4 ? 2e-5 : 1e-11;
+    const double eps = 1e-5;
+    std::string fwd = kn("batch_norm", sfx<T>()), bwd = kn("batch_norm_bwd", sfx<T>());
+    struct Shape { long n, c, l; };
+    for (Shape s : {Shape{1, 1, 1}, Shape{1, 3, 1}, Shape{4, 3, 5}, Shape{2, 1, 7}, Shape{300, 2, 1}, Shape{3, 5, 97},
+                    Shape{2, 3, 1000}, Shape{64, 4, 49}, Shape{2, 130, 3}, Shape{256, 2, 784}})
+        for (int nan = 0; nan < 2; nan++) {
+            long N = s.n, C = s.c, L = s.l, M = N * L, n = N * C * L;
+            auto idx = [&](long c, long k) { return (k / L) * C * L + c * L + k % L; };
+            std::vector<T> x(n), dy(n), w(C), b(C);
+            for (long c = 0; c < C; c++) {
+                w[c] = (T)(urand() * 2 - 0.5);
+                b[c] = (T)(urand() * 2 - 1);
+                double offset = urand() * 6 - 3, scale = 0.1 + urand() * 3;
+                for (long k = 0; k < M; k++) {
+                    x[idx(c, k)] = (T)(offset + scale * (urand() * 2 - 1));
+                    dy[idx(c, k)] = (T)(urand() * 2 - 1 + 0.3);
+                }
+            }
+            long nanC = C > 1 ? 1 : 0;
+            if (nan) {
+                x[idx(nanC, M / 2)] = (T)NAN;
+                dy[idx(nanC, M - 1)] = (T)NAN;
+            }
+            std::vector<T> y(n, (T)77), mean(C, (T)77), var(C, (T)77);
+            Args a;
+            a.ptr(x.data()).ptr(w.data()).ptr(b.data()).f64(eps).ptr(y.data()).ptr(mean.data()).ptr(var.data()).i64(N).i64(C).i64(L);
+            int rc = launch_rows(fwd.c_str(), C, a);
+            long badStat = -1, badY = -1;
+            std::vector<double> rm(C), rv(C);
+            for (long c = 0; c < C; c++) {
+                double sum = 0, abs = 0;
+                for (long k = 0; k < M; k++) sum += (double)x[idx(c, k)], abs += fabs((double)x[idx(c, k)]);
+                rm[c] = sum / M;
+                double sq = 0;
+                for (long k = 0; k < M; k++) {
+                    double d = (double)x[idx(c, k)] - rm[c];
+                    sq += d * d;
+                }
+                rv[c] = sq / M;
+                bool ok = close(mean[c], rm[c], tol * (1 + abs / M)) && close(var[c], rv[c], tol * (1 + rv[c] + rm[c] * rm[c]));
+                if (!ok && badStat < 0) badStat = c;
+                double inv = 1 / sqrt(rv[c] + eps);
+                for (long k = 0; k < M; k++) {
+                    long i = idx(c, k);
+                    double xh = ((double)x[i] - rm[c]) * inv;
+                    double want = xh * (double)w[c] + (double)b[c];
+                    // float32: mean rounded to float moves y by |w| inv ulp(mean)
+                    double scale = 1 + fabs(xh * (double)w[c]) + fabs((double)b[c]) + fabs((double)w[c]) * inv * fabs(rm[c]);
+                    if (!close(y[i], want, tol * scale) && badY < 0) badY = i;
+                }
+            }
+            bool yIsB = true;  // M = 1: var 0 and y = bias exactly (x - mean is 0)
+            if (M == 1)
+                for (long c = 0; c < C; c++) yIsB = yIsB && (nan && c == nanC ? y[idx(c, 0)] != y[idx(c, 0)] : same(y[idx(c, 0)], b[c]) && var[c] == 0);
+            CHECK(rc == 0 && badStat < 0 && badY < 0 && yIsB, "%s N %ld C %ld L %ld nan %d: bad stat %ld (%g/%g, %g/%g), bad y %ld, M=1 y=b %d",
+                  fwd.c_str(), N, C, L, nan, badStat, badStat < 0 ? 0.0 : (double)mean[badStat], badStat < 0 ? 0.0 : rm[badStat],
+                  badStat < 0 ? 0.0 : (double)var[badStat], badStat < 0 ? 0.0 : rv[badStat], badY, (int)yIsB);
+            if (nan) {
+                bool only = true;
+                for (long c = 0; c < C; c++) {
+                    bool isNan = mean[c] != mean[c] && var[c] != var[c] && y[idx(c, 0)] != y[idx(c, 0)];
+                    only = only && (c == nanC ? isNan : mean[c] == mean[c] && var[c] == var[c] && y[idx(c, 0)] == y[idx(c, 0)]);
+                }
+                CHECK(only, "%s N %ld C %ld L %ld: a NaN in channel %ld makes that channel's outputs NaN, no other", fwd.c_str(), N, C, L, nanC);
+            }
+            {  // again, and in place (y = x): the same bits
+                std::vector<T> y2(n, (T)5), m2(C), v2(C), inplace(x);
+                Args a2, a3;
+                a2.ptr(x.data()).ptr(w.data()).ptr(b.data()).f64(eps).ptr(y2.data()).ptr(m2.data()).ptr(v2.data()).i64(N).i64(C).i64(L);
+                a3.ptr(inplace.data()).ptr(w.data()).ptr(b.data()).f64(eps).ptr(inplace.data()).ptr(m2.data()).ptr(v2.data()).i64(N).i64(C).i64(L);
+                bool again = launch_rows(fwd.c_str(), C, a2) == 0 && memcmp(y2.data(), y.data(), n * sizeof(T)) == 0
+                             && memcmp(m2.data(), mean.data(), C * sizeof(T)) == 0 && memcmp(v2.data(), var.data(), C * sizeof(T)) == 0;
+                bool inPlace = launch_rows(fwd.c_str(), C, a3) == 0 && memcmp(inplace.data(), y.data(), n * sizeof(T)) == 0;
+                CHECK(again && inPlace, "%s N %ld C %ld L %ld nan %d: a second run %d, in place %d: other bits", fwd.c_str(), N, C, L, nan,
+                      (int)again, (int)inPlace);
+            }
+
+            // Backward from the kernel's own mean and var, every subset of outputs.
+            std::vector<T> dx(n), dw(C), db(C);
+            std::vector<double> rdx(n), rdxScale(n), rdw(C), rdb(C), rdwAbs(C), rdbAbs(C);
+            for (long c = 0; c < C; c++) {
+                double inv = 1 / sqrt((double)var[c] + eps), sDy = 0, sDyX = 0, aDy = 0, aDyX = 0;
+                for (long k = 0; k < M; k++) {
+                    long i = idx(c, k);
+                    double xh = ((double)x[i] - (double)mean[c]) * inv;
+                    sDy += (double)dy[i], sDyX += (double)dy[i] * xh;
+                    aDy += fabs((double)dy[i]), aDyX += fabs((double)dy[i] * xh);
+                }
+                rdb[c] = sDy, rdw[c] = sDyX, rdbAbs[c] = aDy, rdwAbs[c] = aDyX;
+                for (long k = 0; k < M; k++) {
+                    long i = idx(c, k);
+                    double xh = ((double)x[i] - (double)mean[c]) * inv;
+                    rdx[i] = (double)w[c] * inv * ((double)dy[i] - sDy / M - xh * sDyX / M);
+                    rdxScale[i] = 1 + fabs((double)w[c]) * inv * (fabs((double)dy[i]) + aDy / M + fabs(xh) * aDyX / M);
+                }
+            }
+            std::vector<T> dxAll, dwAll, dbAll;
+            for (int write : {7, 1, 6, 2, 4, 0}) {
+                std::fill(dx.begin(), dx.end(), (T)77);
+                std::fill(dw.begin(), dw.end(), (T)77);
+                std::fill(db.begin(), db.end(), (T)77);
+                Args g;
+                g.ptr(dy.data()).ptr(x.data()).ptr(mean.data()).ptr(var.data()).ptr(w.data()).f64(eps).ptr(dx.data()).ptr(dw.data())
+                    .ptr(db.data()).i64(N).i64(C).i64(L).i32(write);
+                rc = launch_rows(bwd.c_str(), C, g);
+                long badDx = -1, badDw = -1, badDb = -1;
+                for (long i = 0; i < n; i++)
+                    if (!((write & 1) ? close(dx[i], rdx[i], tol * rdxScale[i]) : same(dx[i], (T)77)) && badDx < 0) badDx = i;
+                for (long c = 0; c < C; c++) {
+                    if (!((write & 2) ? close(dw[c], rdw[c], tol * (1 + rdwAbs[c])) : same(dw[c], (T)77)) && badDw < 0) badDw = c;
+                    if (!((write & 4) ? close(db[c], rdb[c], tol * (1 + rdbAbs[c])) : same(db[c], (T)77)) && badDb < 0) badDb = c;
+                }
+                CHECK(rc == 0 && badDx < 0 && badDw < 0 && badDb < 0, "%s N %ld C %ld L %ld nan %d write %d: bad dx %ld (%g/%g), dweight %ld, dbias %ld",
+                      bwd.c_str(), N, C, L, nan, write, badDx, badDx < 0 ? 0.0 : (double)dx[badDx], badDx < 0 ? 0.0 : rdx[badDx], badDw, badDb);
+                if (write == 7) dxAll = dx, dwAll = dw, dbAll = db;
+                if (write == 1 || write == 6) {  // a subset writes the bits of the full run
+                    bool sameBits = write == 1 ? memcmp(dx.data(), dxAll.data(), n * sizeof(T)) == 0
+                                               : memcmp(dw.data(), dwAll.data(), C * sizeof(T)) == 0 && memcmp(db.data(), dbAll.data(), C * sizeof(T)) == 0;
+                    CHECK(sameBits, "%s N %ld C %ld L %ld write %d: other bits than with every output", bwd.c_str(), N, C, L, write);
+                }
+            }
+            if (nan) {
+                bool only = true;
+                for (long c = 0; c < C; c++) {
+                    bool isNan = dwAll[c] != dwAll[c] && dbAll[c] != dbAll[c] && dxAll[idx(c, 0)] != dxAll[idx(c, 0)];
+                    only = only && (c == nanC ? isNan : dwAll[c] == dwAll[c] && dbAll[c] == dbAll[c] && dxAll[idx(c, 0)] == dxAll[idx(c, 0)]);
+                }
+                CHECK(only, "%s N %ld C %ld L %ld: a NaN in channel %ld makes that channel's gradients NaN, no other", bwd.c_str(), N, C, L, nanC);
+            }
+            {  // in place: dx = dy
+                std::vector<T> inplace(dy), dw2(C), db2(C);
+                Args g;
+                g.ptr(inplace.data()).ptr(x.data()).ptr(mean.data()).ptr(var.data()).ptr(w.data()).f64(eps).ptr(inplace.data())
+                    .ptr(dw2.data()).ptr(db2.data()).i64(N).i64(C).i64(L).i32(7);
+                bool ok = launch_rows(bwd.c_str(), C, g) == 0 && memcmp(inplace.data(), dxAll.data(), n * sizeof(T)) == 0
+                          && memcmp(dw2.data(), dwAll.data(), C * sizeof(T)) == 0 && memcmp(db2.data(), dbAll.data(), C * sizeof(T)) == 0;
+                CHECK(ok, "%s N %ld C %ld L %ld nan %d: in place (dx = dy) gives other bits", bwd.c_str(), N, C, L, nan);
+            }
+            // both thread orders give the same bits
+            std::vector<unsigned char> bits;
+            auto put = [&](const std::vector<T>& v) {
+                const unsigned char* p = (const unsigned char*)v.data();
+                bits.insert(bits.end(), p, p + v.size() * sizeof(T));
+            };
+            put(y), put(mean), put(var), put(dxAll), put(dwAll), put(dbAll);
+            if (!descending) {
+                ascendingBits.push_back(bits);
+            } else {
+                CHECK(caseNo < ascendingBits.size() && ascendingBits[caseNo] == bits,
+                      "%s/%s N %ld C %ld L %ld nan %d: other bits than in the ascending thread order", fwd.c_str(), bwd.c_str(), N, C, L, nan);
+            }
+            caseNo++;
+        }
+    g_rng = rngBefore;
+}
+
 // softmax_xent_mean: one block (partial[0] is the mean) or several (partial sums of 1/rows-scaled blocks), and the
 // gradient (softmax - oneHot) / rows, against a double reference; a bad label is reported and gives NaN.
 template <typename T>
@@ -1076,6 +1246,8 @@ void run_kernel_tests() {
     test_bias_act_bwd<double>();
     test_softmax_xent_mean<float>();
     test_softmax_xent_mean<double>();
+    test_batch_norm<float>();
+    test_batch_norm<double>();
     test_signed_zero<float>();
     test_signed_zero<double>();
     test_fused_updates<float>();

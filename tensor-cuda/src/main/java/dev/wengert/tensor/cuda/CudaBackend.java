@@ -682,6 +682,8 @@ public final class CudaBackend implements Backend {
             .with(FusedKernel.SGD_ALL, CudaFused::sgdAll)
             .with(FusedKernel.ADAM_ALL, CudaFused::adamAll)
             .with(FusedKernel.LOSS_WATCH, CudaFused::lossWatch)
+            .with(FusedKernel.BATCH_NORM, CudaFused::batchNorm)
+            .with(FusedKernel.BATCH_NORM_BACKWARD, CudaFused::batchNormBackward)
             .with(FusedKernel.DROPOUT_MASK, CudaFused::dropoutMask);
 
     @Override

@@ -11,8 +11,8 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The fused kernels the models need (fused.cuh; optim.cuh for the whole-step optimizer updates and the
- * loss watch; random.cuh for dropout masks drawn from device-side state), on tensors of a {@link CudaBackend}: each replaces a chain of primitives and is tested
+ * The fused kernels the models need (fused.cuh, batch normalisation included; optim.cuh for the whole-step optimizer
+ * updates and the loss watch; random.cuh for dropout masks drawn from device-side state), on tensors of a {@link CudaBackend}: each replaces a chain of primitives and is tested
  * against that chain. Arguments are not modified unless their description says "modified". {@link
  * CudaBackend} registers them as its implementations of {@link dev.wengert.tensor.FusedKernel}'s keys.
  * {@link Activation}s are passed as their ordinal (ACT_* in fused.cuh).
@@ -153,6 +153,83 @@ public final class CudaFused {
                 && Arrays.equals(labels.shape(), new int[] {ls[0]}) && labels.device().equals(logits.device()), op,
                 "needs float logits [rows, classes] and int64 labels [rows] on one device; got "
                         + logits.describe() + " and " + labels.describe());
+    }
+
+    /**
+     * Training-mode batch normalisation ({@link FusedKernel.BatchNormForward}) of a float x [N, C, L]: mean and var
+     * (modified, [C]) = each channel's mean and biased variance over its N * L values, y (modified, like x) =
+     * (x - mean) / sqrt(var + eps) * weight + bias. One launch of one block per channel (fused.cuh's batch_norm,
+     * three passes over the channel): sums in double in a fixed order, so the bits are the same on every run.
+     * weight and bias [C] are not modified. With N * L = 0 mean and var are NaN.
+     */
+    public static void batchNorm(Tensor x, Tensor weight, Tensor bias, double eps, Tensor y, Tensor mean, Tensor var) {
+        CudaBackend be = backendOf("batchNorm", x);
+        int[] s = x.shape();
+        require(s.length == 3 && x.dtype().isFloating(), "batchNorm", "needs a float x [N, C, L] (view [N, C] and [N, C, H, W]"
+                + " inputs so), got " + x.describe());
+        requireGiven("batchNorm", new String[] {"weight", "bias", "y", "mean", "var"}, weight, bias, y, mean, var);
+        checkBatchNormOperands("batchNorm", x, new Tensor[] {y}, new Tensor[] {weight, bias, mean, var});
+        be.kernels().launchRows("batch_norm_" + OpCodes.suffix(x.dtype()), s[1], new Args().ptr(CudaBackend.ptr(x))
+                .ptr(CudaBackend.ptr(weight)).ptr(CudaBackend.ptr(bias)).f64(eps).ptr(CudaBackend.ptr(y))
+                .ptr(CudaBackend.ptr(mean)).ptr(CudaBackend.ptr(var)).i64(s[0]).i64(s[1]).i64(s[2]));
+    }
+
+    /** batch_norm_bwd's output bits (BN_DX, BN_DWEIGHT, BN_DBIAS in fused.cuh). */
+    private static final int BN_DX = 1;
+    private static final int BN_DWEIGHT = 2;
+    private static final int BN_DBIAS = 4;
+
+    /**
+     * The adjoints of {@link #batchNorm}'s y for dy [N, C, L] ({@link FusedKernel.BatchNormBackward}), from x and the
+     * forward's mean and var [C]: with invStd = 1 / sqrt(var + eps) and xhat = (x - mean) invStd, dbias (modified
+     * unless null, [C]) = sum dy, dweight (modified unless null, [C]) = sum dy xhat and dx (modified unless null,
+     * like x; may be dy) = weight invStd (dy - sum dy / M - xhat sum dy xhat / M), sums over each channel's
+     * M = N * L values. One launch of one block per channel (fused.cuh's batch_norm_bwd: the two sums in one
+     * pass, in double in a fixed order, then dx); none when all three are null.
+     */
+    public static void batchNormBackward(Tensor dy, Tensor x, Tensor mean, Tensor var, Tensor weight, double eps, Tensor dx,
+                                         Tensor dweight, Tensor dbias) {
+        CudaBackend be = backendOf("batchNormBackward", dy);
+        int[] s = dy.shape();
+        require(s.length == 3 && dy.dtype().isFloating(), "batchNormBackward", "needs a float dy [N, C, L] (view [N, C]"
+                + " and [N, C, H, W] inputs so), got " + dy.describe());
+        requireGiven("batchNormBackward", new String[] {"x", "mean", "var", "weight"}, x, mean, var, weight);
+        checkBatchNormOperands("batchNormBackward", dy, new Tensor[] {x, dx}, new Tensor[] {mean, var, weight, dweight, dbias});
+        int write = (dx == null ? 0 : BN_DX) | (dweight == null ? 0 : BN_DWEIGHT) | (dbias == null ? 0 : BN_DBIAS);
+        if (write == 0) {
+            return;
+        }
+        // An output not written gets a stand-in pointer (the kernel never touches it): dy for dx, mean for the others.
+        be.kernels().launchRows("batch_norm_bwd_" + OpCodes.suffix(dy.dtype()), s[1], new Args().ptr(CudaBackend.ptr(dy))
+                .ptr(CudaBackend.ptr(x)).ptr(CudaBackend.ptr(mean)).ptr(CudaBackend.ptr(var)).ptr(CudaBackend.ptr(weight))
+                .f64(eps).ptr(CudaBackend.ptr(dx == null ? dy : dx)).ptr(CudaBackend.ptr(dweight == null ? mean : dweight))
+                .ptr(CudaBackend.ptr(dbias == null ? mean : dbias)).i64(s[0]).i64(s[1]).i64(s[2]).i32(write));
+    }
+
+    private static void requireGiven(String op, String[] names, Tensor... ts) {
+        for (int i = 0; i < ts.length; i++) {
+            require(ts[i] != null, op, names[i] + " is null; only the backward's dx, dweight and dbias may be (not written)");
+        }
+    }
+
+    /**
+     * Every non-null tensor of {@code full} shaped like {@code like} ([N, C, L]) and of {@code perChannel} [C], all of
+     * like's dtype and device and open: the kernels index them so, and must never read or write out of bounds.
+     */
+    private static void checkBatchNormOperands(String op, Tensor like, Tensor[] full, Tensor[] perChannel) {
+        int[] channels = {like.dim(1)};
+        for (Tensor[] group : new Tensor[][] {full, perChannel}) {
+            int[] want = group == full ? like.shape() : channels;
+            for (Tensor t : group) {
+                if (t == null) {
+                    continue;
+                }
+                t.ensureOpen(op);
+                require(Arrays.equals(t.shape(), want) && t.dtype() == like.dtype() && t.device().equals(like.device()), op,
+                        t.describe() + " must be " + like.dtype() + Shape.str(want) + " on " + like.device() + ", as "
+                                + (group == full ? "" : "one value per channel of ") + like.describe());
+            }
+        }
     }
 
     /**
