@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wengert.tensor.Backend;
+import dev.wengert.tensor.BatchNormRef;
 import dev.wengert.tensor.Backends;
 import dev.wengert.tensor.CapturedWork;
 import dev.wengert.tensor.CudaTestDevice;
@@ -66,84 +67,6 @@ class CudaBatchNormKernelTest {
                 + tol * scale + ")");
     }
 
-    /** The forward and the backward's formulas in double, from the kernels' own float inputs. */
-    private static final class Reference {
-        final double[] mean;
-        final double[] var;
-        final double[] y;
-        final double[] yScale;
-        final double[] dx;
-        final double[] dxScale;
-        final double[] dweight;
-        final double[] dweightScale;
-        final double[] dbias;
-        final double[] dbiasScale;
-
-        /** x, w, b, dy as read back; mean and var for the backward are the kernel's ({@code kMean}, {@code kVar}). */
-        Reference(int n, int c, int l, double[] x, double[] w, double[] b, double[] dy, double[] kMean, double[] kVar) {
-            int m = n * l;
-            mean = new double[c];
-            var = new double[c];
-            y = new double[x.length];
-            yScale = new double[x.length];
-            dx = new double[x.length];
-            dxScale = new double[x.length];
-            dweight = new double[c];
-            dweightScale = new double[c];
-            dbias = new double[c];
-            dbiasScale = new double[c];
-            for (int ch = 0; ch < c; ch++) {
-                double sum = 0;
-                for (int k = 0; k < m; k++) {
-                    sum += x[at(ch, k, c, l)];
-                }
-                mean[ch] = sum / m;
-                double sq = 0;
-                for (int k = 0; k < m; k++) {
-                    double d = x[at(ch, k, c, l)] - mean[ch];
-                    sq += d * d;
-                }
-                var[ch] = sq / m;
-                double inv = 1 / Math.sqrt(var[ch] + EPS);
-                for (int k = 0; k < m; k++) {
-                    int i = at(ch, k, c, l);
-                    double xh = (x[i] - mean[ch]) * inv;
-                    y[i] = xh * w[ch] + b[ch];
-                    // float32 rounds the mean before it is used: y moves by |w| inv ulp(mean)
-                    yScale[i] = 1 + Math.abs(xh * w[ch]) + Math.abs(b[ch]) + Math.abs(w[ch]) * inv * Math.abs(mean[ch]);
-                }
-                double kInv = 1 / Math.sqrt(kVar[ch] + EPS);
-                double sDy = 0;
-                double sDyXhat = 0;
-                double aDy = 0;
-                double aDyXhat = 0;
-                for (int k = 0; k < m; k++) {
-                    int i = at(ch, k, c, l);
-                    double xh = (x[i] - kMean[ch]) * kInv;
-                    sDy += dy[i];
-                    sDyXhat += dy[i] * xh;
-                    aDy += Math.abs(dy[i]);
-                    aDyXhat += Math.abs(dy[i] * xh);
-                }
-                dbias[ch] = sDy;
-                dbiasScale[ch] = 1 + aDy;
-                dweight[ch] = sDyXhat;
-                dweightScale[ch] = 1 + aDyXhat;
-                for (int k = 0; k < m; k++) {
-                    int i = at(ch, k, c, l);
-                    double xh = (x[i] - kMean[ch]) * kInv;
-                    dx[i] = w[ch] * kInv * (dy[i] - sDy / m - xh * sDyXhat / m);
-                    dxScale[i] = 1 + Math.abs(w[ch]) * kInv * (Math.abs(dy[i]) + aDy / m + Math.abs(xh) * aDyXhat / m);
-                }
-            }
-        }
-
-        /** The offset of value k of channel ch in a contiguous [N, C, L] tensor. */
-        static int at(int ch, int k, int c, int l) {
-            return (k / l) * c * l + ch * l + k % l;
-        }
-    }
-
     @Test
     void matchTheDoubleReferenceWithTheSameBitsOnEveryRun() {
         FusedKernel.BatchNormForward forward = backend().fused(FusedKernel.BATCH_NORM).orElseThrow();
@@ -175,7 +98,7 @@ class CudaBatchNormKernelTest {
                 double[] xs = x.toDoubleArray();
                 double[] kMean = mean.toDoubleArray();
                 double[] kVar = var.toDoubleArray();
-                Reference ref = new Reference(n, c, l, xs, w.toDoubleArray(), b.toDoubleArray(), dy.toDoubleArray(), kMean,
+                BatchNormRef ref = new BatchNormRef(n, c, l, EPS, xs, w.toDoubleArray(), b.toDoubleArray(), dy.toDoubleArray(), kMean,
                         kVar);
                 double[] ys = y.toDoubleArray();
                 for (int ch = 0; ch < c; ch++) {
@@ -302,8 +225,8 @@ class CudaBatchNormKernelTest {
             Tensor dy = on().uniform(-1, 1, 22, dt, 5, 3, 4);
             double[] xs = x.toDoubleArray();
             double[] dys = dy.toDoubleArray();
-            xs[Reference.at(1, 7, 3, 4)] = Double.NaN;  // channel 1
-            dys[Reference.at(2, 19, 3, 4)] = Double.NaN;  // channel 2
+            xs[BatchNormRef.at(1, 7, 3, 4)] = Double.NaN;  // channel 1
+            dys[BatchNormRef.at(2, 19, 3, 4)] = Double.NaN;  // channel 2
             x = on().of(xs, 5, 3, 4).cast(dt);
             dy = on().of(dys, 5, 3, 4).cast(dt);
             Tensor w = on().ones(dt, 3);
@@ -320,7 +243,7 @@ class CudaBatchNormKernelTest {
                 assertEquals(nan, Double.isNaN(m[ch]), dt + " mean[" + ch + "]");
                 assertEquals(nan, Double.isNaN(v[ch]), dt + " var[" + ch + "]");
                 for (int k = 0; k < 20; k++) {
-                    assertEquals(nan, Double.isNaN(ys[Reference.at(ch, k, 3, 4)]), dt + " y of channel " + ch + ", value " + k);
+                    assertEquals(nan, Double.isNaN(ys[BatchNormRef.at(ch, k, 3, 4)]), dt + " y of channel " + ch + ", value " + k);
                 }
             }
             // The backward from channel 1's NaN statistics and channel 2's NaN dy: both channels NaN, channel 0 not.
@@ -336,7 +259,7 @@ class CudaBatchNormKernelTest {
                 assertEquals(nan, Double.isNaN(dws[ch]), dt + " dweight[" + ch + "]");
                 assertEquals(ch == 2, Double.isNaN(dbs[ch]), dt + " dbias[" + ch + "] (sum dy: NaN only where dy is)");
                 for (int k = 0; k < 20; k++) {
-                    assertEquals(nan, Double.isNaN(dxs[Reference.at(ch, k, 3, 4)]), dt + " dx of channel " + ch + ", value " + k);
+                    assertEquals(nan, Double.isNaN(dxs[BatchNormRef.at(ch, k, 3, 4)]), dt + " dx of channel " + ch + ", value " + k);
                 }
             }
         }
