@@ -34,7 +34,9 @@ final class FusedBatchNorm {
             Tensor y = Tensor.on(x.device()).empty(x.dtype(), x.shape());
             Tensor mean = Tensor.on(x.device()).empty(x.dtype(), c);
             Tensor var = Tensor.on(x.device()).empty(x.dtype(), c);
-            fused.get().run(view3(x), weight, bias, eps, view3(y), mean, var);
+            try (Tensor x3 = view3(x); Tensor y3 = view3(y)) {
+                fused.get().run(x3, weight, bias, eps, y3, mean, var);
+            }
             return new Result(y, mean, var);
         }
         return composed(x, weight, bias, eps);
@@ -48,19 +50,19 @@ final class FusedBatchNorm {
     static Result composed(Tensor x, Tensor weight, Tensor bias, double eps) {
         int[] axes = reducedAxes(x.rank());
         int[] perChannel = perChannel(x.shape());
-        Tensor mean = x.mean(true, axes);
+        Tensor mean = x.mean(false, axes);
         Tensor y;
         Tensor var;
-        try (Tensor centred = x.sub(mean)) {
+        try (Tensor mean1 = mean.reshape(perChannel); Tensor centred = x.sub(mean1)) {
             try (Tensor sq = centred.mul(centred)) {
-                var = sq.mean(true, axes);
+                var = sq.mean(false, axes);
             }
-            try (Tensor inv = invStd(var, eps); Tensor scale = inv.mul(weight.reshape(perChannel));
-                 Tensor scaled = centred.mul(scale)) {
-                y = scaled.add(bias.reshape(perChannel));
+            try (Tensor var1 = var.reshape(perChannel); Tensor inv = invStd(var1, eps); Tensor w = weight.reshape(perChannel);
+                 Tensor scale = inv.mul(w); Tensor scaled = centred.mul(scale); Tensor b = bias.reshape(perChannel)) {
+                y = scaled.add(b);
             }
         }
-        return new Result(y, mean.reshape(x.dim(1)), var.reshape(x.dim(1)));
+        return new Result(y, mean, var);
     }
 
     /**
@@ -75,7 +77,10 @@ final class FusedBatchNorm {
             Tensor dx = needX ? Tensor.on(x.device()).empty(x.dtype(), x.shape()) : null;
             Tensor dw = needW ? Tensor.on(x.device()).empty(x.dtype(), c) : null;
             Tensor db = needB ? Tensor.on(x.device()).empty(x.dtype(), c) : null;
-            fused.get().run(view3(dy), view3(x), mean, var, weight, eps, dx == null ? null : view3(dx), dw, db);
+            // the views closed again: a leaf adopts dx (Tensor.ownsMemoryAllocatedSince) only when no view shares it
+            try (Tensor dy3 = view3(dy); Tensor x3 = view3(x); Tensor dx3 = dx == null ? null : view3(dx)) {
+                fused.get().run(dy3, x3, mean, var, weight, eps, dx3, dw, db);
+            }
             return new Tensor[] {dx, dw, db};
         }
         return composedAdjoints(dy, x, mean, var, weight, eps, needX, needW, needB);
@@ -95,27 +100,28 @@ final class FusedBatchNorm {
         if (!needX && !needW) {
             return new Tensor[] {null, null, needB ? dy.sum(false, axes) : null};
         }
-        try (Tensor inv = invStd(var.reshape(perChannel), eps); Tensor centred = x.sub(mean.reshape(perChannel));
-             Tensor xhat = centred.mul(inv); Tensor dyXhat = dy.mul(xhat)) {
-            Tensor sumDy = dy.sum(true, axes);
-            Tensor sumDyXhat = dyXhat.sum(true, axes);
+        try (Tensor var1 = var.reshape(perChannel); Tensor inv = invStd(var1, eps); Tensor mean1 = mean.reshape(perChannel);
+             Tensor centred = x.sub(mean1); Tensor xhat = centred.mul(inv); Tensor dyXhat = dy.mul(xhat)) {
+            // the sums [C] themselves and no view of them left open: a leaf adopts a fresh tensor as its gradient
+            // (Tensor.ownsMemoryAllocatedSince) instead of copying it
+            Tensor sumDy = dy.sum(false, axes);
+            Tensor sumDyXhat = dyXhat.sum(false, axes);
             Tensor dx = null;
             if (needX) {
-                try (Tensor meanDy = sumDy.mul(1.0 / m); Tensor meanDyXhat = sumDyXhat.mul(1.0 / m);
+                try (Tensor sumDyView = sumDy.reshape(perChannel); Tensor meanDy = sumDyView.mul(1.0 / m);
+                     Tensor sumDyXhatView = sumDyXhat.reshape(perChannel); Tensor meanDyXhat = sumDyXhatView.mul(1.0 / m);
                      Tensor a = dy.sub(meanDy); Tensor b = xhat.mul(meanDyXhat); Tensor inner = a.sub(b);
-                     Tensor scale = inv.mul(weight.reshape(perChannel))) {
+                     Tensor w = weight.reshape(perChannel); Tensor scale = inv.mul(w)) {
                     dx = inner.mul(scale);
                 }
             }
-            Tensor dw = needW ? sumDyXhat.reshape(c) : null;
-            Tensor db = needB ? sumDy.reshape(c) : null;
             if (!needW) {
                 sumDyXhat.close();
             }
             if (!needB) {
                 sumDy.close();
             }
-            return new Tensor[] {dx, dw, db};
+            return new Tensor[] {dx, needW ? sumDyXhat : null, needB ? sumDy : null};
         }
     }
 
