@@ -28,8 +28,12 @@ final class FusedBatchNorm {
      */
     static Result forward(Tensor x, Tensor weight, Tensor bias, double eps) {
         check(x, weight, bias, eps);
+        return forward(x, weight, bias, eps, x.backend().fused(FusedKernel.BATCH_NORM));
+    }
+
+    /** {@link #forward(Tensor, Tensor, Tensor, double)} with the kernel given (tests run it with a stand-in). */
+    static Result forward(Tensor x, Tensor weight, Tensor bias, double eps, Optional<FusedKernel.BatchNormForward> fused) {
         int c = x.dim(1);
-        Optional<FusedKernel.BatchNormForward> fused = x.backend().fused(FusedKernel.BATCH_NORM);
         if (fused.isPresent() && x.numel() > 0) {
             Tensor y = Tensor.on(x.device()).empty(x.dtype(), x.shape());
             Tensor mean = Tensor.on(x.device()).empty(x.dtype(), c);
@@ -71,8 +75,13 @@ final class FusedBatchNorm {
      */
     static Tensor[] backward(Tensor dy, Tensor x, Tensor mean, Tensor var, Tensor weight, double eps, boolean needX,
                              boolean needW, boolean needB) {
+        return backward(dy, x, mean, var, weight, eps, needX, needW, needB, x.backend().fused(FusedKernel.BATCH_NORM_BACKWARD));
+    }
+
+    /** {@link #backward(Tensor, Tensor, Tensor, Tensor, Tensor, double, boolean, boolean, boolean)} with the kernel given. */
+    static Tensor[] backward(Tensor dy, Tensor x, Tensor mean, Tensor var, Tensor weight, double eps, boolean needX,
+                             boolean needW, boolean needB, Optional<FusedKernel.BatchNormBackward> fused) {
         int c = x.dim(1);
-        Optional<FusedKernel.BatchNormBackward> fused = x.backend().fused(FusedKernel.BATCH_NORM_BACKWARD);
         if (fused.isPresent() && x.numel() > 0) {
             Tensor dx = needX ? Tensor.on(x.device()).empty(x.dtype(), x.shape()) : null;
             Tensor dw = needW ? Tensor.on(x.device()).empty(x.dtype(), c) : null;

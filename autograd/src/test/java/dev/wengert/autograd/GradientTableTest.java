@@ -691,6 +691,68 @@ class GradientTableTest {
     }
 
     /**
+     * The primitive's kernel path, before any backend registers the kernels: stand-ins in the kernels' signatures
+     * (the composed versions, checking the arguments) see x, y, dy and dx viewed [N, C, L], mean and var [C], null for
+     * the adjoints not asked for; the results are those of the composed path, y and dx in x's shape; an empty batch
+     * does not call the kernels (their contract wants N * L &gt;= 1).
+     */
+    @Test
+    void batchNormKernelPathPassesTheKernelsLayout() {
+        TensorFactory on = Tensor.on(device());
+        int[] calls = new int[2];
+        FusedKernel.BatchNormForward fwd = (x, w, b, eps, y, mean, var) -> {
+            assertEquals(3, x.rank(), "x viewed [N, C, L]");
+            assertArrayEquals(x.shape(), y.shape(), "y viewed like x");
+            assertArrayEquals(new int[] {x.dim(1)}, mean.shape());
+            assertArrayEquals(new int[] {x.dim(1)}, var.shape());
+            calls[0]++;
+            FusedBatchNorm.composedForward(x, w, b, eps, y, mean, var);
+        };
+        FusedKernel.BatchNormBackward bwd = (dy, x, mean, var, w, eps, dx, dw, db) -> {
+            assertEquals(3, dy.rank(), "dy viewed [N, C, L]");
+            assertEquals(3, x.rank(), "x viewed [N, C, L]");
+            if (dx != null) {
+                assertArrayEquals(x.shape(), dx.shape(), "dx viewed like x");
+            }
+            calls[1]++;
+            FusedBatchNorm.composedBackward(dy, x, mean, var, w, eps, dx, dw, db);
+        };
+        for (int[] shape : new int[][] {{6, 3}, {4, 3, 5}, {2, 3, 4, 5}, {0, 3, 2}}) {
+            String what = java.util.Arrays.toString(shape);
+            Tensor x = on.uniform(-2, 3, 101, DType.FLOAT64, shape);
+            Tensor w = on.uniform(-1.5, 1.5, 102, DType.FLOAT64, 3);
+            Tensor b = on.uniform(-1, 1, 103, DType.FLOAT64, 3);
+            Tensor dy = on.uniform(-1, 1, 104, DType.FLOAT64, shape);
+            int before = calls[0];
+            FusedBatchNorm.Result k = FusedBatchNorm.forward(x, w, b, 1e-5, java.util.Optional.of(fwd));
+            FusedBatchNorm.Result r = FusedBatchNorm.composed(x, w, b, 1e-5);
+            assertEquals(shape[0] == 0 ? before : before + 1, calls[0], what + ": the kernel runs unless the batch is empty");
+            assertArrayEquals(shape, k.y().shape(), what + ": y in x's shape");
+            assertClose(r.y(), k.y(), 1e-12, what + " y");
+            if (shape[0] == 0) {
+                assertArrayEquals(r.mean().toDoubleArray(), k.mean().toDoubleArray(), what + ": NaN, the mean of no values");
+                assertArrayEquals(r.var().toDoubleArray(), k.var().toDoubleArray(), what + ": NaN, the variance of no values");
+            } else {
+                assertClose(r.mean(), k.mean(), 1e-12, what + " mean");
+                assertClose(r.var(), k.var(), 1e-12, what + " var");
+            }
+            for (boolean[] need : new boolean[][] {{true, true, true}, {true, false, false}, {false, true, false}, {false, false, true}}) {
+                Tensor[] got = FusedBatchNorm.backward(dy, x, r.mean(), r.var(), w, 1e-5, need[0], need[1], need[2],
+                        java.util.Optional.of(bwd));
+                Tensor[] want = FusedBatchNorm.composedAdjoints(dy, x, r.mean(), r.var(), w, 1e-5, need[0], need[1], need[2]);
+                for (int i = 0; i < 3; i++) {
+                    assertEquals(need[i], got[i] != null, what + ": adjoint " + i + " only when asked for");
+                    if (need[i]) {
+                        assertArrayEquals(want[i].shape(), got[i].shape(), what + ": adjoint " + i + " shape");
+                        assertClose(want[i], got[i], 1e-12, what + ": adjoint " + i);
+                    }
+                }
+            }
+        }
+        assertEquals(3 * 4, calls[1], "the backward kernel runs for every non-empty batch");
+    }
+
+    /**
      * The backend's batch-norm kernels against the composed versions next to the primitive ({@link FusedBatchNorm}),
      * both float dtypes, [N, C, L] layouts with one value per channel, rows not a multiple of 32 and long channels;
      * each output omitted in turn from the backward; the same bits on a second run (fixed summation order); and the
