@@ -4,6 +4,7 @@ import static dev.wengert.autograd.Torch.Group.CONVOLUTION;
 import static dev.wengert.autograd.Torch.Group.ELEMENTWISE;
 import static dev.wengert.autograd.Torch.Group.INDEXING;
 import static dev.wengert.autograd.Torch.Group.LINEAR_ALGEBRA;
+import static dev.wengert.autograd.Torch.Group.NORMALIZATION;
 import static dev.wengert.autograd.Torch.Group.REDUCTION;
 import static dev.wengert.autograd.Torch.Group.SHAPE;
 import static dev.wengert.autograd.Torch.Group.SOFTMAX_AND_LOSSES;
@@ -339,6 +340,13 @@ public final class Prim<A> {
         return in[0].matmul(a.left(), in[1], a.right());
     }
 
+    /** The batch-norm primitive's value; its statistics go to the attributes' {@link Var.BatchStats}. */
+    private static Tensor batchNorm(Tensor[] in, Var.BatchNormAttrs a) {
+        FusedBatchNorm.Result r = FusedBatchNorm.forward(in[0], in[1], in[2], a.eps());
+        a.stats().hold(r.y(), r.mean(), r.var());
+        return r.y();
+    }
+
     private static String reduction(Var.Reduction r, Var out) {
         return "axes=" + Arrays.toString(r.axes()) + (r.keepDims() ? ", keepDims" : "");
     }
@@ -517,6 +525,16 @@ public final class Prim<A> {
     public static final Prim<Var.LinearActivation> LINEAR = define("linear", 3, Var.LinearActivation.class)
             .forward((in, a) -> FusedLinear.forward(in[0], in[1], in[2], a.activation())).rules(Rules::linearVjp, Rules::linearJvp)
             .print(Printer.call("linear", (a, o) -> "activation=" + a.activation())).build();
+    @Torch(value = "torch.nn.functional.batch_norm(x, None, None, weight, bias, training=True, eps=eps)", group = NORMALIZATION,
+            grad = "dx = w invStd (g - mean(g) - x̂ mean(g x̂)), dweight = sum(g x̂), dbias = sum(g) (means and sums over every "
+            + "axis but 1); first order: the forward's mean and var reused, one kernel on a backend that has it; recorded "
+            + "(create-graph) the same with variables, x̂ and invStd recomputed from x, so every order is exact",
+            differs = "training mode only, no running statistics (models' BatchNorm updates its own from the statistics "
+            + "the primitive hands out: batchNorm(weight, bias, eps, BatchStats)); weight and bias required; "
+            + "x [N, C, ...] of rank 2 or more; one value per channel is allowed (PyTorch refuses it; the module does too)")
+    public static final Prim<Var.BatchNormAttrs> BATCH_NORM = define("batchNorm", 3, Var.BatchNormAttrs.class)
+            .forward(Prim::batchNorm).rules(Rules::batchNormVjp, Rules::batchNormJvp)
+            .print(Printer.call("batchNorm", (a, o) -> "eps=" + a.eps())).build();
     @Torch(value = "torch.sum", group = REDUCTION, grad = "linear: the gradient broadcast back over the reduced axes", differs = "sum(keepDims, axes...): keepDims first, no axes meaning all")
     public static final Prim<Var.Reduction> SUM = define("sum", 1, Var.Reduction.class)
             .forward((in, a) -> in[0].sum(a.keepDims(), a.axes())).vjp(Rules::sumVjp).linear()

@@ -138,6 +138,88 @@ public final class Rules {
         return a.activation() == dev.wengert.tensor.Activation.NONE ? dz : dz.mul(activationDerivative(out, a.activation()));
     }
 
+    /**
+     * Batch normalisation's adjoints, xhat = (x - mean) invStd with invStd = 1 / sqrt(var + eps), means and sums over
+     * every axis but 1: dx = w invStd (g - mean(g) - xhat mean(g xhat)), dweight = sum(g xhat), dbias = sum(g). In a
+     * first-order pass (nothing recorded) the tensors of {@link FusedBatchNorm#backward} from the forward's statistics
+     * (one kernel where the backend has it); recorded (create-graph), the same written with variables, with xhat and
+     * invStd recomputed from x, so that the gradient of dx with respect to x flows through them and higher orders are
+     * exact.
+     */
+    static Var[] batchNormVjp(Var g, Var out, Var[] in, Var.BatchNormAttrs a) {
+        if (!Grad.isEnabled()) {
+            Tensor x = in[0].value();
+            Tensor mean;
+            Tensor var;
+            FusedBatchNorm.Result again = null;
+            if (a.stats().heldFor(out.value())) {
+                mean = a.stats().mean();
+                var = a.stats().var();
+            } else {
+                again = FusedBatchNorm.forward(x, in[1].value(), in[2].value(), a.eps());
+                again.y().close();
+                mean = again.mean();
+                var = again.var();
+            }
+            Tensor[] t = FusedBatchNorm.backward(g.value(), x, mean, var, in[1].value(), a.eps(), need(in, 0), need(in, 1),
+                    need(in, 2));
+            if (again != null) {
+                again.mean().close();
+                again.var().close();
+            }
+            return new Var[] {t[0] == null ? null : Var.constant(t[0]), t[1] == null ? null : Var.constant(t[1]),
+                    t[2] == null ? null : Var.constant(t[2])};
+        }
+        int[] axes = FusedBatchNorm.reducedAxes(in[0].shape().length);
+        int[] perChannel = FusedBatchNorm.perChannel(in[0].shape());
+        Var[] stats = batchNormXhat(in[0], a.eps(), axes);
+        Var invStd = stats[0];
+        Var xhat = stats[1];
+        Var gXhat = g.mul(xhat);
+        Var dx = null;
+        if (need(in, 0)) {
+            Var inner = g.sub(g.mean(true, axes)).sub(xhat.mul(gXhat.mean(true, axes)));
+            dx = inner.mul(invStd.mul(in[1].reshape(perChannel)));
+        }
+        return new Var[] {dx, need(in, 1) ? gXhat.sum(false, axes) : null, need(in, 2) ? g.sum(false, axes) : null};
+    }
+
+    /**
+     * Batch normalisation linearised: with dxhat = invStd (tx - mean(tx) - xhat mean(tx xhat)), the tangent
+     * w dxhat + tw xhat + tb (per channel, broadcast).
+     */
+    static Var batchNormJvp(Var[] t, Var out, Var[] in, Var.BatchNormAttrs a) {
+        int[] axes = FusedBatchNorm.reducedAxes(in[0].shape().length);
+        int[] perChannel = FusedBatchNorm.perChannel(in[0].shape());
+        Var tangent = null;
+        if (t[0] != null || t[1] != null) {
+            Var[] stats = batchNormXhat(in[0], a.eps(), axes);
+            Var invStd = stats[0];
+            Var xhat = stats[1];
+            if (t[0] != null) {
+                Var tx = t[0];
+                Var inner = tx.sub(tx.mean(true, axes)).sub(xhat.mul(tx.mul(xhat).mean(true, axes)));
+                tangent = inner.mul(invStd.mul(in[1].reshape(perChannel)));
+            }
+            if (t[1] != null) {
+                Var term = xhat.mul(t[1].reshape(perChannel));
+                tangent = tangent == null ? term : tangent.add(term);
+            }
+        }
+        if (t[2] != null) {
+            Var shift = t[2].reshape(perChannel);
+            tangent = tangent == null ? shift.broadcastTo(out.shape()) : tangent.add(shift);
+        }
+        return tangent;
+    }
+
+    /** {invStd, xhat} of batch normalisation recomputed from x with variables (invStd [1, C, 1, ...], xhat like x). */
+    private static Var[] batchNormXhat(Var x, double eps, int[] axes) {
+        Var centred = x.sub(x.mean(true, axes));
+        Var invStd = centred.square().mean(true, axes).add(eps).sqrt().reciprocal();
+        return new Var[] {invStd, centred.mul(invStd)};
+    }
+
     /** act'(z) from y = act(z): relu a constant mask y &gt; 0 (relu'(0) = 0), tanh 1 - y², sigmoid y (1 - y). */
     private static Var activationDerivative(Var y, dev.wengert.tensor.Activation act) {
         return switch (act) {

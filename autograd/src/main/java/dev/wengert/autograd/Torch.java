@@ -47,7 +47,8 @@ public @interface Torch {
         INDEXING("Indexing"),
         SORTING("Sorting"),
         SOFTMAX_AND_LOSSES("Softmax and losses"),
-        CONVOLUTION("Convolution and pooling");
+        CONVOLUTION("Convolution and pooling"),
+        NORMALIZATION("Normalisation");
 
         private final String title;
 

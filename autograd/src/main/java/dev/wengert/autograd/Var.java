@@ -960,6 +960,26 @@ public final class Var {
         return y.reshape(outShape);
     }
 
+    /**
+     * Batch normalisation in training mode over the channel axis 1 of this [N, C, ...] (rank 2 or more): per channel,
+     * with the batch's mean and biased variance over every axis but 1, y = (x - mean) / sqrt(var + eps) weight + bias,
+     * for {@code weight} and {@code bias} [C], all in this variable's dtype. One primitive: on a backend with the
+     * kernels its forward is one kernel and its first-order backward another; recorded (create-graph) its adjoints are
+     * written with variables, so every order is exact. No running statistics: {@link #batchNorm(Var, Var, double,
+     * BatchStats)} hands out the batch's statistics for a module to update its own.
+     */
+    public Var batchNorm(Var weight, Var bias, double eps) {
+        return batchNorm(weight, bias, eps, new BatchStats());
+    }
+
+    /**
+     * {@link #batchNorm(Var, Var, double)}, leaving the batch's mean and biased variance [C] in {@code stats} (modified;
+     * one per application): what models' BatchNorm reads to update its running statistics.
+     */
+    public Var batchNorm(Var weight, Var bias, double eps, BatchStats stats) {
+        return Prim.BATCH_NORM.apply(new BatchNormAttrs(eps, stats), this, weight, bias);
+    }
+
     /** Softmax, composed as exp(logSoftmax). */
     @Torch(value = "torch.softmax", group = SOFTMAX_AND_LOSSES, grad = "composed as exp(logSoftmax)")
     public Var softmax(int axis) {
@@ -1471,6 +1491,52 @@ public final class Var {
         /** The by-product computed with {@code output} (never written by its users), or null. */
         Tensor valueFor(Tensor output) {
             return output == this.output && value != null && !value.isClosed() ? value : null;
+        }
+    }
+
+    /**
+     * Attributes of BATCH_NORM: eps, and the {@link BatchStats} where the forward leaves the batch's statistics (for its
+     * backward and for the caller's running statistics).
+     */
+    public record BatchNormAttrs(double eps, BatchStats stats) {
+        public BatchNormAttrs {
+            java.util.Objects.requireNonNull(stats, "stats");
+            if (!(eps >= 0) || Double.isInfinite(eps)) {
+                throw new IllegalArgumentException("batchNorm: eps must be finite and >= 0, got " + eps);
+            }
+        }
+    }
+
+    /**
+     * The batch statistics a batch-normalisation forward computed: its mean and biased variance [C], kept (like a
+     * {@link Stash}) with the output they belong to. The backward uses them only for that output and while they are
+     * open; a backward that finds none (another forward overwrote them, their scope closed) computes them again.
+     * Create one per application.
+     */
+    public static final class BatchStats {
+        private Tensor output;
+        private Tensor mean;
+        private Tensor var;
+
+        void hold(Tensor output, Tensor mean, Tensor var) {
+            this.output = output;
+            this.mean = mean;
+            this.var = var;
+        }
+
+        /** The latest forward's batch mean [C] (never written by its users), or null before a forward. */
+        public Tensor mean() {
+            return mean;
+        }
+
+        /** The latest forward's biased batch variance [C] (never written by its users), or null before a forward. */
+        public Tensor var() {
+            return var;
+        }
+
+        /** True when the statistics were computed with {@code output} and are still open. */
+        boolean heldFor(Tensor output) {
+            return output == this.output && mean != null && !mean.isClosed() && !var.isClosed();
         }
     }
 

@@ -119,6 +119,7 @@ class GradientTableTest {
         coreRows(t);
         issue16Rows(t);
         convolutionRows(t);
+        normalisationRows(t);
         return t.stream();
     }
 
@@ -331,6 +332,21 @@ class GradientTableTest {
         t.add(new Spec(null, "globalAvgPool2d", v -> v[0].globalAvgPool2d(), new int[][] {{2, 3, 3, 2}}, -1, 1));
         t.add(new Spec(null, "conv-relu-pool", v -> v[0].conv2d(v[1], 1, 1).tanh().maxPool2d(2, 2, 0),
                 new int[][] {{2, 2, 4, 4}, {3, 2, 3, 3}}, -1, 1));
+    }
+
+    /**
+     * The batch-norm primitive: [N, C], [N, C, L] and [N, C, H, W], size-1 axes but at least two values per channel,
+     * both eps used in practice, and batch norm inside a composition (its output squared, so the second derivative
+     * involves every term).
+     */
+    private static void normalisationRows(List<Spec> t) {
+        int[][][] shapes = {{{4, 3}, {3}, {3}}, {{2, 1}, {1}, {1}}, {{2, 3, 4}, {3}, {3}}, {{1, 2, 3}, {2}, {2}},
+            {{3, 2, 1}, {2}, {2}}, {{2, 3, 2, 2}, {3}, {3}}, {{1, 2, 1, 3}, {2}, {2}}, {{2, 1, 1, 1}, {1}, {1}}};
+        for (int[][] s : shapes) {
+            t.add(new Spec(Prim.BATCH_NORM, "batchNorm", v -> v[0].batchNorm(v[1], v[2], 1e-5), s, -1, 1));
+        }
+        t.add(new Spec(Prim.BATCH_NORM, "batchNorm-eps-0.1-squared", v -> v[0].batchNorm(v[1], v[2], 0.1).square(),
+                new int[][] {{3, 2, 2}, {2}, {2}}, -1, 1));
     }
 
     private static Var reversedConcat(int axis, Var[] parts) {
@@ -579,6 +595,223 @@ class GradientTableTest {
             Tensor loss = on.empty(dtype);
             mean.get().run(on.empty(dtype, 0, 4), on.of(new long[0]), loss, on.empty(dtype, 0, 4));
             assertTrue(Double.isNaN(loss.item()), dtype + ": the mean of no rows");
+        }
+    }
+
+    /** BatchNorm's composition before the primitive (models' BatchNorm.apply in training mode, without running statistics). */
+    static Var composedBatchNorm(Var x, Var weight, Var bias, double eps) {
+        int[] axes = FusedBatchNorm.reducedAxes(x.shape().length);
+        int[] perChannel = FusedBatchNorm.perChannel(x.shape());
+        Var mean = x.mean(true, axes);
+        Var centred = x.sub(mean);
+        Var var = centred.square().mean(true, axes);
+        Var inv = var.add(eps).sqrt().reciprocal();
+        Var scale = inv.mul(weight.reshape(perChannel));
+        return centred.mul(scale).add(bias.reshape(perChannel));
+    }
+
+    /**
+     * The primitive's value, statistics and first-order gradients (the unrecorded path, which runs the backend's
+     * kernels or FusedBatchNorm's composed tensors, and the recorded one, written with variables) against the
+     * composition BatchNorm ran before the primitive, in float64 to 1e-12, for [N, C], [N, C, L] and [N, C, H, W].
+     */
+    @Test
+    void batchNormMatchesTheComposition() {
+        TensorFactory on = Tensor.on(device());
+        int[][] shapes = {{8, 3}, {2, 1}, {5, 4, 7}, {1, 3, 2}, {4, 3, 5, 6}, {3, 2, 1, 1}, {2, 5, 3, 33}};
+        for (int k = 0; k < shapes.length; k++) {
+            int[] shape = shapes[k];
+            int c = shape[1];
+            String what = java.util.Arrays.toString(shape);
+            Tensor x = on.uniform(-2, 3, 40 + k, DType.FLOAT64, shape);
+            Tensor w = on.uniform(-1.5, 1.5, 50 + k, DType.FLOAT64, c);
+            Tensor b = on.uniform(-1, 1, 60 + k, DType.FLOAT64, c);
+            Tensor r = on.uniform(-1, 1, 70 + k, DType.FLOAT64, shape);
+            Var[] ref = {Var.param(x), Var.param(w), Var.param(b)};
+            Var yRef = composedBatchNorm(ref[0], ref[1], ref[2], 1e-5);
+            Var[] gRef = Backward.adjoints(yRef.mul(Var.constant(r)).sum(), null, false, ref);
+            for (boolean createGraph : new boolean[] {false, true}) {
+                String path = what + (createGraph ? " recorded" : " first order");
+                Var[] in = {Var.param(x), Var.param(w), Var.param(b)};
+                Var.BatchStats stats = new Var.BatchStats();
+                Var y = in[0].batchNorm(in[1], in[2], 1e-5, stats);
+                assertArrayEquals(shape, y.shape(), path + ": shape");
+                assertClose(yRef.value(), y.value(), 1e-12, path + " value");
+                Tensor axesMean = x.mean(false, FusedBatchNorm.reducedAxes(shape.length));
+                assertClose(axesMean, stats.mean(), 1e-12, path + " mean");
+                Tensor centred = x.sub(stats.mean().reshape(FusedBatchNorm.perChannel(shape)));
+                assertClose(centred.mul(centred).mean(false, FusedBatchNorm.reducedAxes(shape.length)), stats.var(), 1e-12,
+                        path + " biased variance");
+                Var[] g = Backward.adjoints(y.mul(Var.constant(r)).sum(), null, createGraph, in);
+                String[] names = {"dx", "dweight", "dbias"};
+                for (int i = 0; i < 3; i++) {
+                    assertArrayEquals(ref[i].shape(), g[i].shape(), path + " " + names[i] + " shape");
+                    assertClose(gRef[i].value(), g[i].value(), 1e-12, path + " " + names[i]);
+                }
+            }
+        }
+    }
+
+    /**
+     * The first-order backward without the forward's statistics (a second forward with the same attributes replaced
+     * them) computes them again and gives the same gradients; an input that needs no gradient gets none; an empty batch
+     * gives an empty output, NaN statistics and zero weight and bias gradients.
+     */
+    @Test
+    void batchNormBackwardWithoutItsStatisticsAndAnEmptyBatch() {
+        TensorFactory on = Tensor.on(device());
+        Tensor x = on.uniform(-1, 1, 81, DType.FLOAT64, 4, 3, 5);
+        Tensor w = on.uniform(0.5, 1.5, 82, DType.FLOAT64, 3);
+        Tensor b = on.uniform(-1, 1, 83, DType.FLOAT64, 3);
+        Tensor r = on.uniform(-1, 1, 84, DType.FLOAT64, 4, 3, 5);
+        Var[] in = {Var.param(x), Var.param(w), Var.param(b)};
+        Var.BatchNormAttrs attrs = new Var.BatchNormAttrs(1e-5, new Var.BatchStats());
+        Var y = Prim.BATCH_NORM.apply(attrs, in);
+        Var[] kept = Backward.adjoints(y.mul(Var.constant(r)).sum(), null, false, in);
+        Prim.BATCH_NORM.apply(attrs, Var.param(on.uniform(-3, 3, 85, DType.FLOAT64, 2, 3)), in[1], in[2]);
+        assertTrue(!attrs.stats().heldFor(y.value()), "another forward replaced the statistics");
+        Var[] again = Backward.adjoints(y.mul(Var.constant(r)).sum(), null, false, in);
+        for (int i = 0; i < 3; i++) {
+            assertClose(kept[i].value(), again[i].value(), 1e-12, "input " + i + " with recomputed statistics");
+        }
+        Var onlyX = Var.param(x);
+        Var[] g = Backward.adjoints(onlyX.batchNorm(Var.constant(w), Var.constant(b), 1e-5).mul(Var.constant(r)).sum(), null,
+                false, onlyX);
+        assertClose(kept[0].value(), g[0].value(), 1e-12, "dx alone");
+
+        Var.BatchStats stats = new Var.BatchStats();
+        Var[] empty = {Var.param(on.zeros(DType.FLOAT64, 0, 3, 2)), Var.param(w), Var.param(b)};
+        Var ye = empty[0].batchNorm(empty[1], empty[2], 1e-5, stats);
+        assertArrayEquals(new int[] {0, 3, 2}, ye.shape());
+        assertTrue(java.util.Arrays.stream(stats.mean().toDoubleArray()).allMatch(Double::isNaN), "the mean of no values");
+        Var[] ge = Backward.adjoints(ye.sum(), null, false, empty);
+        assertArrayEquals(new int[] {0, 3, 2}, ge[0].shape());
+        assertArrayEquals(new double[3], ge[1].value().toDoubleArray(), "dweight of an empty batch");
+        assertArrayEquals(new double[3], ge[2].value().toDoubleArray(), "dbias of an empty batch");
+    }
+
+    /**
+     * The primitive's kernel path, before any backend registers the kernels: stand-ins in the kernels' signatures
+     * (the composed versions, checking the arguments) see x, y, dy and dx viewed [N, C, L], mean and var [C], null for
+     * the adjoints not asked for; the results are those of the composed path, y and dx in x's shape; an empty batch
+     * does not call the kernels (their contract wants N * L &gt;= 1).
+     */
+    @Test
+    void batchNormKernelPathPassesTheKernelsLayout() {
+        TensorFactory on = Tensor.on(device());
+        int[] calls = new int[2];
+        FusedKernel.BatchNormForward fwd = (x, w, b, eps, y, mean, var) -> {
+            assertEquals(3, x.rank(), "x viewed [N, C, L]");
+            assertArrayEquals(x.shape(), y.shape(), "y viewed like x");
+            assertArrayEquals(new int[] {x.dim(1)}, mean.shape());
+            assertArrayEquals(new int[] {x.dim(1)}, var.shape());
+            calls[0]++;
+            FusedBatchNorm.composedForward(x, w, b, eps, y, mean, var);
+        };
+        FusedKernel.BatchNormBackward bwd = (dy, x, mean, var, w, eps, dx, dw, db) -> {
+            assertEquals(3, dy.rank(), "dy viewed [N, C, L]");
+            assertEquals(3, x.rank(), "x viewed [N, C, L]");
+            if (dx != null) {
+                assertArrayEquals(x.shape(), dx.shape(), "dx viewed like x");
+            }
+            calls[1]++;
+            FusedBatchNorm.composedBackward(dy, x, mean, var, w, eps, dx, dw, db);
+        };
+        for (int[] shape : new int[][] {{6, 3}, {4, 3, 5}, {2, 3, 4, 5}, {0, 3, 2}}) {
+            String what = java.util.Arrays.toString(shape);
+            Tensor x = on.uniform(-2, 3, 101, DType.FLOAT64, shape);
+            Tensor w = on.uniform(-1.5, 1.5, 102, DType.FLOAT64, 3);
+            Tensor b = on.uniform(-1, 1, 103, DType.FLOAT64, 3);
+            Tensor dy = on.uniform(-1, 1, 104, DType.FLOAT64, shape);
+            int before = calls[0];
+            FusedBatchNorm.Result k = FusedBatchNorm.forward(x, w, b, 1e-5, java.util.Optional.of(fwd));
+            FusedBatchNorm.Result r = FusedBatchNorm.composed(x, w, b, 1e-5);
+            assertEquals(shape[0] == 0 ? before : before + 1, calls[0], what + ": the kernel runs unless the batch is empty");
+            assertArrayEquals(shape, k.y().shape(), what + ": y in x's shape");
+            assertClose(r.y(), k.y(), 1e-12, what + " y");
+            if (shape[0] == 0) {
+                assertArrayEquals(r.mean().toDoubleArray(), k.mean().toDoubleArray(), what + ": NaN, the mean of no values");
+                assertArrayEquals(r.var().toDoubleArray(), k.var().toDoubleArray(), what + ": NaN, the variance of no values");
+            } else {
+                assertClose(r.mean(), k.mean(), 1e-12, what + " mean");
+                assertClose(r.var(), k.var(), 1e-12, what + " var");
+            }
+            for (boolean[] need : new boolean[][] {{true, true, true}, {true, false, false}, {false, true, false}, {false, false, true}}) {
+                Tensor[] got = FusedBatchNorm.backward(dy, x, r.mean(), r.var(), w, 1e-5, need[0], need[1], need[2],
+                        java.util.Optional.of(bwd));
+                Tensor[] want = FusedBatchNorm.composedAdjoints(dy, x, r.mean(), r.var(), w, 1e-5, need[0], need[1], need[2]);
+                for (int i = 0; i < 3; i++) {
+                    assertEquals(need[i], got[i] != null, what + ": adjoint " + i + " only when asked for");
+                    if (need[i]) {
+                        assertArrayEquals(want[i].shape(), got[i].shape(), what + ": adjoint " + i + " shape");
+                        assertClose(want[i], got[i], 1e-12, what + ": adjoint " + i);
+                    }
+                }
+            }
+        }
+        assertEquals(3 * 4, calls[1], "the backward kernel runs for every non-empty batch");
+    }
+
+    /**
+     * The backend's batch-norm kernels against the composed versions next to the primitive ({@link FusedBatchNorm}),
+     * both float dtypes, [N, C, L] layouts with one value per channel, rows not a multiple of 32 and long channels;
+     * each output omitted in turn from the backward; the same bits on a second run (fixed summation order); and the
+     * primitive runs the kernels. A backend without them runs the composed versions, which the gradient rows and
+     * batchNormMatchesTheComposition check.
+     */
+    @Test
+    void batchNormKernelsMatchTheComposedFallback() {
+        var fwd = Backends.of(device()).fused(FusedKernel.BATCH_NORM);
+        var bwd = Backends.of(device()).fused(FusedKernel.BATCH_NORM_BACKWARD);
+        org.junit.jupiter.api.Assumptions.assumeTrue(fwd.isPresent() && bwd.isPresent(),
+                device() + " has no batch-norm kernels: it runs the composed versions, which the batch-norm gradient rows check");
+        TensorFactory on = Tensor.on(device());
+        for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            double tol = dtype == DType.FLOAT32 ? 1e-4 : 1e-11;
+            for (int[] shape : new int[][] {{1, 1, 1}, {2, 3, 1}, {37, 5, 1}, {4, 3, 33}, {2, 8, 1025}, {65, 2, 7}, {1, 70, 3}}) {
+                int c = shape[1];
+                String what = dtype + " " + java.util.Arrays.toString(shape);
+                Tensor x = on.uniform(-2, 3, 91, DType.FLOAT64, shape).cast(dtype);
+                Tensor w = on.uniform(-1.5, 1.5, 92, DType.FLOAT64, c).cast(dtype);
+                Tensor b = on.uniform(-1, 1, 93, DType.FLOAT64, c).cast(dtype);
+                Tensor dy = on.uniform(-1, 1, 94, DType.FLOAT64, shape).cast(dtype);
+                Tensor y = on.empty(dtype, shape);
+                Tensor mean = on.empty(dtype, c);
+                Tensor var = on.empty(dtype, c);
+                fwd.get().run(x, w, b, 1e-5, y, mean, var);
+                Tensor yRef = on.empty(dtype, shape);
+                Tensor meanRef = on.empty(dtype, c);
+                Tensor varRef = on.empty(dtype, c);
+                FusedBatchNorm.composedForward(x, w, b, 1e-5, yRef, meanRef, varRef);
+                assertClose(meanRef, mean, tol, what + " mean");
+                assertClose(varRef, var, tol, what + " var");
+                assertClose(yRef, y, tol * 10, what + " y");
+                Tensor y2 = on.empty(dtype, shape);
+                fwd.get().run(x, w, b, 1e-5, y2, on.empty(dtype, c), on.empty(dtype, c));
+                assertArrayEquals(y.toDoubleArray(), y2.toDoubleArray(), what + ": the same bits on every run");
+                Var.BatchStats stats = new Var.BatchStats();
+                Tensor yPrim = Var.constant(x).batchNorm(Var.constant(w), Var.constant(b), 1e-5, stats).value();
+                assertArrayEquals(y.toDoubleArray(), yPrim.toDoubleArray(), what + ": the primitive runs the kernel");
+                Tensor dx = on.empty(dtype, shape);
+                Tensor dw = on.empty(dtype, c);
+                Tensor db = on.empty(dtype, c);
+                bwd.get().run(dy, x, mean, var, w, 1e-5, dx, dw, db);
+                Tensor dxRef = on.empty(dtype, shape);
+                Tensor dwRef = on.empty(dtype, c);
+                Tensor dbRef = on.empty(dtype, c);
+                FusedBatchNorm.composedBackward(dy, x, mean, var, w, 1e-5, dxRef, dwRef, dbRef);
+                assertClose(dxRef, dx, tol * 10, what + " dx");
+                assertClose(dwRef, dw, tol * Math.max(1, shape[0] * shape[2] / 8.0), what + " dweight");
+                assertClose(dbRef, db, tol * Math.max(1, shape[0] * shape[2] / 8.0), what + " dbias");
+                Tensor dx2 = on.empty(dtype, shape);
+                Tensor dw2 = on.empty(dtype, c);
+                bwd.get().run(dy, x, mean, var, w, 1e-5, dx2, dw2, null);
+                assertArrayEquals(dx.toDoubleArray(), dx2.toDoubleArray(), what + ": dx, the same bits without dbias");
+                assertArrayEquals(dw.toDoubleArray(), dw2.toDoubleArray(), what + ": dweight, the same bits without dbias");
+                Tensor db2 = on.empty(dtype, c);
+                bwd.get().run(dy, x, mean, var, w, 1e-5, null, null, db2);
+                assertArrayEquals(db.toDoubleArray(), db2.toDoubleArray(), what + ": dbias alone");
+            }
         }
     }
 

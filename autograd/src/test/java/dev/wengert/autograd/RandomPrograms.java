@@ -464,6 +464,48 @@ final class RandomPrograms {
                             v[0].reshape(rows, classes), v[1].reshape(rows)));
         });
 
+        // batch norm: a value viewed [N, C] or [N, C, L] with M = N * L >= 2 values per channel and every channel's
+        // variance at least 0.05 (so 1 / sqrt(var + eps) and the finite differences stay well conditioned); weight and
+        // bias values of C elements where there are some, else random constants
+        RECIPES.put(Prim.BATCH_NORM, g -> {
+            int a = g.pick(t -> t.numel() >= 2);
+            if (a < 0) {
+                return null;
+            }
+            int n = g.value(a).numel();
+            List<Integer> channels = new ArrayList<>();
+            for (int c = 1; c <= n / 2; c++) {
+                if (n % c == 0) {
+                    channels.add(c);
+                }
+            }
+            int c = channels.get(g.rnd.nextInt(channels.size()));
+            int m = n / c;
+            int batch = divisor(g, m);
+            int l = m / batch;
+            int[] shape = l == 1 ? new int[] {batch, c} : new int[] {batch, c, l};
+            int[] axes = l == 1 ? new int[] {0} : new int[] {0, 2};
+            Tensor x = g.value(a).reshape(shape);
+            Tensor centred = x.sub(x.mean(true, axes));
+            if (min(centred.mul(centred).mean(false, axes)) < 0.05) {
+                return null;
+            }
+            double eps = g.rnd.nextBoolean() ? 1e-5 : 0.1;
+            int w = g.pick(t -> t.numel() == c);
+            int b = g.pick(t -> t.numel() == c);
+            Tensor constW = randomLike(g.rnd, new int[] {c}, 0.5, 1.5, true);
+            Tensor constB = randomLike(g.rnd, new int[] {c}, 0, 1, true);
+            int[] args = w >= 0 && b >= 0 ? new int[] {a, w, b} : w >= 0 ? new int[] {a, w} : b >= 0 ? new int[] {a, b} : new int[] {a};
+            String ws = w >= 0 ? "reshape(v" + w + ", [" + c + "])" : "const " + Arrays.toString(constW.toDoubleArray());
+            String bs = b >= 0 ? "reshape(v" + b + ", [" + c + "])" : "const " + Arrays.toString(constB.toDoubleArray());
+            return new Step(Prim.BATCH_NORM, "batchNorm(reshape(v" + a + ", " + Arrays.toString(shape) + "), " + ws + ", " + bs
+                    + ", eps=" + eps + ")", args, v -> {
+                        Var weight = w >= 0 ? v[1].reshape(c) : Var.constant(constW);
+                        Var bias = b >= 0 ? v[w >= 0 ? 2 : 1].reshape(c) : Var.constant(constB);
+                        return v[0].reshape(shape).batchNorm(weight, bias, eps);
+                    });
+        });
+
         // movement
         RECIPES.put(Prim.RESHAPE, g -> {
             int a = g.pick();

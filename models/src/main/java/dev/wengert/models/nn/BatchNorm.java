@@ -18,9 +18,11 @@ import java.util.Arrays;
  *
  * <p>State under PyTorch's {@code state_dict} names: parameters {@code weight} (ones) and {@code bias}
  * (zeros) when affine; buffers {@code running_mean} (zeros), {@code running_var} (ones) and
- * {@code num_batches_tracked} (an int64 scalar, 0) when tracking. The math is composed of
- * {@link Var} operations (mean, sub, square, sqrt, reciprocal, mul, add), so its gradients of every order are exact
- * and it runs on every backend with the existing kernels; see {@link #apply} and {@link #applyEval}.
+ * {@code num_batches_tracked} (an int64 scalar, 0) when tracking. Training with weight and bias (affine) is one
+ * primitive, {@link Var#batchNorm(Var, Var, double, Var.BatchStats)} (one kernel forward and one backward where the
+ * backend has them, exact to every order), whose batch statistics update the running ones here, outside the
+ * primitive; evaluation mode and affine=false are composed of {@link Var} operations (mean, sub, square, sqrt,
+ * reciprocal, mul, add); see {@link #apply} and {@link #applyEval}.
  */
 public abstract class BatchNorm extends Module {
     /** PyTorch's default eps. */
@@ -178,6 +180,16 @@ public abstract class BatchNorm extends Module {
         if (n <= 1 && x.value().numel() > 0) {
             throw new IllegalArgumentException("batch_norm: expected more than 1 value per channel when training, got input "
                     + x.value().describe() + " (" + n + " value per channel); use a batch of 2 or more, or evaluation mode");
+        }
+        if (weight != null && bias != null) {
+            // the primitive: one kernel forward and one backward where the backend has them; it hands out the batch's
+            // statistics (device tensors, no host read) for the running update
+            Var.BatchStats stats = new Var.BatchStats();
+            Var y = x.batchNorm(weight, bias, eps, stats);
+            if (runningMean != null && n > 0) {
+                updateRunning(runningMean, runningVar, stats.mean(), stats.var(), n, momentum);
+            }
+            return y;
         }
         Var mean = x.mean(true, axes);
         Var centred = x.sub(mean);
