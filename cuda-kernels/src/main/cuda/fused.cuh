@@ -267,6 +267,20 @@ __device__ void batch_norm_bwd_t(const T* dy, const T* x, const T* mean, const T
     }
 }
 
+// Batch normalisation's running statistics after a training batch, in place over [C]:
+// rm = rm * (1 - momentum) + mean * momentum, rv = rv * (1 - momentum) + var * (momentum * varFactor), each product and
+// the sum rounded to T as the composed update (scalar multiplies, then an add) rounds them.
+template <typename T>
+__device__ void batch_norm_running_t(T* rm, T* rv, const T* mean, const T* var, double momentum, double varFactor, i64 c) {
+    T keep = (T)(1 - momentum), m = (T)momentum, mv = (T)(momentum * varFactor);
+    GRID_STRIDE(i, c) {
+        T a = rm[i] * keep, b = mean[i] * m;
+        rm[i] = a + b;
+        T p = rv[i] * keep, q = var[i] * mv;
+        rv[i] = p + q;
+    }
+}
+
 // PyTorch SGD (dampening 0): g += wd * p (only when wd != 0, so that a non-finite p does not poison g);
 // v = mu * v + g; p -= lr * (nesterov ? g + mu * v : v).
 template <typename T>
@@ -336,6 +350,10 @@ __device__ void adam_t(T* p, const T* grad, T* m, T* v, double lr, double b1, do
                                                   double eps, T* dx, T* dweight, T* dbias, i64 n, i64 c, i64 l, \
                                                   int write) {                                                \
         batch_norm_bwd_t(dy, x, mean, var, weight, eps, dx, dweight, dbias, n, c, l, write);                  \
+    }                                                                                                         \
+    extern "C" __global__ void batch_norm_running_##S(T* rm, T* rv, const T* mean, const T* var, double momentum, \
+                                                      double varFactor, i64 c) {                              \
+        batch_norm_running_t(rm, rv, mean, var, momentum, varFactor, c);                                      \
     }                                                                                                         \
     extern "C" __global__ void sgd_momentum_##S(T* p, const T* grad, T* vel, double lr, double mu, double wd, int nesterov, i64 n) { \
         sgd_momentum_t(p, grad, vel, lr, mu, wd, nesterov, n);                                                \

@@ -187,6 +187,18 @@ public final class FusedKernel<F> {
                  Tensor dbias);
     }
 
+    /** {@link #BATCH_NORM_RUNNING_STATS}' signature. */
+    @FunctionalInterface
+    public interface BatchNormRunningStats {
+        /**
+         * Batch normalisation's running statistics after a training batch, in place: runningMean (modified, [C]) =
+         * (1 - momentum) runningMean + momentum mean, runningVar (modified, [C]) = (1 - momentum) runningVar +
+         * (momentum varFactor) var, for the batch's mean and biased var [C] (not modified; varFactor M / (M - 1) makes
+         * the variance unbiased), each in the tensors' dtype as the composed update computes it.
+         */
+        void update(Tensor runningMean, Tensor runningVar, Tensor mean, Tensor var, double momentum, double varFactor);
+    }
+
     /** Elements of {@link DropoutMask}'s state tensor: {seed, calls, ticket}. */
     public static final int DROPOUT_STATE_SIZE = 3;
 
@@ -226,6 +238,10 @@ public final class FusedKernel<F> {
     /** The batch-normalisation primitive's first-order backward: dx, dweight and dbias from two sums per channel. */
     public static final FusedKernel<BatchNormBackward> BATCH_NORM_BACKWARD =
             new FusedKernel<>("batch_norm_backward", BatchNormBackward.class);
+
+    /** Batch normalisation's running-statistics update after a training batch (models' nn.BatchNorm): one pass over [C]. */
+    public static final FusedKernel<BatchNormRunningStats> BATCH_NORM_RUNNING_STATS =
+            new FusedKernel<>("batch_norm_running_stats", BatchNormRunningStats.class);
 
     /** Dropout's mask with its seed and draw count in device memory (models' nn.Dropout, on a device). */
     public static final FusedKernel<DropoutMask> DROPOUT_MASK = new FusedKernel<>("dropout_mask", DropoutMask.class);

@@ -838,6 +838,34 @@ public abstract class BackendContractTest {
         }
     }
 
+    /**
+     * The running-statistics kernel a backend registers ({@link FusedKernel.BatchNormRunningStats}) computes the
+     * composed update (to rounding: a device may fuse a multiply-add), modifies only the running statistics, and
+     * handles one channel and channels that are no multiple of a block.
+     */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT64"})
+    void registeredRunningStatisticsKernelUpdatesAsTheComposition(DType dtype) {
+        var kernel = Backends.of(device()).fused(FusedKernel.BATCH_NORM_RUNNING_STATS);
+        org.junit.jupiter.api.Assumptions.assumeTrue(kernel.isPresent(), device() + " registers no running-statistics kernel");
+        for (int c : new int[] {1, 3, 300}) {
+            Tensor rm = random(dtype, -1, 1, c), rv = random(dtype, 0.5, 2, c);
+            Tensor mean = random(dtype, -2, 2, c), var = random(dtype, 0, 3, c);
+            double[] rmv = rm.toDoubleArray(), rvv = rv.toDoubleArray(), mv = mean.toDoubleArray(), vv = var.toDoubleArray();
+            double momentum = 0.1, factor = 64 / 63.0;
+            kernel.get().update(rm, rv, mean, var, momentum, factor);
+            double[] wantMean = new double[c], wantVar = new double[c];
+            for (int i = 0; i < c; i++) {
+                wantMean[i] = (1 - momentum) * rmv[i] + momentum * mv[i];
+                wantVar[i] = (1 - momentum) * rvv[i] + momentum * factor * vv[i];
+            }
+            assertScaled(wantMean, null, rm, tol(dtype), dtype + " running mean of " + c);
+            assertScaled(wantVar, null, rv, tol(dtype), dtype + " running var of " + c);
+            assertArrayEquals(mv, mean.toDoubleArray(), 0, "the batch mean is not modified");
+            assertArrayEquals(vv, var.toDoubleArray(), 0, "the batch var is not modified");
+        }
+    }
+
     /** |actual - expected| &lt;= tol * scale per element (scale 1 + |expected| where none is given). */
     private static void assertScaled(double[] expected, double[] scale, Tensor actual, double tol, String what) {
         double[] a = actual.toDoubleArray();

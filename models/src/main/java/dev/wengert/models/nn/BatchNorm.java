@@ -4,9 +4,11 @@ import dev.wengert.autograd.Var;
 import dev.wengert.tensor.BinaryOp;
 import dev.wengert.tensor.DType;
 import dev.wengert.tensor.Device;
+import dev.wengert.tensor.FusedKernel;
 import dev.wengert.tensor.Scope;
 import dev.wengert.tensor.Tensor;
 import java.util.Arrays;
+import java.util.Optional;
 
 /**
  * Batch normalisation over the channel axis 1 (torch.nn's {@code _BatchNorm}): {@link BatchNorm1d} for
@@ -206,13 +208,21 @@ public abstract class BatchNorm extends Module {
         return y;
     }
 
-    /** running = (1 - m) running + m batch; the variance's batch value unbiased: var n / (n - 1). Modifies both. */
+    /**
+     * running = (1 - m) running + m batch; the variance's batch value unbiased: var n / (n - 1). Modifies both: the
+     * backend's {@link FusedKernel#BATCH_NORM_RUNNING_STATS} (one launch on CUDA) or the same arithmetic composed.
+     */
     private static void updateRunning(Tensor runningMean, Tensor runningVar, Tensor batchMean, Tensor batchVar, long n,
                                       double momentum) {
+        Optional<FusedKernel.BatchNormRunningStats> fused = runningMean.backend().fused(FusedKernel.BATCH_NORM_RUNNING_STATS);
+        if (fused.isPresent()) {
+            fused.get().update(runningMean, runningVar, batchMean, batchVar, momentum, n / (double) (n - 1));
+            return;
+        }
         try (Scope s = Scope.open()) {
             runningMean.applyInPlace(BinaryOp.MUL, 1 - momentum).applyInPlace(BinaryOp.ADD, batchMean.mul(momentum));
             runningVar.applyInPlace(BinaryOp.MUL, 1 - momentum)
-                    .applyInPlace(BinaryOp.ADD, batchVar.mul(momentum * n / (double) (n - 1)));
+                    .applyInPlace(BinaryOp.ADD, batchVar.mul(momentum * (n / (double) (n - 1))));
         }
     }
 

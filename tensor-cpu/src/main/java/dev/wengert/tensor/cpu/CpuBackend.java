@@ -481,7 +481,8 @@ public final class CpuBackend implements Backend {
             .with(FusedKernel.SOFTMAX_XENT_FWD, CpuFused::softmaxCrossEntropy)
             .with(FusedKernel.SOFTMAX_XENT_BWD, CpuFused::softmaxCrossEntropyBackward)
             .with(FusedKernel.BATCH_NORM, CpuBatchNorm::forward)
-            .with(FusedKernel.BATCH_NORM_BACKWARD, CpuBatchNorm::backward);
+            .with(FusedKernel.BATCH_NORM_BACKWARD, CpuBatchNorm::backward)
+            .with(FusedKernel.BATCH_NORM_RUNNING_STATS, CpuBatchNorm::runningStats);
 
     @Override
     public FusedKernels fusedKernels() {

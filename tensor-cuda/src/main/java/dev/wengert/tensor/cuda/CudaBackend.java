@@ -684,6 +684,7 @@ public final class CudaBackend implements Backend {
             .with(FusedKernel.LOSS_WATCH, CudaFused::lossWatch)
             .with(FusedKernel.BATCH_NORM, CudaFused::batchNorm)
             .with(FusedKernel.BATCH_NORM_BACKWARD, CudaFused::batchNormBackward)
+            .with(FusedKernel.BATCH_NORM_RUNNING_STATS, CudaFused::batchNormRunningStats)
             .with(FusedKernel.DROPOUT_MASK, CudaFused::dropoutMask);
 
     @Override

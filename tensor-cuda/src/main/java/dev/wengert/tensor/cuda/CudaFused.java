@@ -174,6 +174,23 @@ public final class CudaFused {
                 .ptr(CudaBackend.ptr(mean)).ptr(CudaBackend.ptr(var)).i64(s[0]).i64(s[1]).i64(s[2]));
     }
 
+    /**
+     * Batch normalisation's running statistics after a training batch ({@link FusedKernel.BatchNormRunningStats}):
+     * runningMean and runningVar [C] modified in place from the batch's mean and var [C]; one launch over C.
+     */
+    public static void batchNormRunningStats(Tensor runningMean, Tensor runningVar, Tensor mean, Tensor var, double momentum,
+                                             double varFactor) {
+        CudaBackend be = backendOf("batchNormRunningStats", runningMean);
+        requireGiven("batchNormRunningStats", new String[] {"runningMean", "runningVar", "mean", "var"}, runningMean, runningVar,
+                mean, var);
+        require(runningMean.rank() == 1 && runningMean.dtype().isFloating(), "batchNormRunningStats",
+                "needs float statistics [C], got " + runningMean.describe());
+        sameLayout("batchNormRunningStats", runningMean, runningVar, mean, var);
+        be.kernels().launch("batch_norm_running_" + OpCodes.suffix(runningMean.dtype()), runningMean.numel(), new Args()
+                .ptr(CudaBackend.ptr(runningMean)).ptr(CudaBackend.ptr(runningVar)).ptr(CudaBackend.ptr(mean))
+                .ptr(CudaBackend.ptr(var)).f64(momentum).f64(varFactor).i64(runningMean.numel()));
+    }
+
     /** batch_norm_bwd's output bits (BN_DX, BN_DWEIGHT, BN_DBIAS in fused.cuh). */
     private static final int BN_DX = 1;
     private static final int BN_DWEIGHT = 2;

@@ -203,7 +203,7 @@ class CudaBackendTest extends BackendContractTest {
         assertEquals(List.of(FusedKernel.SOFTMAX_XENT_FWD, FusedKernel.SOFTMAX_XENT_BWD, FusedKernel.SOFTMAX_XENT_MEAN,
                 FusedKernel.BIAS_ACT, FusedKernel.BIAS_ACT_BACKWARD, FusedKernel.SGD_MOMENTUM, FusedKernel.ADAM,
                 FusedKernel.OPTIMIZER_SCALARS, FusedKernel.SGD_ALL, FusedKernel.ADAM_ALL, FusedKernel.LOSS_WATCH,
-                FusedKernel.BATCH_NORM, FusedKernel.BATCH_NORM_BACKWARD, FusedKernel.DROPOUT_MASK), List.copyOf(Backends.of(DEVICE).fusedKernels().keys()));
+                FusedKernel.BATCH_NORM, FusedKernel.BATCH_NORM_BACKWARD, FusedKernel.BATCH_NORM_RUNNING_STATS, FusedKernel.DROPOUT_MASK), List.copyOf(Backends.of(DEVICE).fusedKernels().keys()));
     }
 
     /**
