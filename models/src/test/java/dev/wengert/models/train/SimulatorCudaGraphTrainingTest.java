@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.wengert.autograd.Var;
 import dev.wengert.models.data.BatchLoader;
 import dev.wengert.models.data.MnistData;
+import dev.wengert.models.nn.BatchNorm1d;
 import dev.wengert.models.nn.Dropout;
 import dev.wengert.models.nn.Init;
 import dev.wengert.models.nn.Linear;
@@ -110,6 +111,9 @@ class SimulatorCudaGraphTrainingTest {
             for (Map.Entry<String, Tensor> e : opt.state().entrySet()) {
                 tensors.add(e.getValue().toFloatArray());
             }
+            for (Tensor buffer : model.namedBuffers().values()) { // batch norm's running statistics and batch count
+                tensors.add(buffer.cast(DType.FLOAT32).toFloatArray());
+            }
             return new Run(tensors, opt.steps(), r.epochs().stream().map(Trainer.EpochResult::withoutTimes).toList(), notices,
                     model.randomState());
         }
@@ -177,6 +181,27 @@ class SimulatorCudaGraphTrainingTest {
     private static Sequential dropoutMlp(Device device) {
         return new Sequential(new Linear(784, 32, Init.XAVIER_UNIFORM, 1, DType.FLOAT32, device), new ReLU(),
                 new Dropout(0.25, 7, device), new Linear(32, 10, Init.XAVIER_UNIFORM, 2, DType.FLOAT32, device));
+    }
+
+    /** 784 -> 32, batch norm (its fused kernels and the running statistics' update), ReLU, -> 10. */
+    private static Sequential batchNormMlp(Device device) {
+        return new Sequential(new Linear(784, 32, Init.XAVIER_UNIFORM, 1, DType.FLOAT32, device),
+                new BatchNorm1d(32, DType.FLOAT32, device), new ReLU(), new Linear(32, 10, Init.XAVIER_UNIFORM, 2, DType.FLOAT32, device));
+    }
+
+    /**
+     * Batch normalisation is captured too (its primitive's kernels, the running statistics' update and
+     * num_batches_tracked's increment read nothing back): with and without graphs the same parameters, Adam's
+     * moments, running statistics and batch count bit for bit, and the same epoch losses.
+     */
+    @Test
+    void batchNormIsCapturedAndReplaysTheEagerSteps() throws IOException {
+        BiFunction<List<Var>, Double, Optimizer> adam = Adam::new;
+        Run eager = fit("batch-norm mlp", () -> batchNormMlp(CudaTestDevice.DEVICE), adam, false, CudaTestDevice.DEVICE);
+        Run graphed = fit("batch-norm mlp", () -> batchNormMlp(CudaTestDevice.DEVICE), adam, true, CudaTestDevice.DEVICE);
+        assertSameRun(eager, graphed, "mlp with batch norm, Adam");
+        float[] batches = eager.tensors().get(eager.tensors().size() - 1);
+        assertEquals(14f, batches[0], "num_batches_tracked: 2 epochs of 7 batches, replays included");
     }
 
     /**
