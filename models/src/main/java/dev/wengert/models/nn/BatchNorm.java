@@ -7,6 +7,7 @@ import dev.wengert.tensor.Device;
 import dev.wengert.tensor.FusedKernel;
 import dev.wengert.tensor.Scope;
 import dev.wengert.tensor.Tensor;
+import dev.wengert.tensor.TensorFactory;
 import java.util.Arrays;
 import java.util.Optional;
 
@@ -20,11 +21,11 @@ import java.util.Optional;
  *
  * <p>State under PyTorch's {@code state_dict} names: parameters {@code weight} (ones) and {@code bias}
  * (zeros) when affine; buffers {@code running_mean} (zeros), {@code running_var} (ones) and
- * {@code num_batches_tracked} (an int64 scalar, 0) when tracking. Training with weight and bias (affine) is one
- * primitive, {@link Var#batchNorm(Var, Var, double, Var.BatchStats)} (one kernel forward and one backward where the
- * backend has them, exact to every order), whose batch statistics update the running ones here, outside the
- * primitive; evaluation mode and affine=false are composed of {@link Var} operations (mean, sub, square, sqrt,
- * reciprocal, mul, add); see {@link #apply} and {@link #applyEval}.
+ * {@code num_batches_tracked} (an int64 scalar, 0) when tracking. Training is one primitive,
+ * {@link Var#batchNorm(Var, Var, double, Var.BatchStats)} (one kernel forward and one backward where the backend has
+ * them, exact to every order; without affine parameters a constant weight of ones and bias of zeros), whose batch
+ * statistics update the running ones here, outside the primitive; evaluation mode is composed of {@link Var}
+ * operations (x * scale + shift per channel); see {@link #apply} and {@link #applyEval}.
  */
 public abstract class BatchNorm extends Module {
     /** PyTorch's default eps. */
@@ -165,11 +166,6 @@ public abstract class BatchNorm extends Module {
         int[] perChannel = new int[s.length];
         Arrays.fill(perChannel, 1);
         perChannel[1] = c;
-        int[] axes = new int[s.length - 1];
-        axes[0] = 0;
-        for (int a = 2; a < s.length; a++) {
-            axes[a - 1] = a;
-        }
         if (fixedMean != null) {
             // y = x * scale + shift with scale = weight / sqrt(var + eps), shift = bias - mean * scale: two passes over x
             Var inv = Var.constant(fixedVar.add(eps).pow(-0.5).reshape(perChannel));
@@ -183,27 +179,15 @@ public abstract class BatchNorm extends Module {
             throw new IllegalArgumentException("batch_norm: expected more than 1 value per channel when training, got input "
                     + x.value().describe() + " (" + n + " value per channel); use a batch of 2 or more, or evaluation mode");
         }
-        if (weight != null && bias != null) {
-            // the primitive: one kernel forward and one backward where the backend has them; it hands out the batch's
-            // statistics (device tensors, no host read) for the running update
-            Var.BatchStats stats = new Var.BatchStats();
-            Var y = x.batchNorm(weight, bias, eps, stats);
-            if (runningMean != null && n > 0) {
-                updateRunning(runningMean, runningVar, stats.mean(), stats.var(), n, momentum);
-            }
-            return y;
-        }
-        Var mean = x.mean(true, axes);
-        Var centred = x.sub(mean);
-        Var var = centred.square().mean(true, axes);
-        Var inv = var.add(eps).sqrt().reciprocal(); // not pow(-0.5): pow's gradient reads its exponent back to the host
-        Var scale = weight == null ? inv : inv.mul(weight.reshape(perChannel));
-        Var y = centred.mul(scale);
-        if (bias != null) {
-            y = y.add(bias.reshape(perChannel));
-        }
+        // the primitive: one kernel forward and one backward where the backend has them; it hands out the batch's
+        // statistics (device tensors, no host read) for the running update. Without affine parameters: weight 1, bias 0
+        TensorFactory on = Tensor.on(x.value().device());
+        Var w = weight != null ? weight : Var.constant(on.ones(x.value().dtype(), c));
+        Var b = bias != null ? bias : Var.constant(on.zeros(x.value().dtype(), c));
+        Var.BatchStats stats = new Var.BatchStats();
+        Var y = x.batchNorm(w, b, eps, stats);
         if (runningMean != null && n > 0) { // an empty batch leaves the statistics as they are, as PyTorch
-            updateRunning(runningMean, runningVar, mean.value().reshape(c), var.value().reshape(c), n, momentum);
+            updateRunning(runningMean, runningVar, stats.mean(), stats.var(), n, momentum);
         }
         return y;
     }
