@@ -9,10 +9,10 @@ import java.util.Optional;
  * The tensor computations of the batch-normalisation primitive ({@link Prim#BATCH_NORM}, training mode, y = (x -
  * mean) / sqrt(var + eps) weight + bias per channel of axis 1): operand checks, the forward (the backend's
  * {@link FusedKernel#BATCH_NORM} on x viewed [N, C, L], or the composed version) and the first-order backward (the
- * backend's {@link FusedKernel#BATCH_NORM_BACKWARD}, or the composed version). The composed versions are what the CPU
- * and the simulator run until a backend registers the kernels (the forward is the operations BatchNorm composed before
- * the primitive, in the same order) and the reference the kernels are tested against ({@link #composedForward},
- * {@link #composedBackward}, in the kernels' signatures).
+ * backend's {@link FusedKernel#BATCH_NORM_BACKWARD}, or the composed version). The CPU and CUDA register both kernels;
+ * the composed versions run on an empty batch and on a backend without them (the forward is the operations BatchNorm
+ * composed before the primitive, in the same order), and are the reference the kernels are tested against
+ * ({@link #composedForward}, {@link #composedBackward}, in the kernels' signatures).
  */
 final class FusedBatchNorm {
     private FusedBatchNorm() {
