@@ -561,10 +561,7 @@ final class TrainCommand implements Callable<Integer> {
         out.println("output: " + dir + (replaced.isEmpty() ? "" : " (--force: replaced " + String.join(", ", replaced) + ")"));
 
         LrSchedule lrSchedule = schedule(o);
-        Sequential net;
-        try (Scope s = Scope.open()) {
-            net = spec.build(o.seed(), DType.FLOAT32, dc.device());
-        }
+        Sequential net = build(spec, o, dc);
         try (net; Optimizer opt = optimizer(o, net)) {
             int start = 0;
             int csvEpochs = 0;
@@ -776,6 +773,13 @@ final class TrainCommand implements Callable<Integer> {
                 : new Sgd(net.parameters(), o.lr(), o.momentum(), false, o.weightDecay());
     }
 
+    /** The run's model on its device, from the seed: its parameters kept, nothing else of the build left open. */
+    private static Sequential build(ModelSpec spec, Settings o, DeviceChoice dc) {
+        try (Scope s = Scope.open()) {
+            return spec.build(o.seed(), DType.FLOAT32, dc.device());
+        }
+    }
+
     /**
      * A rank other than 0 of a --distributed run: the same model, data and steps as rank 0 (the same options, the
      * same checkpoint when resuming, then rank 0's parameters broadcast), taking its share of every batch and of
@@ -784,10 +788,7 @@ final class TrainCommand implements Callable<Integer> {
     private int follow(Settings o, Resume prior, ModelSpec spec, DeviceChoice dc, BatchLoader train, BatchLoader val, BatchLoader test,
             Main.Context ctx) {
         LrSchedule lrSchedule = schedule(o);
-        Sequential net;
-        try (Scope s = Scope.open()) {
-            net = spec.build(o.seed(), DType.FLOAT32, dc.device());
-        }
+        Sequential net = build(spec, o, dc);
         try (net; Optimizer opt = optimizer(o, net)) {
             int start = 0;
             if (prior != null) {
