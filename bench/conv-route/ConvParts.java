@@ -1,12 +1,16 @@
 import dev.wengert.tensor.DType;
+import dev.wengert.tensor.Scope;
 import dev.wengert.tensor.Tensor;
+import dev.wengert.tensor.UnaryOp;
 import dev.wengert.tensor.Window2d;
 import java.util.function.Supplier;
 
 /**
  * The parts of the convnet-b256 CPU training step, each timed alone on its shapes (best and mean of 8 calls
  * after 3 warm-up calls): the two convolutions and their adjoints, im2col and col2im, max pooling, the
- * gather and scatter-add of its gradient, relu. Compile and run as ConvRoute (bench/RESULTS.md).
+ * gather and scatter-add of its gradient, relu; and batch normalisation of the default convnet's first layer
+ * (batch 64) as the CPU computes it, composed of tensor operations (the primitive's fallback). Compile and run as
+ * ConvRoute (bench/RESULTS.md).
  */
 public class ConvParts {
     static void time(String name, Supplier<Tensor[]> f) {
@@ -59,5 +63,27 @@ public class ConvParts {
         Tensor zeros = Tensor.zeros(f, 256, 32, 784);
         time("pool1 scatter-add (copy+add)", () -> new Tensor[] {zeros.scatterAdd(2, index, src)});
         time("relu on pool1's input", () -> new Tensor[] {g1.relu()});
+        int n = 64, c = 32, l = 28 * 28;
+        Tensor bx = Tensor.randn(8, f, n, c, l), bw = Tensor.ones(f, c), bb = Tensor.zeros(f, c), bdy = Tensor.randn(9, f, n, c, l);
+        Tensor mean = Tensor.zeros(f, c), var = Tensor.zeros(f, c);
+        time("batch norm, composed forward", () -> {
+            try (Scope s = Scope.open()) {
+                Tensor m = bx.mean(true, 0, 2);
+                Tensor centred = bx.sub(m);
+                Tensor v = centred.mul(centred).mean(true, 0, 2);
+                Tensor inv = v.add(1e-5).sqrt().apply(UnaryOp.RECIPROCAL);
+                return new Tensor[] {centred.mul(inv.mul(bw.reshape(1, c, 1))).add(bb.reshape(1, c, 1)).keepForever()};
+            }
+        });
+        time("batch norm, composed backward", () -> {
+            try (Scope s = Scope.open()) {
+                Tensor inv = var.reshape(1, c, 1).add(1e-5).sqrt().apply(UnaryOp.RECIPROCAL);
+                Tensor xhat = bx.sub(mean.reshape(1, c, 1)).mul(inv);
+                Tensor sumDy = bdy.sum(true, 0, 2);
+                Tensor sumDyXhat = bdy.mul(xhat).sum(true, 0, 2);
+                Tensor inner = bdy.sub(sumDy.mul(1.0 / (n * l))).sub(xhat.mul(sumDyXhat.mul(1.0 / (n * l))));
+                return new Tensor[] {inner.mul(inv.mul(bw.reshape(1, c, 1))).keepForever()};
+            }
+        });
     }
 }

@@ -476,12 +476,10 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    /** The CPU's one-pass Java softmax cross-entropy and per-channel batch normalisation; the optimizers' composed updates already run large steps in ND4J. */
+    /** The CPU's one-pass Java softmax cross-entropy and batch norm's running-statistics update; the optimizers' composed updates already run large steps in ND4J. */
     private static final FusedKernels FUSED = FusedKernels.NONE
             .with(FusedKernel.SOFTMAX_XENT_FWD, CpuFused::softmaxCrossEntropy)
             .with(FusedKernel.SOFTMAX_XENT_BWD, CpuFused::softmaxCrossEntropyBackward)
-            .with(FusedKernel.BATCH_NORM, CpuBatchNorm::forward)
-            .with(FusedKernel.BATCH_NORM_BACKWARD, CpuBatchNorm::backward)
             .with(FusedKernel.BATCH_NORM_RUNNING_STATS, CpuBatchNorm::runningStats);
 
     @Override
